@@ -1,0 +1,33 @@
+# `make demo` and `make test` do all their own set-up on a fresh Debian/Ubuntu machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= out/demo
+
+.PHONY: demo test sysdeps sysdeps-test bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+sysdeps:
+	@bash scripts/system-deps.sh
+
+sysdeps-test:
+	@WITH_BROWSER=1 bash scripts/system-deps.sh
+
+demo: $(STAMP) sysdeps
+	$(BIN)/evidence parse corpora/demo > $(OUT).jsonl || test $$? -eq 6
+	@echo "timeline written to $(OUT).jsonl"
+
+test: $(STAMP) sysdeps-test
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) sysdeps
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

@@ -1,0 +1,87 @@
+"""One error hierarchy.  Every error has a code (E1xx input, E2xx rules, E3xx render,
+E4xx usage/integrity), an exit code, and a message that says what to do about it.
+
+The CLI turns these into ``error [E101] ...`` on stderr and the exit code, in one place
+(:func:`extractor.cli.run_command`); the library never prints or exits.
+"""
+
+from __future__ import annotations
+
+
+class EvidenceError(Exception):
+    code = "E000"
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+class InputError(EvidenceError):
+    """A file that cannot be read as any known format."""
+
+    code = "E100"
+    exit_code = 2
+
+
+class UnreadableFileError(InputError):
+    code = "E101"
+
+
+class EncodingError(InputError):
+    code = "E102"
+
+
+class UnknownFormatError(InputError):
+    code = "E103"
+
+
+class FormatError(InputError):
+    """The file was recognised (or forced with --format) but its content is broken."""
+
+    code = "E104"
+
+
+class UnsafeInputError(InputError):
+    """Input that tries something dangerous (XML entities, zip bombs)."""
+
+    code = "E105"
+
+
+class InputTooLargeError(InputError):
+    code = "E106"
+
+
+class RulesError(EvidenceError):
+    """A rules or lexicon file that does not validate."""
+
+    code = "E200"
+    exit_code = 3
+
+
+class RenderError(EvidenceError):
+    code = "E300"
+    exit_code = 4
+
+
+class MissingFontError(RenderError):
+    code = "E301"
+
+
+class UsageError(EvidenceError):
+    code = "E400"
+    exit_code = 2
+
+
+class IntegrityError(EvidenceError):
+    """A report whose source files do not match their recorded hashes."""
+
+    code = "E401"
+    exit_code = 5
+
+
+# Exit code when some inputs failed but the others went through.
+EXIT_PARTIAL = 6

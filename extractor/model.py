@@ -1,0 +1,307 @@
+"""The data model: frozen dataclasses shared by every stage.
+
+An :class:`Event` is one thing that happened in a dispute (a chat message, a call, a
+call note, an order record).  It never changes after it is made; later stages make new
+events with :func:`dataclasses.replace` (tags added, buyer joined, sources merged).
+
+The JSON Lines contract of ``evidence parse`` / ``evidence tag`` is the output of
+:func:`event_to_dict`; :func:`event_from_dict` reads it back.  Field names here are the
+contract's names, so the mapping stays one-to-one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal, Mapping
+
+Role = Literal["seller", "buyer", "system"]
+Kind = Literal["message", "auto_reply", "system", "call", "note", "order"]
+
+ROLES: tuple[str, ...] = ("seller", "buyer", "system")
+KINDS: tuple[str, ...] = ("message", "auto_reply", "system", "call", "note", "order")
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """Where an event came from: the file as given, its bytes' hash, and the position.
+
+    Exactly one of ``line`` (text formats), ``row`` (sheets) or ``page`` (PDF) is set;
+    ``sheet`` names the worksheet for XLSX files with several sheets.
+    """
+
+    file: str
+    sha256: str
+    format: str
+    line: int | None = None
+    row: int | None = None
+    page: int | None = None
+    sheet: str | None = None
+
+    def where(self) -> str:
+        """Human-readable position, e.g. ``chat.txt:12`` or ``bill.pdf p.2``."""
+        if self.line is not None:
+            return f"{self.file}:{self.line}"
+        if self.row is not None:
+            sheet = f"[{self.sheet}]" if self.sheet else ""
+            return f"{self.file}{sheet} row {self.row}"
+        if self.page is not None:
+            return f"{self.file} p.{self.page}"
+        return self.file
+
+
+@dataclass(frozen=True)
+class Call:
+    """A phone call from a bill or call log, or the call a staff note describes."""
+
+    direction: Literal["out", "in"]
+    duration_s: int | None
+    number: str | None
+    answered: bool
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order record from the seller-centre export.
+
+    ``phone`` is the buyer's mobile (联系手机) as written; it is what joins calls to the
+    buyer.  Times are ISO strings in the event's zone, kept as datetimes here.
+    """
+
+    id: str
+    paid: datetime | None
+    shipped: datetime | None
+    tracking: str | None = None
+    carrier: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One moment found in an event.  ``evidence`` holds the words that triggered it."""
+
+    label: str
+    evidence: tuple[str, ...] = ()
+    reason: str | None = None
+    deadline: datetime | None = None
+    tracking: str | None = None
+    hours: float | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    time: datetime
+    role: Role
+    kind: Kind
+    sender: str | None
+    buyer: str | None
+    text: str
+    source: Source
+    sources: tuple[Source, ...] = ()
+    call: Call | None = None
+    order: Order | None = None
+    tags: tuple[Tag, ...] = ()
+
+    def all_sources(self) -> tuple[Source, ...]:
+        return self.sources or (self.source,)
+
+    def with_tags(self, tags: tuple[Tag, ...]) -> "Event":
+        return replace(self, tags=tags)
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """A line, row or page that could not be read, or a guess the parser had to make."""
+
+    file: str
+    reason: str
+    line: int | None = None
+    row: int | None = None
+    page: int | None = None
+
+    def where(self) -> str:
+        return Source(self.file, "", "", self.line, self.row, self.page).where()
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What happened to one input file: its format, hash, counts and error if any."""
+
+    file: str
+    sha256: str | None
+    size: int | None
+    format: str | None
+    events: int = 0
+    warnings: tuple[ParseWarning, ...] = ()
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    events: tuple[Event, ...]
+    files: tuple[FileReport, ...] = field(default=())
+
+    @property
+    def warnings(self) -> tuple[ParseWarning, ...]:
+        return tuple(w for f in self.files for w in f.warnings)
+
+    @property
+    def failed(self) -> tuple[FileReport, ...]:
+        return tuple(f for f in self.files if not f.ok)
+
+
+# ---------------------------------------------------------------------------
+# JSON mapping (the stable contract)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"time without a UTC offset: {value!r}")
+    return parsed
+
+
+def source_to_dict(source: Source) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": source.file, "sha256": source.sha256, "format": source.format}
+    for key in ("line", "row", "page", "sheet"):
+        value = getattr(source, key)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def source_from_dict(data: Mapping[str, Any]) -> Source:
+    return Source(
+        file=str(data["file"]),
+        sha256=str(data["sha256"]),
+        format=str(data["format"]),
+        line=data.get("line"),
+        row=data.get("row"),
+        page=data.get("page"),
+        sheet=data.get("sheet"),
+    )
+
+
+def tag_to_dict(tag: Tag) -> dict[str, Any]:
+    out: dict[str, Any] = {"label": tag.label, "evidence": list(tag.evidence)}
+    if tag.label in ("return_claim", "delay_claim"):
+        out["reason"] = tag.reason
+    elif tag.label == "shipping_promise":
+        out["deadline"] = _iso(tag.deadline)
+    elif tag.label == "shipped":
+        out["tracking"] = tag.tracking
+    elif tag.label == "buyer_silence":
+        out["hours"] = tag.hours
+    else:
+        for key in ("reason", "tracking", "hours"):
+            if getattr(tag, key) is not None:
+                out[key] = getattr(tag, key)
+        if tag.deadline is not None:
+            out["deadline"] = _iso(tag.deadline)
+    return out
+
+
+def tag_from_dict(data: Mapping[str, Any]) -> Tag:
+    return Tag(
+        label=str(data["label"]),
+        evidence=tuple(data.get("evidence") or ()),
+        reason=data.get("reason"),
+        deadline=_time(data.get("deadline")),
+        tracking=data.get("tracking"),
+        hours=data.get("hours"),
+    )
+
+
+def event_to_dict(event: Event, *, with_tags: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "time": _iso(event.time),
+        "role": event.role,
+        "kind": event.kind,
+        "sender": event.sender,
+        "buyer": event.buyer,
+        "text": event.text,
+    }
+    if event.call is not None:
+        out["call"] = {
+            "direction": event.call.direction,
+            "duration_s": event.call.duration_s,
+            "number": event.call.number,
+            "answered": event.call.answered,
+        }
+    if event.order is not None:
+        o = event.order
+        out["order"] = {
+            "id": o.id,
+            "paid": _iso(o.paid),
+            "shipped": _iso(o.shipped),
+            "tracking": o.tracking,
+            "carrier": o.carrier,
+            "phone": o.phone,
+        }
+    out["source"] = source_to_dict(event.source)
+    if event.sources:
+        out["sources"] = [source_to_dict(s) for s in event.sources]
+    if with_tags or event.tags:
+        out["tags"] = [tag_to_dict(t) for t in event.tags]
+    return out
+
+
+def event_from_dict(data: Mapping[str, Any]) -> Event:
+    """Inverse of :func:`event_to_dict`; raises ``KeyError``/``ValueError`` on bad data."""
+    role = data["role"]
+    kind = data["kind"]
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    time = _time(data["time"])
+    assert time is not None
+    call = None
+    if data.get("call") is not None:
+        c = data["call"]
+        call = Call(
+            direction=c["direction"],
+            duration_s=c.get("duration_s"),
+            number=c.get("number"),
+            answered=bool(c.get("answered", (c.get("duration_s") or 0) > 0)),
+        )
+    order = None
+    if data.get("order") is not None:
+        o = data["order"]
+        order = Order(
+            id=str(o["id"]),
+            paid=_time(o.get("paid")),
+            shipped=_time(o.get("shipped")),
+            tracking=o.get("tracking"),
+            carrier=o.get("carrier"),
+            phone=o.get("phone"),
+        )
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise ValueError("text must be a string")
+    return Event(
+        time=time,
+        role=role,
+        kind=kind,
+        sender=data.get("sender"),
+        buyer=data.get("buyer"),
+        text=text,
+        source=source_from_dict(data["source"]),
+        sources=tuple(source_from_dict(s) for s in data.get("sources") or ()),
+        call=call,
+        order=order,
+        tags=tuple(tag_from_dict(t) for t in data.get("tags") or ()),
+    )

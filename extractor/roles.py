@@ -1,0 +1,62 @@
+"""Who said it: seller, buyer or system, and whether a line is an auto-reply.
+
+The strongest signal in Taobao exports is the ``店铺名:子账号`` convention (half- or
+full-width colon): sub-accounts are always written with their shop's name.  A user's
+``--shop`` / ``--staff`` override it, for exports where the shop's main account writes
+without a colon or where a nick contains a colon.
+"""
+
+from __future__ import annotations
+
+import re
+
+SYSTEM_SENDERS = frozenset({"系统提示", "系统提醒", "系统消息", "系统通知", "system"})
+AUTO_REPLY_RE = re.compile(r"^\s*[\[【（(]?\s*自动回复\s*[\]】）)]?")
+TRANSFER_RE = re.compile(r"^由\s*(?P<src>.+?)\s*转交给\s*(?P<dst>.+?)\s*$")
+SYSTEM_TEXT_RE = re.compile(r"^(当前用户来自|系统提示|系统提醒|.{1,40}撤回了一条消息$)")
+
+
+def shop_of(sender: str) -> str | None:
+    """The shop part of ``店铺名:子账号``, or None when the sender has no colon."""
+    for colon in (":", "："):
+        if colon in sender:
+            shop, _, sub = sender.partition(colon)
+            if shop.strip() and sub.strip():
+                return shop.strip()
+    return None
+
+
+class RoleResolver:
+    def __init__(self, shop: tuple[str, ...] = (), staff: tuple[str, ...] = ()) -> None:
+        self.shop = tuple(s.strip() for s in shop if s.strip())
+        self.staff = frozenset(s.strip() for s in staff if s.strip())
+
+    def is_seller(self, sender: str) -> bool:
+        name = sender.strip()
+        if name in self.staff:
+            return True
+        account_shop = shop_of(name)
+        if self.shop:
+            return name in self.shop or (account_shop is not None and account_shop in self.shop)
+        return account_shop is not None
+
+    def role_of(self, sender: str) -> str:
+        name = sender.strip()
+        if name in SYSTEM_SENDERS:
+            return "system"
+        return "seller" if self.is_seller(name) else "buyer"
+
+    def classify(self, sender: str, text: str) -> tuple[str, str]:
+        """(role, kind) of a chat line."""
+        role = self.role_of(sender)
+        if role == "system":
+            return "system", "system"
+        if AUTO_REPLY_RE.match(text):
+            return role, "auto_reply"
+        return role, "message"
+
+
+def is_system_line(text: str) -> bool:
+    """Transfer notices, 当前用户来自…, recall notices: lines with no sender of their own."""
+    stripped = text.strip()
+    return bool(TRANSFER_RE.match(stripped) or SYSTEM_TEXT_RE.match(stripped))

@@ -1,0 +1,14 @@
+"""Input formats.  Each module registers one or more formats by name; the imports below
+are explicit so that registration, and thus detection order, is deterministic."""
+
+from . import jsonl  # noqa: F401
+from .base import (  # noqa: F401
+    InputFile,
+    ParseContext,
+    ParseOptions,
+    SourceFormat,
+    detect,
+    formats,
+    get_format,
+    register,
+)

@@ -1,0 +1,177 @@
+"""What every input format shares: the input file, the parse context, the format base
+class and the registry.
+
+A format is a class with ``NAME``, ``DESCRIPTION``, a cheap ``sniff(file)`` that looks at
+the first bytes (or the decoded head), and ``parse(file, ctx)`` that yields events.
+``parse`` never raises for a bad line: it calls ``ctx.warn(...)`` and goes on.  It
+raises :class:`~extractor.errors.FormatError` only when the file as a whole cannot be
+read as this format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as dtime
+from functools import cached_property
+from pathlib import Path
+from typing import ClassVar, Iterator
+from zoneinfo import ZoneInfo
+
+from ..errors import UnknownFormatError, UsageError
+from ..model import Event, Kind, ParseWarning, Role, Source
+from ..roles import RoleResolver
+from ..textio import DecodedText, decode_bytes, decode_head, split_lines
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+HEAD_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """Options a user gives once for a whole run."""
+
+    tz: ZoneInfo = BEIJING
+    shop: tuple[str, ...] = ()
+    staff: tuple[str, ...] = ()
+    # The year for dates written without one (6月24日), when the file itself has no
+    # dated neighbour; filled in by the timeline from the run's other inputs.
+    year_hint: int | None = None
+
+
+class InputFile:
+    """One input file: the path as the user gave it, its bytes and their SHA-256."""
+
+    def __init__(self, path: Path | str, data: bytes, label: str | None = None) -> None:
+        self.path = Path(path)
+        self.label = label if label is not None else str(path)
+        self.data = data
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        self.size = len(data)
+
+    @classmethod
+    def read(cls, path: Path | str, label: str | None = None) -> "InputFile":
+        return cls(path, Path(path).read_bytes(), label)
+
+    @property
+    def head(self) -> bytes:
+        return self.data[:HEAD_BYTES]
+
+    @cached_property
+    def head_text(self) -> str:
+        return decode_head(self.head)
+
+    @cached_property
+    def decoded(self) -> DecodedText:
+        """The whole file as text; raises EncodingError rather than guess."""
+        return decode_bytes(self.data, name=self.label)
+
+    @property
+    def text(self) -> str:
+        return self.decoded.text
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return split_lines(self.text)
+
+
+class ParseContext:
+    """Per-file state a parser writes to: warnings, and helpers that stamp provenance,
+    roles and time zones the same way in every format."""
+
+    def __init__(self, file: InputFile, format_name: str, options: ParseOptions) -> None:
+        self.file = file
+        self.format_name = format_name
+        self.options = options
+        self.tz = options.tz
+        self.warnings: list[ParseWarning] = []
+        self.roles = RoleResolver(shop=options.shop, staff=options.staff)
+        # Set by a parser that met a date without a year, found no dated neighbour in
+        # the file and had no ``year_hint``: it warns and skips such lines, and the
+        # timeline parses the file again with the year of the run's other inputs.
+        self.missing_year = False
+
+    # -- provenance -------------------------------------------------------
+    def source(self, *, line: int | None = None, row: int | None = None,
+               page: int | None = None, sheet: str | None = None) -> Source:
+        return Source(self.file.label, self.file.sha256, self.format_name, line, row, page, sheet)
+
+    def warn(self, reason: str, *, line: int | None = None, row: int | None = None,
+             page: int | None = None) -> None:
+        self.warnings.append(ParseWarning(self.file.label, reason, line, row, page))
+
+    # -- times --------------------------------------------------------------
+    def localize(self, naive: datetime) -> datetime:
+        if naive.tzinfo is not None:
+            return naive.astimezone(self.tz)
+        return naive.replace(tzinfo=self.tz)
+
+    def at(self, day: date, clock: dtime) -> datetime:
+        return datetime.combine(day, clock, tzinfo=self.tz)
+
+    # -- events -------------------------------------------------------------
+    def message(self, *, time: datetime, sender: str, text: str, buyer: str | None,
+                source: Source, role: Role | None = None, kind: Kind | None = None) -> Event:
+        """A chat line: role and kind from the sender and text unless the format knows."""
+        resolved_role, resolved_kind = self.roles.classify(sender, text)
+        return Event(
+            time=self.localize(time),
+            role=role or resolved_role,
+            kind=kind or resolved_kind,
+            sender=sender,
+            buyer=buyer,
+            text=text,
+            source=source,
+        )
+
+
+class SourceFormat:
+    """Base class of every input format."""
+
+    NAME: ClassVar[str]
+    DESCRIPTION: ClassVar[str]
+    # Lower runs first in detection; specific formats before liberal ones.
+    PRIORITY: ClassVar[int] = 50
+
+    def sniff(self, file: InputFile) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:  # pragma: no cover
+        raise NotImplementedError
+
+
+_REGISTRY: dict[str, SourceFormat] = {}
+
+
+def register(cls: type[SourceFormat]) -> type[SourceFormat]:
+    name = cls.NAME
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
+        raise ValueError(f"format name {name!r} must be lower-case ascii")
+    if name in _REGISTRY:
+        raise ValueError(f"format {name!r} registered twice")
+    _REGISTRY[name] = cls()
+    return cls
+
+
+def formats() -> list[SourceFormat]:
+    return sorted(_REGISTRY.values(), key=lambda f: (f.PRIORITY, f.NAME))
+
+
+def get_format(name: str) -> SourceFormat:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(f.NAME for f in formats())
+        raise UsageError(f"unknown format {name!r}; known formats: {known}") from None
+
+
+def detect(file: InputFile) -> SourceFormat:
+    for fmt in formats():
+        try:
+            if fmt.sniff(file):
+                return fmt
+        except Exception:  # a sniff must never sink the run; treat as "not mine"
+            continue
+    tried = ", ".join(f.NAME for f in formats())
+    raise UnknownFormatError(f"{file.label}: not a known export (tried: {tried})")

@@ -1,0 +1,89 @@
+"""Bytes to text without mojibake.
+
+Order of trust: a BOM (UTF-8, UTF-16 LE/BE) decides; otherwise strict UTF-8; then
+UTF-16 without BOM when the NUL pattern says so; then strict GB18030 (a superset of GBK
+and GB2312, which is what Chinese Windows writes).  A file that none of these decode is
+an :class:`EncodingError`: we never pass on text decoded with ``errors="replace"``.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from .errors import EncodingError
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    encoding: str
+
+
+def _looks_utf16(data: bytes) -> str | None:
+    sample = data[:4000]
+    if len(sample) < 4:
+        return None
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    half = len(sample) / 2
+    # ASCII-heavy UTF-16 has a NUL in every other byte; CJK-heavy text has few NULs,
+    # so we only claim UTF-16 without a BOM when the pattern is unmistakable.
+    if odd_nuls > 0.3 * half and even_nuls < 0.05 * half:
+        return "utf-16-le"
+    if even_nuls > 0.3 * half and odd_nuls < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def decode_bytes(data: bytes, *, name: str = "<bytes>") -> DecodedText:
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data[len(codecs.BOM_UTF8):], "utf-8", name, "utf-8-sig")
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return _strict(data, "utf-16", name, "utf-16")
+    try:
+        return DecodedText(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    utf16 = _looks_utf16(data)
+    if utf16:
+        return _strict(data, utf16, name, utf16)
+    if b"\x00" in data:
+        raise EncodingError(f"{name}: binary data (NUL bytes), not a text export")
+    try:
+        return DecodedText(data.decode("gb18030"), "gb18030")
+    except UnicodeDecodeError as exc:
+        raise EncodingError(
+            f"{name}: not valid UTF-8, UTF-16 or GB18030/GBK (bad byte at offset {exc.start}); "
+            "re-save the export as UTF-8"
+        ) from None
+
+
+def _strict(data: bytes, codec: str, name: str, label: str) -> DecodedText:
+    try:
+        return DecodedText(data.decode(codec), label)
+    except UnicodeDecodeError as exc:
+        raise EncodingError(
+            f"{name}: declared {label} by its byte-order mark but byte {exc.start} is invalid"
+        ) from None
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on CRLF, CR or LF only: ``str.splitlines`` also splits on U+2028, U+0085
+    and friends, which buyers can type into a message and which must stay inside it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def decode_head(head: bytes) -> str:
+    """Best-effort decode of a file's first bytes for sniffing (a cut multi-byte
+    character at the end is tolerated)."""
+    for trial in (head, head[:-1], head[:-2], head[:-3]):
+        try:
+            return decode_bytes(trial).text
+        except EncodingError:
+            continue
+    return ""
