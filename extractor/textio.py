@@ -36,6 +36,14 @@ def _looks_utf16(data: bytes) -> str | None:
     return None
 
 
+_CONTROLS = frozenset(chr(c) for c in range(32)) - {"\t", "\n", "\r", "\f"}
+
+
+def _mostly_controls(text: str) -> bool:
+    sample = text[:4000]
+    return bool(sample) and sum(ch in _CONTROLS for ch in sample) > 0.05 * len(sample)
+
+
 def decode_bytes(data: bytes, *, name: str = "<bytes>") -> DecodedText:
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[len(codecs.BOM_UTF8):], "utf-8", name, "utf-8-sig")
@@ -47,7 +55,9 @@ def decode_bytes(data: bytes, *, name: str = "<bytes>") -> DecodedText:
         pass
     utf16 = _looks_utf16(data)
     if utf16:
-        return _strict(data, utf16, name, utf16)
+        decoded = _strict(data, utf16, name, utf16)
+        if not _mostly_controls(decoded.text):
+            return decoded
     if b"\x00" in data:
         raise EncodingError(f"{name}: binary data (NUL bytes), not a text export")
     try:
