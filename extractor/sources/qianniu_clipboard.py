@@ -1,0 +1,100 @@
+"""The Qianniu chat window copied with Ctrl+A / Ctrl+C and pasted into a text file::
+
+    tb_9527xiaoyu 2022-7-2 20:57:11
+    在吗
+    悦颜美妆旗舰店:小雅2022-7-2 20:58:02        <- the sender may abut the time
+    亲 在的呢，请问有什么可以帮您
+    已读                                      <- read status: window chrome, not text
+    tb_9527xiaoyu 撤回了一条消息              <- a system event at the previous time
+    由 悦颜美妆旗舰店:小雅 转交给 悦颜美妆旗舰店:售后阿明
+
+A header line is the sender and the time, month/day/hour not zero-padded; the text is
+every following line up to the next header.  Links and product cards are text.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from ..model import Event
+from .base import InputFile, ParseContext, SourceFormat, register
+from .chat_common import (
+    MAX_SENDER,
+    ChatCollector,
+    PendingMessage,
+    excerpt,
+    head_lines,
+    is_notice,
+    naive_time,
+)
+
+HEADER_RE = re.compile(
+    r"^(?P<sender>\S.{0,%d}?)\s*(?P<y>(?:19|20)\d\d)[-/](?P<mo>\d{1,2})[-/](?P<d>\d{1,2})"
+    r"\s+(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})\s*$" % (MAX_SENDER - 1)
+)
+# Read receipts and the sending spinner the window shows under a message.
+STATUS_LINES = frozenset({"已读", "未读", "发送中"})
+
+
+def _header(line: str) -> re.Match[str] | None:
+    match = HEADER_RE.match(line)
+    if match is None or not match["sender"].strip():
+        return None
+    return match
+
+
+@register
+class QianniuClipboard(SourceFormat):
+    NAME = "qianniu-clipboard"
+    DESCRIPTION = "Qianniu chat window copied to the clipboard (SENDER Y-M-D H:MM:SS, then text lines)"
+    # Liberal (any "name + time" line), so tried after the exports with a header.
+    PRIORITY = 60
+
+    def sniff(self, file: InputFile) -> bool:
+        lines = head_lines(file.head_text, limit=20)
+        headers = [i for i, line in enumerate(lines) if _header(line)]
+        if not headers:
+            return False
+        return headers[0] == 0 or (headers[0] < 3 and len(headers) >= 2)
+
+    def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
+        chat = ChatCollector(ctx)
+        pending: PendingMessage | None = None
+
+        def close() -> None:
+            nonlocal pending
+            if pending is not None:
+                chat.add_message(pending)
+                pending = None
+
+        for number, line in enumerate(file.lines, start=1):
+            header = _header(line.lstrip("\ufeff"))
+            if header:
+                close()
+                when = naive_time(header.groupdict())
+                if when is None:
+                    ctx.warn(f"message header with an impossible date or time: {excerpt(line)!r}",
+                             line=number)
+                    continue
+                pending = PendingMessage(header["sender"].strip(), when, ctx.source(line=number),
+                                         None, None)
+                continue
+            stripped = line.strip()
+            if not stripped:
+                if pending is not None:
+                    pending.add(line)
+                continue
+            if stripped in STATUS_LINES:
+                continue
+            if is_notice(stripped):
+                close()
+                chat.add_notice(stripped, ctx.source(line=number), None)
+                continue
+            if pending is not None:
+                pending.add(line)
+                continue
+            where = "before the first message" if chat.last_time is None else "after a system notice"
+            ctx.warn(f"text with no message header above it ({where}): {excerpt(line)!r}", line=number)
+        close()
+        yield from chat.finish("Qianniu clipboard copy")
