@@ -1,0 +1,125 @@
+"""China Mobile call bills (通话详单): the CSV and XLSX downloads and the PDF e-bill.
+
+Header ``起始时间,通信地点,通信方式,对方号码,通信时长,通信类型,…``; 通信方式 主叫 is a
+call the shop made, 被叫 one it received.  The PDF e-bill prints the same table, one
+per page: its tables are read page by page and a table that runs over pages stays one
+table (the header repeated on each page is skipped, a page without a header continues
+the table before it).  Pages without a ruled table are read from their text lines.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import lru_cache
+from typing import Any, Iterator
+
+from ..errors import FormatError
+from ..model import Event
+from .base import InputFile, ParseContext, SourceFormat, register
+from .call_records import BillLayout, BillReader, bill_events, csv_head_header, xlsx_head_header
+
+CMCC = BillLayout(
+    carrier="China Mobile",
+    marker="通信方式",
+    time=("起始时间", "通话起始时间", "开始时间"),
+    direction=("通信方式",),
+    number=("对方号码",),
+    duration=("通信时长", "通话时长"),
+)
+
+
+@register
+class CmccBillCsv(SourceFormat):
+    NAME = "cmcc-bill-csv"
+    DESCRIPTION = "China Mobile call bill (通话详单), CSV download"
+    PRIORITY = 30
+
+    def sniff(self, file: InputFile) -> bool:
+        return not file.head.startswith((b"PK\x03\x04", b"%PDF")) and csv_head_header(file, CMCC)
+
+    def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
+        return bill_events(file, ctx, CMCC, "csv")
+
+
+@register
+class CmccBillXlsx(SourceFormat):
+    NAME = "cmcc-bill-xlsx"
+    DESCRIPTION = "China Mobile call bill (通话详单), Excel download"
+    PRIORITY = 30
+
+    def sniff(self, file: InputFile) -> bool:
+        return xlsx_head_header(file, CMCC)
+
+    def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
+        return bill_events(file, ctx, CMCC, "xlsx")
+
+
+# -- the PDF e-bill -----------------------------------------------------------
+
+_ROW_START_RE = re.compile(r"^(?:\d{4}[-/.])?\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}")
+_SPLIT_DATETIME_RE = re.compile(r"^((?:\d{4}[-/.])?\d{1,2}[-/.]\d{1,2}) (\d{1,2}:\d{2}(?::\d{2})?)(?= |$)")
+
+
+@lru_cache(maxsize=4)
+def _first_page_text(data: bytes) -> str:
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        if not pdf.pages:
+            return ""
+        return pdf.pages[0].extract_text() or ""
+
+
+def _text_cells(line: str) -> list[str]:
+    """A table line from a page's text: the date and the clock are one cell."""
+    return _SPLIT_DATETIME_RE.sub(r"\1\u00a0\2", line.strip()).split()
+
+
+@register
+class CmccBillPdf(SourceFormat):
+    NAME = "cmcc-bill-pdf"
+    DESCRIPTION = "China Mobile e-bill (电子详单), PDF; call table read page by page"
+    PRIORITY = 30
+
+    def sniff(self, file: InputFile) -> bool:
+        if not file.head.startswith(b"%PDF"):
+            return False
+        text = re.sub(r"\s+", "", _first_page_text(file.data))
+        return all(name in text for name in ("起始时间", CMCC.marker, "对方号码"))
+
+    def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
+        import pdfplumber
+
+        reader = BillReader(CMCC, ctx)
+        try:
+            pdf = pdfplumber.open(io.BytesIO(file.data))
+        except Exception as exc:
+            raise FormatError(f"{file.label}: not a readable PDF ({type(exc).__name__}: {exc})") from None
+        with pdf:
+            for number, page in enumerate(pdf.pages, start=1):
+                self._read_page(page, number, reader)
+        return reader.events(lambda where: ctx.source(page=where["page"]))
+
+    @staticmethod
+    def _read_page(page: Any, number: int, reader: BillReader) -> None:
+        where = {"page": number}
+        text = page.extract_text() or ""
+        tables = [t for t in page.extract_tables() if t]
+        if reader.columns is None:
+            # The title block (customer, 查询周期) sits above the first table; its dates
+            # give the year to rows written without one.
+            for line in text.split("\n"):
+                if CMCC.marker in line.replace(" ", ""):
+                    break
+                reader.preamble.append(line)
+        if tables:
+            for table in tables:
+                for cells in table:
+                    reader.feed([c.replace("\n", "") if isinstance(c, str) else c for c in cells], where)
+            return
+        # No ruled table on this page: the header and the rows are still lines of text.
+        for line in text.split("\n"):
+            cells = [c.replace("\u00a0", " ") for c in _text_cells(line)]
+            if CMCC.columns(cells) is not None or (reader.columns is not None and _ROW_START_RE.match(line.strip())):
+                reader.feed(cells, where)
