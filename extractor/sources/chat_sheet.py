@@ -102,11 +102,12 @@ class _SheetReader:
         by_name = self.ctx.roles.role_of(sender)
         if by_type is None or self.user_roles or by_name == "system":
             return None
-        # A shop's main account has no colon, so 客服 on a plain name is normal; a
-        # 店铺名:子账号 marked 客户 is a contradiction worth a look.
-        if by_type == "buyer" and by_name == "seller":
+        # The colon is the strongest signal (FORMATS.md): 账号类型 decides for plain names
+        # such as the shop's main account, and a 店铺名:子账号 marked 客户 stays a seller.
+        if by_name == "seller" and by_type != "seller":
             self._warn(f"{TYPE_COL} {account_type} but the account {sender!r} is written as a shop "
-                       f"sub-account; {TYPE_COL} taken (buyer)", number)
+                       "sub-account; taken as seller", number)
+            return None
         return by_type
 
     def _time(self, value: Any) -> datetime | None:

@@ -47,6 +47,7 @@ DASH_RULE_RE = re.compile(r"^\s*-{5,}\s*$")
 TITLE_RE = re.compile(r"^\s*消息记录")
 CHAT_KIND_RE = re.compile(r"^\s*(单聊|群聊)\s*$")
 OBJECT_RE = re.compile(r"^\s*(?:消息)?对象\s*[:：]\s*(?P<nick>.*?)\s*$")
+BROKEN_OBJECT_RE = re.compile(r"^\s*(?:消息)?对象(?!\s*[:：])")
 A_MESSAGE_RE = re.compile(
     r"^(?P<sender>[^\s(（][^\n]{0,%d}?)\s?[(（]%s[ T]%s[)）]\s?[:：] ?(?P<text>.*)$"
     % (MAX_SENDER - 1, DATE_RE, TIME_RE)
@@ -131,6 +132,9 @@ class WangwangLayoutA(SourceFormat):
                         ctx.warn("broken header: 消息对象 without a nick", line=number)
                     elif not group:
                         buyer = obj["nick"]
+                    continue
+                if BROKEN_OBJECT_RE.match(line):
+                    ctx.warn(f"broken header: 消息对象 line without a colon: {excerpt(line)!r}", line=number)
                     continue
                 if in_header:
                     ctx.warn(f"unrecognised line in the export header: {excerpt(line)!r}", line=number)
