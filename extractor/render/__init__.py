@@ -1,0 +1,198 @@
+"""Rendering: cases to HTML, PDF and JSON; the run to a register (CSV, XLSX) and an index.
+
+Every output is a renderer in one registry, with one signature::
+
+    render(subject, ctx: RenderContext) -> bytes
+
+where ``subject`` is a :class:`~extractor.cases.Case` for per-case outputs and a
+:class:`~extractor.render.view.RunIndex` for run outputs.  :class:`Renderer` holds what
+is shared across a run (template environment, options, generation time) and writes
+files; :func:`render_run` is the one-call library function behind ``evidence report``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from ..cases import Case, Run
+from ..errors import UsageError
+from ..model import Event, FileReport
+from .context import RenderContext
+from .env import cached_environment
+from .filenames import unique_names
+from .view import RunIndex, case_summary
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+CASE_OUTPUTS = ("html", "pdf", "json")
+
+
+@dataclass(frozen=True)
+class OutputKind:
+    name: str
+    scope: str  # "case" or "run"
+    filename: Callable[[str], str]  # case stem → file name (run outputs ignore it)
+    render: Callable[[Any, RenderContext], bytes]
+
+
+REGISTRY: dict[str, OutputKind] = {}
+
+
+def register_output(name: str, scope: str, filename: Callable[[str], str]):
+    def wrap(fn: Callable[[Any, RenderContext], bytes]) -> Callable[[Any, RenderContext], bytes]:
+        if name in REGISTRY:
+            raise ValueError(f"output {name!r} registered twice")
+        REGISTRY[name] = OutputKind(name, scope, filename, fn)
+        return fn
+    return wrap
+
+
+def _register_builtins() -> None:
+    from .html import render_case_html, render_index_html
+    from .json import render_case_json
+    from .register import render_register_csv, render_register_xlsx
+
+    def render_case_pdf(case: Case, ctx: RenderContext) -> bytes:
+        from .pdf import render_case_pdf as render  # WeasyPrint is imported only when needed
+        return render(case, ctx)
+
+    register_output("html", "case", lambda stem: f"{stem}.html")(render_case_html)
+    register_output("pdf", "case", lambda stem: f"{stem}.pdf")(render_case_pdf)
+    register_output("json", "case", lambda stem: f"{stem}.json")(render_case_json)
+    register_output("register.csv", "run", lambda _: "register.csv")(render_register_csv)
+    register_output("register.xlsx", "run", lambda _: "register.xlsx")(render_register_xlsx)
+    register_output("index", "run", lambda _: "index.html")(render_index_html)
+
+
+_register_builtins()
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write via a temporary name, so a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+class Renderer:
+    """Renders and writes a run's outputs; build one per run (or per worker process)."""
+
+    def __init__(self, templates: str | os.PathLike[str] | None = None, mask_phones: bool = True,
+                 generated_at: datetime | None = None, argv: Sequence[str] = ()) -> None:
+        self.templates = str(templates) if templates is not None else None
+        self.mask = mask_phones
+        self.generated_at = generated_at or datetime.now(BEIJING).replace(microsecond=0)
+        self.argv = tuple(argv)
+        self.env = cached_environment(self.templates)
+
+    def context(self, name: str = "", outputs: Sequence[str] = CASE_OUTPUTS) -> RenderContext:
+        return RenderContext(self.env, self.generated_at, self.mask, self.argv, tuple(outputs), name)
+
+    def render(self, kind: str, subject: Any, name: str = "", outputs: Sequence[str] = CASE_OUTPUTS) -> bytes:
+        try:
+            output = REGISTRY[kind]
+        except KeyError:
+            raise UsageError(f"unknown output {kind!r}; known: {', '.join(REGISTRY)}") from None
+        return output.render(subject, self.context(name, outputs))
+
+    def write_case(self, case: Case, out_dir: str | os.PathLike[str], name: str,
+                   outputs: Sequence[str] = CASE_OUTPUTS) -> list[Path]:
+        """Write ``name.html`` / ``.pdf`` / ``.json`` for one case; returns the paths."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for kind in outputs:
+            output = REGISTRY.get(kind)
+            if output is None or output.scope != "case":
+                raise UsageError(f"unknown case output {kind!r}; known: "
+                                 f"{', '.join(k for k, o in REGISTRY.items() if o.scope == 'case')}")
+            data = output.render(case, self.context(name, outputs))
+            path = out / output.filename(name)
+            _write(path, data)
+            written.append(path)
+        return written
+
+    def case_summary(self, case: Case, name: str, outputs: Sequence[str] = CASE_OUTPUTS) -> dict[str, Any]:
+        return case_summary(case, name, self.mask, tuple(outputs))
+
+    def write_run(self, summaries: Sequence[dict[str, Any]], out_dir: str | os.PathLike[str],
+                  files: Sequence[FileReport], unassigned: Sequence[Event] = ()) -> list[Path]:
+        """register.csv, register.xlsx and index.html from the cases' summaries."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        index = RunIndex(tuple(summaries), tuple(files), tuple(unassigned))
+        written: list[Path] = []
+        for output in REGISTRY.values():
+            if output.scope != "run":
+                continue
+            path = out / output.filename("")
+            _write(path, output.render(index, self.context()))
+            written.append(path)
+        return written
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    templates: str | None = None
+    mask_phones: bool = True
+    generated_at: datetime | None = None
+    argv: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = CASE_OUTPUTS
+
+
+@dataclass(frozen=True)
+class CaseOutput:
+    buyer: str
+    name: str
+    paths: tuple[Path, ...]
+    risk: str
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    out_dir: Path
+    cases: tuple[CaseOutput, ...]
+    run_files: tuple[Path, ...]
+    unassigned: int = 0
+    summaries: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+
+    @property
+    def index(self) -> Path:
+        return self.out_dir / "index.html"
+
+
+def render_run(cases: Run | Sequence[Case], out_dir: str | os.PathLike[str],
+               options: RenderOptions | None = None) -> RunOutput:
+    """Write every case's reports and the run's register and index into ``out_dir``."""
+    options = options or RenderOptions()
+    if isinstance(cases, Run):
+        run = cases
+    else:
+        files: dict[str, FileReport] = {}
+        for case in cases:
+            for f in case.files:
+                files.setdefault(f.file, f)
+        run = Run(tuple(cases), (), tuple(files.values()))
+    renderer = Renderer(options.templates, options.mask_phones, options.generated_at, options.argv)
+    if "pdf" in options.outputs:
+        from .pdf import cjk_font_family
+
+        cjk_font_family()  # fail before writing anything when the PDF cannot be made
+    names = unique_names(c.buyer for c in run.cases)
+    results: list[CaseOutput] = []
+    summaries: list[dict[str, Any]] = []
+    for case in run.cases:
+        name = names[case.buyer]
+        paths = renderer.write_case(case, out_dir, name, options.outputs)
+        results.append(CaseOutput(case.buyer, name, tuple(paths), case.risk))
+        summaries.append(renderer.case_summary(case, name, options.outputs))
+    run_files = renderer.write_run(summaries, out_dir, run.files, run.unassigned)
+    return RunOutput(Path(out_dir), tuple(results), tuple(run_files), len(run.unassigned), tuple(summaries))
+
+
+__all__ = ["Renderer", "RenderContext", "RenderOptions", "RunOutput", "CaseOutput", "render_run",
+           "register_output", "REGISTRY", "unique_names"]

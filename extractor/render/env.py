@@ -1,0 +1,159 @@
+"""The Jinja2 environment every report is rendered with.
+
+Templates come first from the user's ``--templates`` folder, then from the built-in
+set (ChoiceLoader), so a user can override one partial without copying the rest.
+Autoescape is on for every template: message text and nicks are written by the other
+side of a dispute and always render as text, whatever they contain.  Data is never
+compiled as a template.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from ..errors import UsageError
+
+# Mainland mobile numbers, also written with +86, spaces or dashes; never part of a
+# longer digit run (order and tracking numbers are 14–19 digits).
+_MOBILE_RE = re.compile(
+    r"(?<![0-9])(?:(?:\+|00)86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
+
+# Characters that change how text displays without being visible: bidi controls and
+# zero-width characters.  Kept in the evidence, but shown as a visible marker.
+_INVISIBLE = {
+    *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+    *range(0x2066, 0x206A), 0x061C, 0xFEFF, 0x00AD,
+}
+
+CHANNEL_ZH = {"message": "旺旺", "auto_reply": "旺旺", "system": "系统", "call": "电话",
+              "note": "电话记录", "order": "订单"}
+ROLE_ZH = {"seller": "卖家", "buyer": "买家", "system": "系统"}
+TAG_ZH = {
+    "seller_contact": "卖家联系", "seller_initiated": "主动联系", "buyer_silence": "买家沉默",
+    "shipping_promise": "发货承诺", "shipped": "已发货", "return_claim": "退货理由",
+    "delay_claim": "发货主张", "compensation_demand": "索赔", "threat": "威胁",
+}
+
+
+def builtin_templates_dir() -> Path:
+    """The built-in templates: ``extractor/templates`` in an installed wheel, else the
+    repository's top-level ``templates/`` in a source or editable checkout."""
+    import extractor
+
+    package_dir = Path(extractor.__file__).resolve().parent
+    installed = package_dir / "templates"
+    if (installed / "report.html.j2").is_file():
+        return installed
+    return package_dir.parent / "templates"
+
+
+def mask_phones(text: str) -> str:
+    """138****5678 for every mainland mobile number in ``text``."""
+    return _MOBILE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+def _show_invisible(text: str) -> Markup:
+    """Escape ``text``; bidi controls and zero-width characters become visible markers
+    (their code point), so a reader sees that the text holds them."""
+    out: list[str] = []
+    for ch in text:
+        if ord(ch) in _INVISIBLE:
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            out.append(f'<span class="invisible" title="{escape(name)}">[U+{ord(ch):04X}]</span>')
+        else:
+            out.append(str(escape(ch)))
+    return Markup("".join(out))
+
+
+def highlight(text: str, words: Iterable[str]) -> Markup:
+    """``text`` escaped, with each occurrence of any of ``words`` inside ``<mark>``.
+
+    Overlapping or adjacent matches merge into one mark.  Everything is escaped piece by
+    piece before any markup is added, so nothing in ``text`` or ``words`` can open a
+    tag."""
+    spans: list[tuple[int, int]] = []
+    for word in {w for w in words if w}:
+        start = text.find(word)
+        while start != -1:
+            spans.append((start, start + len(word)))
+            start = text.find(word, start + 1)
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts: list[str] = []
+    pos = 0
+    for start, end in merged:
+        parts.append(_show_invisible(text[pos:start]))
+        parts.append(Markup("<mark>") + _show_invisible(text[start:end]) + Markup("</mark>"))
+        pos = end
+    parts.append(_show_invisible(text[pos:]))
+    return Markup("").join(parts)
+
+
+def zh_datetime(value: datetime | None, seconds: bool = True) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return str(size)
+
+
+def make_environment(templates: str | Path | None = None) -> Environment:
+    """A fresh environment; ``templates`` is the user's override folder, if any."""
+    loaders = []
+    if templates is not None:
+        user_dir = Path(templates)
+        if not user_dir.is_dir():
+            raise UsageError(f"--templates {templates}: not a folder; give a folder holding "
+                             "templates to override, e.g. report.css or report.html.j2")
+        loaders.append(FileSystemLoader(str(user_dir)))
+    loaders.append(FileSystemLoader(str(builtin_templates_dir())))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        # Templates are files the user chose; reload checks would only cost time.
+        auto_reload=False,
+    )
+    env.filters.update(
+        highlight=highlight,
+        visible=_show_invisible,
+        dt=zh_datetime,
+        size=human_size,
+        channel_zh=lambda kind: CHANNEL_ZH.get(kind, kind),
+        role_zh=lambda role: ROLE_ZH.get(role, role),
+        tag_zh=lambda label: TAG_ZH.get(label, label),
+    )
+    return env
+
+
+@lru_cache(maxsize=8)
+def cached_environment(templates: str | None) -> Environment:
+    """One environment (and so one template cache) per templates folder per process."""
+    return make_environment(templates)
+
+
+def evidence_words(tags: Sequence) -> list[str]:
+    return [w for tag in tags for w in tag.evidence]

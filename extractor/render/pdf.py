@@ -1,0 +1,158 @@
+"""The PDF case report: WeasyPrint renders the same HTML as the browser (print styles),
+A4, with an embedded subset of a CJK font, page numbers 第 N 页 / 共 M 页 and a running
+header.  The file is PDF/A-3u and carries the case's original source files and a
+manifest (names, sizes, SHA-256, tool version) as embedded attachments.
+
+What costs time is paid once per process: importing WeasyPrint, finding the CJK font,
+the FontConfiguration and the font stylesheet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+from datetime import timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..cases import Case
+from ..errors import IntegrityError, MissingFontError, RenderError
+from .context import RenderContext
+from .filenames import unique_attachment_names
+from .html import case_html
+from .view import case_view
+
+PDF_VARIANT = "pdf/a-3u"
+MANIFEST_NAME = "manifest.json"
+# Families tried first, in order; otherwise the first family fontconfig lists for zh.
+PREFERRED_CJK_FAMILIES = (
+    "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans SC",
+    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN", "Noto Serif CJK SC",
+)
+INSTALL_HINT = ("install one, e.g. `sudo apt-get install fonts-noto-cjk` on Debian/Ubuntu "
+                "(or run `make sysdeps`), then run the report again; --no-pdf writes the other formats")
+
+
+@lru_cache(maxsize=1)
+def cjk_font_family() -> str:
+    """The font family the PDF is set in; MissingFontError if none covers Chinese.
+
+    Asks fontconfig (the library WeasyPrint's text stack uses) for families that
+    support ``zh``, so the answer is the one the renderer will see."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        raise MissingFontError("cannot look for a Chinese font: fc-list (fontconfig) is not installed; "
+                               "install fontconfig and a CJK font, e.g. `sudo apt-get install fontconfig "
+                               "fonts-noto-cjk`, then run the report again")
+    try:
+        listing = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True,
+                                 timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise MissingFontError(f"cannot list fonts with fc-list ({exc}); {INSTALL_HINT}") from None
+    families: list[str] = []
+    for line in listing.splitlines():
+        families.extend(name.strip() for name in line.split(",") if name.strip())
+    if not families:
+        raise MissingFontError("no installed font has Chinese glyphs, so the PDF would print empty "
+                               f"boxes instead of characters; {INSTALL_HINT}")
+    for preferred in PREFERRED_CJK_FAMILIES:
+        if preferred in families:
+            return preferred
+    return sorted(families)[0]
+
+
+class _PdfResources:
+    """WeasyPrint objects shared by every PDF of the process."""
+
+    def __init__(self) -> None:
+        family = cjk_font_family()
+        try:
+            from weasyprint import CSS
+            from weasyprint.text.fonts import FontConfiguration
+            from weasyprint.urls import URLFetcher
+        except (ImportError, OSError) as exc:  # OSError: Pango/HarfBuzz libraries missing
+            raise RenderError(f"WeasyPrint cannot start ({exc}); install its system libraries "
+                              "(`make sysdeps`) or use --no-pdf") from None
+        self.font_config = FontConfiguration()
+        # Only data: URLs; a report never loads a file or a URL, whatever a template says.
+        self.fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
+        quoted = family.replace("\\", "\\\\").replace('"', '\\"')
+        # A user stylesheet: !important so the font that was checked to cover Chinese is
+        # the one used, also in the page margins (running header, page numbers).
+        rule = f'font-family: "{quoted}", sans-serif !important;'
+        self.font_css = CSS(string=f"html, body {{ {rule} }} @page {{ {rule} }}",
+                            font_config=self.font_config, url_fetcher=self.fetcher)
+        self.family = family
+
+
+@lru_cache(maxsize=1)
+def pdf_resources() -> _PdfResources:
+    return _PdfResources()
+
+
+def _source_bytes(path: str, sha256: str | None) -> bytes:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise RenderError(f"{path}: cannot read the source file to embed it in the PDF "
+                          f"({exc.strerror or exc}); keep the inputs in place until the report is written") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if sha256 and actual != sha256:
+        raise IntegrityError(f"{path}: the file changed while the report was being made "
+                             f"(SHA-256 now {actual}, read as {sha256}); run the report again")
+    return data
+
+
+def manifest(case: Case, ctx: RenderContext, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "tool": "evidence",
+        "version": __version__,
+        "generated_at": ctx.generated_at.isoformat(),
+        "report": {"name": ctx.name, "json": f"{ctx.name}.json" if ctx.name else None},
+        "files": [{
+            "attachment": names[f.file], "file": f.file, "size": f.size, "sha256": f.sha256,
+            "format": f.format, "events": f.events, "events_in_case": case.events_in_file(f.file),
+        } for f in case.files],
+    }
+
+
+def attachments(case: Case, ctx: RenderContext) -> list:
+    from weasyprint import Attachment
+
+    when = ctx.generated_at.astimezone(timezone.utc).replace(tzinfo=None)
+    names = unique_attachment_names(f.file for f in case.files)
+    out = []
+    for f in case.files:
+        data = _source_bytes(f.file, f.sha256)
+        out.append(Attachment(
+            file_obj=io.BytesIO(data), name=names[f.file], relationship="Source",
+            description=f"原始文件 {f.file}（SHA-256 {f.sha256}）", created=when, modified=when))
+    body = json.dumps(manifest(case, ctx, names), ensure_ascii=False, indent=2).encode("utf-8")
+    out.append(Attachment(
+        file_obj=io.BytesIO(body), name=MANIFEST_NAME, relationship="Data",
+        description="来源文件清单：文件名、大小、SHA-256、工具版本", created=when, modified=when))
+    return out
+
+
+def render_case_pdf(case: Case, ctx: RenderContext) -> bytes:
+    res = pdf_resources()
+    from weasyprint import HTML
+
+    html = case_html(case, ctx, case_view(case, ctx.mask))
+    try:
+        document = HTML(string=html, url_fetcher=res.fetcher)
+        return document.write_pdf(
+            font_config=res.font_config,
+            stylesheets=[res.font_css],
+            pdf_variant=PDF_VARIANT,
+            attachments=attachments(case, ctx),
+        )
+    except (IntegrityError, RenderError):
+        raise
+    except Exception as exc:  # WeasyPrint raises many kinds; name the case and go on
+        raise RenderError(f"PDF of {case.buyer!r} could not be made: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,78 @@
+"""The complaint register: one row per order, as CSV (UTF-8 with BOM, so Excel opens it
+right) and XLSX.
+
+Every text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+prefixed with ``'``: a buyer's nick or words must never become a formula in the seller's
+Excel (CSV/XLSX formula injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timezone
+from typing import Any, Iterable, Sequence
+
+from .context import RenderContext
+from .view import REGISTER_COLUMNS, RunIndex
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: Any) -> Any:
+    """A cell value Excel will show as text, never run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def register_table(run: RunIndex) -> list[list[Any]]:
+    return [list(row) for summary in run.summaries for row in summary["register_rows"]]
+
+
+def register_csv(rows: Iterable[Sequence[Any]]) -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(REGISTER_COLUMNS)
+    for row in rows:
+        writer.writerow([neutralize(v) for v in row])
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+
+def register_xlsx(rows: Iterable[Sequence[Any]], ctx: RenderContext) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "登记表"
+    ws.append(list(REGISTER_COLUMNS))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([neutralize(v) for v in row])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                # Text, always: order numbers keep their 19 digits and nothing is a formula.
+                cell.data_type = "s"
+                cell.number_format = "@"
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = (22, 18, 20, 20, 12, 12, 14, 30, 46)
+    for i, width in enumerate(widths):
+        ws.column_dimensions[chr(ord("A") + i)].width = width
+    ws.freeze_panes = "A2"
+    when = ctx.generated_at.astimezone(timezone.utc).replace(tzinfo=None)
+    wb.properties.creator = "evidence"
+    wb.properties.created = when
+    wb.properties.modified = when
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def render_register_csv(run: RunIndex, ctx: RenderContext) -> bytes:
+    return register_csv(register_table(run))
+
+
+def render_register_xlsx(run: RunIndex, ctx: RenderContext) -> bytes:
+    return register_xlsx(register_table(run), ctx)

@@ -1,0 +1,247 @@
+"""What a report shows of a case: plain values, phone numbers masked (unless asked
+not to), times formatted, ready for the templates and the register.
+
+Masking happens here, once, so the HTML, the PDF, the JSON and the register can never
+disagree about what is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, OrderFinding,
+                     claim_name_zh, risk_flag_for, zh_span)
+from ..model import Event, FileReport, Tag
+from .env import CHANNEL_ZH, ROLE_ZH, TAG_ZH, evidence_words, mask_phones, zh_datetime
+
+Masker = Callable[[str], str]
+
+PROMISE_STATUS_ZH = {"kept": "按时发货", "late": "晚于承诺", "no_deadline": "未说明时间",
+                     "no_shipment": "未见发货"}
+WINDOW_ZH = {"before_payment": "付款前", "before_deadline": "付款后至发货时限",
+             "after_deadline": "发货时限后", "no_order": "无订单记录"}
+REGISTER_COLUMNS = ("订单编号", "买家旺旺", "付款时间", "发货时间", "卖家联系次数", "买家回复次数",
+                    "最长沉默(小时)", "主张", "风险提示")
+
+
+def masker(enabled: bool) -> Masker:
+    return mask_phones if enabled else (lambda s: s)
+
+
+def _opt(m: Masker, value: str | None) -> str | None:
+    return m(value) if value is not None else None
+
+
+def tag_detail(tag: Tag, m: Masker) -> str:
+    """The attribute a badge shows after its label."""
+    from ..cases import DELAY_REASONS_ZH, RETURN_REASONS_ZH
+
+    if tag.label == "return_claim" and tag.reason:
+        return RETURN_REASONS_ZH.get(tag.reason, tag.reason)
+    if tag.label == "delay_claim" and tag.reason:
+        return DELAY_REASONS_ZH.get(tag.reason, tag.reason)
+    if tag.label == "shipping_promise":
+        return f"{zh_datetime(tag.deadline, seconds=False)}前" if tag.deadline else "未说明时间"
+    if tag.label == "shipped" and tag.tracking:
+        return m(tag.tracking)
+    if tag.label == "buyer_silence" and tag.hours is not None:
+        return f"{tag.hours:g}小时"
+    if tag.label == "threat" and tag.evidence:
+        return m("/".join(dict.fromkeys(tag.evidence)))
+    return ""
+
+
+def _call_line(event: Event, m: Masker) -> str:
+    call = event.call
+    if call is None:
+        return ""
+    parts = ["呼出" if call.direction == "out" else "呼入"]
+    if call.duration_s is not None:
+        parts.append(f"{call.duration_s}秒")
+    parts.append("已接通" if call.answered else "未接通")
+    if call.number:
+        parts.append(m(call.number))
+    return " · ".join(parts)
+
+
+def _order_line(event: Event, m: Masker) -> str:
+    o = event.order
+    if o is None:
+        return ""
+    parts = [f"订单 {o.id}"]
+    if o.paid:
+        parts.append(f"付款 {zh_datetime(o.paid)}")
+    if o.shipped:
+        parts.append(f"发货 {zh_datetime(o.shipped)}")
+    if o.carrier or o.tracking:
+        parts.append(" ".join(x for x in (o.carrier, m(o.tracking) if o.tracking else None) if x))
+    if o.phone:
+        parts.append(f"手机 {m(o.phone)}")
+    return " · ".join(parts)
+
+
+def event_view(event_id: str, event: Event, m: Masker) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "time": zh_datetime(event.time),
+        "iso": event.time.isoformat(),
+        "kind": event.kind,
+        "role": event.role,
+        "channel": CHANNEL_ZH.get(event.kind, event.kind) + ("（自动回复）" if event.kind == "auto_reply" else ""),
+        "who": m(event.sender) if event.sender else ROLE_ZH.get(event.role, event.role),
+        "role_zh": ROLE_ZH.get(event.role, event.role),
+        "text": m(event.text),
+        "marks": [m(w) for w in evidence_words(event.tags)],
+        "call": _call_line(event, m),
+        "order": _order_line(event, m),
+        "tags": [{"label": t.label, "zh": TAG_ZH.get(t.label, t.label), "detail": tag_detail(t, m)}
+                 for t in event.tags],
+        "sources": [s.where() for s in event.all_sources()],
+    }
+
+
+def _window_view(order_id: str | None, window: ContactWindow) -> dict[str, Any]:
+    return {
+        "order": order_id, "window": WINDOW_ZH.get(window.name, window.name),
+        "wangwang": window.count(WANGWANG), "phone": window.count(PHONE),
+        "initiated": window.initiated, "answered": window.answered, "total": len(window.attempts),
+        "ids": [a.id for a in window.attempts],
+    }
+
+
+def _relative(delta: timedelta | None, before: str, after: str) -> str:
+    if delta is None:
+        return "—"
+    return f"{after}{zh_span(delta)}" if delta >= timedelta(0) else f"{before}{zh_span(delta)}"
+
+
+def claim_view(c: ClaimFinding, m: Masker) -> dict[str, Any]:
+    return {
+        "id": c.event_id, "time": zh_datetime(c.time), "name": m(c.name_zh), "label": c.label,
+        "tag": TAG_ZH.get(c.label, c.label), "order": c.order_id,
+        "since_payment": _relative(c.since_payment, "付款前", "付款后"),
+        "vs_deadline": _relative(c.since_deadline, "时限前", "超过时限"),
+        "vs_shipment": _relative(c.since_shipment, "发货前", "发货后") if c.since_shipment is not None else "未见发货",
+    }
+
+
+def _order_view(o: OrderFinding) -> dict[str, Any]:
+    ship = o.shipment
+    return {
+        "id": o.order_id, "event_id": o.event_id,
+        "paid": zh_datetime(o.paid), "deadline": zh_datetime(o.deadline),
+        "shipped": zh_datetime(ship.time) if ship else "",
+        "shipment_id": ship.event_id if ship else None,
+        "carrier": (ship.carrier or "") if ship else "", "tracking": (ship.tracking or "") if ship else "",
+        "on_time": o.shipped_on_time,
+    }
+
+
+def case_view(case: Case, mask: bool) -> dict[str, Any]:
+    m = masker(mask)
+    windows = []
+    if case.other_contacts.attempts:
+        windows.append(_window_view(None, case.other_contacts))
+    for o in case.orders:
+        windows.append(_window_view(o.order_id, o.before_deadline))
+        windows.append(_window_view(o.order_id, o.after_deadline))
+    silence = case.silence
+    return {
+        "buyer": m(case.buyer),
+        "shop": m(case.shop) if case.shop else "",
+        "ship_within": f"{case.ship_within_hours:g}",
+        "risk": case.risk,
+        "orders": [_order_view(o) for o in case.orders],
+        "windows": windows,
+        "silence": None if silence is None else {
+            "hours": f"{silence.hours:g}", "from": silence.from_id, "until": silence.until_id,
+            "start": zh_datetime(silence.start), "end": zh_datetime(silence.end)},
+        "promises": [{
+            "id": p.event_id, "time": zh_datetime(p.time), "deadline": zh_datetime(p.deadline) or "未说明",
+            "shipped": zh_datetime(p.shipment.time) if p.shipment else "",
+            "shipment_id": p.shipment.event_id if p.shipment else None,
+            "status": PROMISE_STATUS_ZH.get(p.status, p.status), "status_code": p.status,
+        } for p in case.promises],
+        "claims": [claim_view(c, m) for c in case.claims],
+        "summary": [{"text": m(s.text), "ids": list(s.event_ids)} for s in case.summary],
+        "events": [event_view(ce.id, ce.event, m) for ce in case.events],
+        "files": [file_view(f, case.events_in_file(f.file)) for f in case.files],
+    }
+
+
+def file_view(f: FileReport, in_case: int | None = None) -> dict[str, Any]:
+    return {
+        "file": f.file, "sha256": f.sha256 or "", "size": f.size, "format": f.format or "",
+        "events": f.events, "in_case": in_case, "warnings": len(f.warnings),
+        "warning_lines": [str(w) for w in f.warnings], "error": f.error,
+    }
+
+
+# ---------------------------------------------------------------------------
+# the register (one row per order) and the run index
+
+
+def _claims_for(case: Case, order_id: str | None) -> list[ClaimFinding]:
+    if order_id is None:
+        return list(case.claims)
+    first = case.orders[0].order_id if case.orders else None
+    return [c for c in case.claims if c.order_id == order_id or (c.order_id is None and order_id == first)]
+
+
+def register_rows(case: Case, mask: bool) -> list[list[Any]]:
+    """Rows of register.csv / register.xlsx for one case, in REGISTER_COLUMNS order."""
+    m = masker(mask)
+    silence = case.silence.hours if case.silence else ""
+    rows: list[list[Any]] = []
+    targets: list[OrderFinding | None] = list(case.orders) or [None]
+    for order in targets:
+        if order is None:
+            attempts = case.other_contacts.attempts
+        else:
+            attempts = order.before_deadline.attempts + order.after_deadline.attempts
+        claims = _claims_for(case, order.order_id if order else None)
+        rows.append([
+            order.order_id if order else "",
+            m(case.buyer),
+            zh_datetime(order.paid) if order else "",
+            zh_datetime(order.shipment.time) if order and order.shipment else "",
+            len(attempts),
+            sum(1 for a in attempts if a.answered),
+            silence,
+            "、".join(dict.fromkeys(m(claim_name_zh(c.label, c.reason, c.evidence)) for c in claims)),
+            risk_flag_for(case.orders, case.promises, case.claims, order.order_id) if order else case.risk,
+        ])
+    return rows
+
+
+@dataclass(frozen=True)
+class RunIndex:
+    """What the run-level outputs (register, index) need, from each case's summary."""
+
+    summaries: tuple[dict[str, Any], ...]
+    files: tuple[FileReport, ...]
+    unassigned: tuple[Event, ...]
+
+
+def case_summary(case: Case, name: str, mask: bool, outputs: tuple[str, ...]) -> dict[str, Any]:
+    """A JSON-able digest of a case for the run's register and index (a batch worker
+    returns this instead of the whole case)."""
+    m = masker(mask)
+    return {
+        "buyer": m(case.buyer),
+        "name": name,
+        "shop": m(case.shop) if case.shop else "",
+        "orders": [o.order_id for o in case.orders],
+        "events": len(case.events),
+        "claims": len(case.claims),
+        "risk": case.risk,
+        "outputs": {kind: f"{name}.{kind}" for kind in outputs},
+        "register_rows": register_rows(case, mask),
+        "first_event": case.events[0].event.time.isoformat() if case.events else None,
+    }
+
+
+def generated_label(generated_at: datetime) -> str:
+    return generated_at.strftime("%Y-%m-%d %H:%M:%S %z")
