@@ -291,7 +291,8 @@ class BillReader:
             duration = parse_duration(cell["duration"])
         except ValueError as exc:
             shown = ", ".join("" if v is None else str(v) for v in values)
-            self.ctx.warn(f"not a call record ({exc}): {shown}", **_warn_where(where))
+            sheet = f"sheet {where['sheet']}: " if where.get("sheet") else ""
+            self.ctx.warn(f"{sheet}not a call record ({exc}): {shown}", **_warn_where(where))
             return
         self.rows.append(BillRow(where, written, direction, number_as_written(cell["number"]), duration))
 

@@ -71,6 +71,14 @@ def _first_page_text(data: bytes) -> str:
         return pdf.pages[0].extract_text() or ""
 
 
+def _unwrap(cell: Any) -> Any:
+    """A table cell whose text wrapped: ``2025-06-07\\n18:24:53`` is a date and a time,
+    ``通信地\\n点`` one word."""
+    if not isinstance(cell, str):
+        return cell
+    return re.sub(r"(?<=\d)\n(?=\d)", " ", cell).replace("\n", "")
+
+
 def _text_cells(line: str) -> list[str]:
     """A table line from a page's text: the date and the clock are one cell."""
     return _SPLIT_DATETIME_RE.sub(r"\1\u00a0\2", line.strip()).split()
@@ -85,8 +93,11 @@ class CmccBillPdf(SourceFormat):
     def sniff(self, file: InputFile) -> bool:
         if not file.head.startswith(b"%PDF"):
             return False
+        # Narrow columns wrap their headers (通信方 / 式), so the words are looked for in
+        # the page's text with the line breaks taken out, and the title counts too.
         text = re.sub(r"\s+", "", _first_page_text(file.data))
-        return all(name in text for name in ("起始时间", CMCC.marker, "对方号码"))
+        return "对方号码" in text and "起始" in text and any(
+            mark in text for mark in ("通信方式", "通信方", "通话详单", "中国移动"))
 
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         import pdfplumber
@@ -110,13 +121,13 @@ class CmccBillPdf(SourceFormat):
             # The title block (customer, 查询周期) sits above the first table; its dates
             # give the year to rows written without one.
             for line in text.split("\n"):
-                if CMCC.marker in line.replace(" ", ""):
+                if "对方号码" in line.replace(" ", ""):
                     break
                 reader.preamble.append(line)
         if tables:
             for table in tables:
                 for cells in table:
-                    reader.feed([c.replace("\n", "") if isinstance(c, str) else c for c in cells], where)
+                    reader.feed([_unwrap(c) for c in cells], where)
             return
         # No ruled table on this page: the header and the rows are still lines of text.
         for line in text.split("\n"):
