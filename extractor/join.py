@@ -69,7 +69,8 @@ def normalize_number(written: str | None) -> str | None:
     if not written:
         return None
     text = _MASK_CHARS_RE.sub("*", written.strip().replace("尾号", "*"))
-    text = re.sub(r"[\s\-()（）.]", "", text)
+    text = re.sub(r"[\s\-()（）.'\"=]", "", text)  # also Excel's ="…" and leading '
+
     if text.startswith("+"):
         text = text[1:]
         if text.startswith("86"):
