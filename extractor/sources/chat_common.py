@@ -45,10 +45,16 @@ def naive_time(parts: dict[str, str]) -> datetime | None:
         return None
 
 
+# Platform notices are one short line.  The bound also keeps a hostile multi-megabyte
+# line away from roles.TRANSFER_RE, whose two lazy groups are quadratic on long runs of
+# spaces.
+MAX_NOTICE = 200
+
+
 def is_notice(line: str) -> bool:
     """A line with no sender of its own that stands for an event of the platform:
     由 A 转交给 B, NICK 撤回了一条消息, 当前用户来自…, 系统提示…"""
-    return is_system_line(line)
+    return len(line) <= MAX_NOTICE and is_system_line(line)
 
 
 def strip_blank_edges(lines: Sequence[str]) -> list[str]:

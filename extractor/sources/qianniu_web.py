@@ -117,23 +117,20 @@ def parse_page_lines(items: Iterable[PageLine], ctx: ParseContext, what: str) ->
         current, block = block, None
         lines = _strip_blank_items(current.lines)
         stamp = current.clock.isoformat()
+        reason = None
         if current.day is None:
-            ctx.warn(f"message at {stamp} comes before any date line; left out", **where(current.start))
+            reason = f"message at {stamp} comes before any date line"
+        elif len(lines) < 2:
+            reason = f"message at {stamp} needs a text line and a sender line after its time"
+        elif not _looks_like_sender(lines[-1].text):
+            reason = (f"message at {stamp}: its last line {excerpt(lines[-1].text)!r} is not an "
+                      "account name, so the sender is unknown")
+        if reason is not None:
+            ctx.warn(reason + "; left out", **where(current.start))
             for item in lines:
                 ctx.warn(f"part of the message at {stamp} left out: {excerpt(item.text)!r}", **where(item))
             return
-        if len(lines) < 2:
-            shown = repr(excerpt(lines[0].text)) if lines else "nothing"
-            ctx.warn(f"message at {stamp} needs a text line and a sender line after its time, "
-                     f"found {shown}; left out", **where(current.start))
-            return
         sender_item = lines[-1]
-        if not _looks_like_sender(sender_item.text):
-            ctx.warn(f"message at {stamp}: its last line {excerpt(sender_item.text)!r} is not an "
-                     "account name, so the sender is unknown; left out", **where(current.start))
-            for item in lines[:-1]:
-                ctx.warn(f"part of the message at {stamp} left out: {excerpt(item.text)!r}", **where(item))
-            return
         text = _join(lines[:-1])
         event = ctx.message(time=ctx.at(current.day, current.clock), sender=sender_item.text.strip(),
                             text=text, buyer=current.customer,

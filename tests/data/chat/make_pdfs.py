@@ -7,8 +7,9 @@ browser print gives it.  The committed PDFs are the fixtures; run this only to c
 
     .venv/bin/python tests/data/chat/make_pdfs.py
 
-It writes tests/data/chat/qianniu_web_2pages.pdf, tests/data/chat/no_chat_text.pdf and
-the demo corpus's web print, corpora/demo/聊天记录_tb_lin8866_网页打印.pdf.
+It writes tests/data/chat/qianniu_web_2pages.pdf, no_chat_text.pdf (a printed shop notice),
+no_text_layer.pdf (a page with a grey box and no text, like a scan) and the demo corpus's
+web print, corpora/demo/聊天记录_tb_lin8866_网页打印.pdf.
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def main() -> None:
     render(fixture_two_pages(), HERE / "qianniu_web_2pages.pdf")
     render(no_chat_text(), HERE / "no_chat_text.pdf")
     render(demo_web_print(), DEMO / "聊天记录_tb_lin8866_网页打印.pdf")
+    HTML(string='<div style="width:120mm;height:80mm;background:#ccc"></div>').write_pdf(
+        HERE / "no_text_layer.pdf")
 
 
 if __name__ == "__main__":
