@@ -52,6 +52,7 @@ FIXTURE_FORMATS = [
     ("cmcc-2025-06.xlsx", "cmcc-bill-xlsx"),
     ("cmcc-ebill-2025-06.pdf", "cmcc-bill-pdf"),
     ("cmcc-ebill-yearless.pdf", "cmcc-bill-pdf"),
+    ("cmcc-ebill-unruled.pdf", "cmcc-bill-pdf"),
     ("unicom-2025-06-gbk.csv", "unicom-bill-csv"),
     ("unicom-2025-06.xlsx", "unicom-bill-xlsx"),
     ("calls-20250628.xml", "android-calls-xml"),
@@ -226,6 +227,46 @@ def test_cmcc_pdf_without_years_uses_the_query_period():
     assert events[0].time == bj(2025, 6, 1, 9, 5, 12)
     assert [w.reason for w in ctx.warnings] == [
         "12 call(s) written without a year were given the year of the bill's other records or its query period"]
+
+
+def test_cmcc_pdf_printed_without_rules_is_read_from_its_text_lines():
+    rows = _make_pdfs_module().ebill_rows(8)
+    events, ctx = parse(CALLS / "cmcc-ebill-unruled.pdf")
+    assert ctx.warnings == []
+    assert [(e.time.strftime("%Y-%m-%d %H:%M:%S"), e.call.number, e.call.duration_s) for e in events] == [
+        (r[0], r[3], parse_duration(r[4])) for r in rows]
+    assert events[2].call.number == "+86 137 0000 2222"
+
+
+class _TextOnlyPage:
+    """A PDF page as pdfplumber shows it when the table has no rules."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def extract_text(self) -> str:
+        return self.text
+
+    def extract_tables(self) -> list:
+        return []
+
+
+def test_text_rows_whose_columns_shift_are_warned_not_misread():
+    from extractor.sources.call_records import BillReader
+    from extractor.sources.cmcc_bill import CMCC, CmccBillPdf
+
+    file = InputFile("bill.pdf", b"%PDF-1.7")
+    ctx = ParseContext(file, "cmcc-bill-pdf", ParseOptions())
+    reader = BillReader(CMCC, ctx)
+    CmccBillPdf._read_page(_TextOnlyPage(
+        "中国移动 通话详单\n起始时间 通信地点 通信方式 对方号码 通信时长 通信类型 套餐优惠 实收通信费(元)\n"
+        "2025-06-24 10:20:11 杭州 主叫 13812345678 0秒 本地(非漫游、主叫) -- 0.00\n"
+        "2025-06-25 09:35:40 主叫 13812345678 1分12秒 本地(非漫游、主叫) -- 0.00\n第1页/共1页"), 1, reader)
+    events = list(reader.events(lambda where: ctx.source(page=where["page"])))
+    assert [e.time for e in events] == [bj(2025, 6, 24, 10, 20, 11)]
+    assert [(w.page, w.reason) for w in ctx.warnings] == [(1, (
+        "call row outside a ruled table whose columns cannot be told apart (7 words for 8 columns): "
+        "2025-06-25 09:35:40 主叫 13812345678 1分12秒 本地(非漫游、主叫) -- 0.00"))]
 
 
 def test_a_pdf_that_is_not_a_bill_is_a_format_error():

@@ -4,7 +4,8 @@ Header ``起始时间,通信地点,通信方式,对方号码,通信时长,通信
 call the shop made, 被叫 one it received.  The PDF e-bill prints the same table, one
 per page: its tables are read page by page and a table that runs over pages stays one
 table (the header repeated on each page is skipped, a page without a header continues
-the table before it).  Pages without a ruled table are read from their text lines.
+the table before it).  A page whose tables miss rows its text has (a table printed
+without rules) is read from its text lines.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class CmccBillXlsx(SourceFormat):
 # -- the PDF e-bill -----------------------------------------------------------
 
 _ROW_START_RE = re.compile(r"^(?:\d{4}[-/.])?\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}")
+_SPACED_NUMBER_RE = re.compile(r"(?<!\S)(?:\+?86 )?1\d{2} \d{4} \d{4}(?!\S)")
 _SPLIT_DATETIME_RE = re.compile(r"^((?:\d{4}[-/.])?\d{1,2}[-/.]\d{1,2}) (\d{1,2}:\d{2}(?::\d{2})?)(?= |$)")
 
 
@@ -80,8 +82,12 @@ def _unwrap(cell: Any) -> Any:
 
 
 def _text_cells(line: str) -> list[str]:
-    """A table line from a page's text: the date and the clock are one cell."""
-    return _SPLIT_DATETIME_RE.sub(r"\1\u00a0\2", line.strip()).split()
+    """A table line from a page's text: the date and the clock are one cell
+    (``2025-06-24T10:20:11``, which the time parser reads)."""
+    line = _SPLIT_DATETIME_RE.sub(r"\1T\2", line.strip())
+    # A number written with blanks (+86 137 0000 2222) is one cell, kept as written.
+    line = _SPACED_NUMBER_RE.sub(lambda m: m.group(0).replace(" ", "\ue000"), line)
+    return [cell.replace("\ue000", " ") for cell in line.split()]
 
 
 @register
@@ -124,13 +130,28 @@ class CmccBillPdf(SourceFormat):
                 if "对方号码" in line.replace(" ", ""):
                     break
                 reader.preamble.append(line)
-        if tables:
-            for table in tables:
-                for cells in table:
-                    reader.feed([_unwrap(c) for c in cells], where)
+        rows_before, warnings_before = len(reader.rows), len(reader.ctx.warnings)
+        for table in tables:
+            for cells in table:
+                reader.feed([_unwrap(c) for c in cells], where)
+        from_tables = len(reader.rows) - rows_before + len(reader.ctx.warnings) - warnings_before
+        row_lines = [ln for ln in text.split("\n") if _ROW_START_RE.match(ln.strip())]
+        if from_tables >= len(row_lines):
             return
-        # No ruled table on this page: the header and the rows are still lines of text.
+        # The tables missed rows the text has (no rules around the table, only a shaded
+        # header): read this page from its text lines instead.
+        del reader.rows[rows_before:]
+        del reader.ctx.warnings[warnings_before:]
         for line in text.split("\n"):
-            cells = [c.replace("\u00a0", " ") for c in _text_cells(line)]
-            if CMCC.columns(cells) is not None or (reader.columns is not None and _ROW_START_RE.match(line.strip())):
+            cells = _text_cells(line)
+            if CMCC.columns(cells) is not None:
+                reader.feed(cells, where)
+            elif reader.columns is not None and _ROW_START_RE.match(line.strip()):
+                if len(cells) != reader.header_width:
+                    # A blank in a cell (+86 138 …) or an empty cell shifts every column
+                    # after it: better no row than a number read as a duration.
+                    reader.ctx.warn(f"call row outside a ruled table whose columns cannot be told "
+                                    f"apart ({len(cells)} words for {reader.header_width} columns): "
+                                    f"{line.strip()}", page=number)
+                    continue
                 reader.feed(cells, where)

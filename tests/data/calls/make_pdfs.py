@@ -5,7 +5,8 @@
 The e-bill is HTML rendered by WeasyPrint the way the carrier's own e-bill looks: a title
 block with the 查询周期, then the call table.  ``cmcc-ebill-2025-06.pdf`` runs over three
 pages: one long table whose header WeasyPrint repeats on page 2, then a continuation
-table on page 3 printed without a header (as some provinces' e-bills do).
+table on page 5 printed without a header (as some provinces' e-bills do).
+``cmcc-ebill-unruled.pdf`` prints its table without rules, so it is read from text lines.
 ``cmcc-ebill-yearless.pdf`` writes start times without a year (``06-24 10:20:11``); the
 year comes from the 查询周期.  ``corpora/demo/cmcc-ebill-202506.pdf`` is the demo's CSV
 bill printed as an e-bill.  The PDFs are committed; run this only to change them.
@@ -33,6 +34,9 @@ th, td { border: 0.6pt solid #444; padding: 1.2mm 1.5mm; text-align: left; }
 th { background: #e8eef7; }
 .next { break-before: page; }
 """
+# Some e-bills print the table without rules: pdfplumber finds no table and the rows are
+# read from the page's text lines.
+UNRULED_CSS = CSS.replace("size: A4;", "size: A4 landscape;").replace("border: 0.6pt solid #444;", "border: none;")
 
 
 def _durations(i: int) -> str:
@@ -65,7 +69,7 @@ def _table(rows: list[list[str]], header: bool, css_class: str = "") -> str:
     return f'<table class="{css_class}">{head}<tbody>{body}</tbody></table>'
 
 
-def render(path: Path, tables: list[tuple[list[list[str]], bool]], period: str) -> None:
+def render(path: Path, tables: list[tuple[list[list[str]], bool]], period: str, css: str = CSS) -> None:
     from weasyprint import HTML
 
     parts = [
@@ -74,7 +78,7 @@ def render(path: Path, tables: list[tuple[list[list[str]], bool]], period: str) 
     ]
     for i, (rows, header) in enumerate(tables):
         parts.append(_table(rows, header, "next" if i else ""))
-    document = f"<html><head><meta charset='utf-8'><style>{CSS}</style></head><body>{''.join(parts)}</body></html>"
+    document = f"<html><head><meta charset='utf-8'><style>{css}</style></head><body>{''.join(parts)}</body></html>"
     HTML(string=document).write_pdf(path)
     print(f"wrote {path.relative_to(ROOT)}")
 
@@ -94,6 +98,8 @@ def main() -> None:
     render(HERE / "cmcc-ebill-2025-06.pdf", [(rows[:68], True), (rows[68:], False)],
            "2025年06月01日至2025年06月30日")
     render(HERE / "cmcc-ebill-yearless.pdf", [(yearless_rows(), True)], "2025年06月01日至2025年06月30日")
+    render(HERE / "cmcc-ebill-unruled.pdf", [(ebill_rows(8), True)], "2025年06月01日至2025年06月30日",
+           css=UNRULED_CSS)
     demo = ROOT / "corpora" / "demo" / "cmcc-ebill-202506.pdf"
     render(demo, [(demo_rows(), True)], "2025年06月01日至2025年06月30日")
 
