@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,6 @@ from extractor.timeline import parse_paths
 CHAT = Path(__file__).resolve().parent / "data" / "chat"
 SPECIMENS = Path("/work/shared/specimens")
 DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"
-CST = timezone(timedelta(hours=8))
 SHOP = "悦颜美妆旗舰店"
 XIAOYA, AJIE, AMIN = f"{SHOP}:小雅", f"{SHOP}:阿杰", f"{SHOP}:售后阿明"
 
@@ -344,6 +343,21 @@ def test_web_text_without_customer_line_and_a_message_that_reads_like_a_time():
         (11, "t**9", "t**9", "对"),
     ]
     assert warned(warnings) == [(1, "not part of a message (no time line above it): '聊天记录'")]
+
+
+def test_web_text_dates_and_customer_lines_typed_inside_a_message_stay_text(tmp_path):
+    path = tmp_path / "web.txt"
+    path.write_text("客户：tb_lin8866\n2025-07-05\n10:00:00\n哪天到？\n2025-07-08\ntb_lin8866\n"
+                    "10:01:00\n2025-07-08\n悦颜美妆旗舰店:小雅\n10:02:00\n客户：您好\n备注已改\n悦颜美妆旗舰店:小雅\n"
+                    "2025-07-06\n09:00:00\n好\ntb_lin8866\n", encoding="utf-8")
+    events, warnings = run(path, "qianniu-web")
+    assert warnings == []
+    assert [(e.time.strftime("%m-%d %H:%M:%S"), e.sender, e.text) for e in events] == [
+        ("07-05 10:00:00", "tb_lin8866", "哪天到？\n2025-07-08"),
+        ("07-05 10:01:00", XIAOYA, "2025-07-08"),
+        ("07-05 10:02:00", XIAOYA, "客户：您好\n备注已改"),
+        ("07-06 09:00:00", "tb_lin8866", "好"),
+    ]
 
 
 def test_web_text_block_without_sender_or_date_is_reported_line_by_line(tmp_path):

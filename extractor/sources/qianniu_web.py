@@ -137,13 +137,23 @@ def parse_page_lines(items: Iterable[PageLine], ctx: ParseContext, what: str) ->
                             source=ctx.source(line=current.start.line, page=current.start.page))
         chat.add(event, keyed=current.customer is not None)
 
-    for item in items:
+    items = list(items)
+    following = _next_texts(items)
+    for index, item in enumerate(items):
         text = item.text.strip()
         clock = CLOCK_RE.match(text)
-        if block is not None and not _strip_blank_items(block.lines) and clock:
-            # The line right after a time line is text, even one that reads like a time.
-            block.lines.append(item)
-            continue
+        date_line = BARE_DATE_RE.match(text)
+        customer_line = CUSTOMER_RE.match(text)
+        if block is not None:
+            # Inside a message a line is a boundary only when what follows confirms it: the
+            # line right after a time line is always text; a date line must be followed by
+            # a time line, a 客户 line by a date line.  Buyers do type times and dates.
+            ahead = following[index]
+            if (clock and not _strip_blank_items(block.lines)
+                    or date_line and not CLOCK_RE.match(ahead)
+                    or customer_line and not BARE_DATE_RE.match(ahead)):
+                block.lines.append(item)
+                continue
         if clock:
             close()
             try:
@@ -153,7 +163,6 @@ def parse_page_lines(items: Iterable[PageLine], ctx: ParseContext, what: str) ->
                 continue
             block = _Block(item, stamp, day, customer)
             continue
-        date_line = BARE_DATE_RE.match(text)
         if date_line:
             close()
             try:
@@ -163,7 +172,6 @@ def parse_page_lines(items: Iterable[PageLine], ctx: ParseContext, what: str) ->
                 ctx.warn(f"impossible date: {excerpt(text)!r}; messages up to the next date line "
                          "are left out", **where(item))
             continue
-        customer_line = CUSTOMER_RE.match(text)
         if customer_line:
             close()
             customer = customer_line["nick"] or None
@@ -182,6 +190,17 @@ def parse_page_lines(items: Iterable[PageLine], ctx: ParseContext, what: str) ->
         ctx.warn(f"not part of a message (no time line above it): {excerpt(text)!r}", **where(item))
     close()
     return chat.finish(what)
+
+
+def _next_texts(items: list[PageLine]) -> list[str]:
+    """For each line, the stripped text of the next non-blank line after it ("" at the end)."""
+    out = [""] * len(items)
+    ahead = ""
+    for i in range(len(items) - 1, -1, -1):
+        out[i] = ahead
+        if items[i].text.strip():
+            ahead = items[i].text.strip()
+    return out
 
 
 def _strip_blank_items(items: list[PageLine]) -> list[PageLine]:
