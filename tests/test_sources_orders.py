@@ -71,6 +71,12 @@ def test_older_export_without_shipping_time_column_utf8_bom():
     assert ctx.warnings == []
 
 
+def test_a_header_written_with_quotes_is_still_the_order_header():
+    data = '"订单编号","买家会员名","订单付款时间 ","联系手机"\r\n="3021456789012345678",tb_lin8866,2025-06-24 09:58:45,\'13812345678\r\n'
+    events, ctx = parse("orders.csv", data.encode("gbk"))
+    assert [(e.buyer, e.order.id, e.order.phone) for e in events] == [("tb_lin8866", "3021456789012345678", "13812345678")]
+
+
 def test_order_events_survive_the_json_contract():
     events, _ = parse(ORDERS / "ExportOrderList20250701.csv")
     assert [event_from_dict(event_to_dict(e)) for e in events] == events

@@ -387,7 +387,7 @@ def csv_head_header(file: InputFile, layout: BillLayout, lines: int = 8) -> bool
 
 
 def is_xlsx(file: InputFile) -> bool:
-    return file.head.startswith(b"PK\x03\x04") and b"xl/" in file.data[:65536]
+    return file.head.startswith(b"PK\x03\x04") and b"xl/workbook" in file.data
 
 
 @lru_cache(maxsize=8)

@@ -11,6 +11,7 @@ shipping time, a second one at shipment.  The order export is also what ties a b
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import datetime
 from typing import Iterator
@@ -49,7 +50,11 @@ class TaobaoOrders(SourceFormat):
         if file.head.startswith((b"PK\x03\x04", b"%PDF")):
             return False
         first = file.head_text.lstrip("\ufeff").replace("\r\n", "\n").split("\n", 1)[0]
-        return _header_columns(first.split(",")) is not None
+        try:
+            cells = next(csv.reader([first]))
+        except (csv.Error, StopIteration):
+            return False
+        return _header_columns(cells) is not None
 
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         columns: dict[str, int] | None = None
