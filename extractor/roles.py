@@ -12,8 +12,7 @@ import re
 
 SYSTEM_SENDERS = frozenset({"系统提示", "系统提醒", "系统消息", "系统通知", "system"})
 AUTO_REPLY_RE = re.compile(r"^\s*[\[【（(]?\s*自动回复\s*[\]】）)]?")
-TRANSFER_RE = re.compile(r"^由\s*(?P<src>.+?)\s*转交给\s*(?P<dst>.+?)\s*$")
-SYSTEM_TEXT_RE = re.compile(r"^(当前用户来自|系统提示|系统提醒|.{1,40}撤回了一条消息$)")
+SYSTEM_PREFIXES = ("当前用户来自", "系统提示", "系统提醒")
 
 
 def shop_of(sender: str) -> str | None:
@@ -56,7 +55,21 @@ class RoleResolver:
         return role, "message"
 
 
+def transfer_parties(text: str) -> tuple[str, str] | None:
+    """``由 A 转交给 B`` → (A, B).  Plain string operations: a regex with two lazy groups
+    is quadratic on the long runs of spaces a hostile line can carry."""
+    stripped = text.strip()
+    if not stripped.startswith("由"):
+        return None
+    src, sep, dst = stripped[1:].partition("转交给")
+    src, dst = src.strip(), dst.strip()
+    return (src, dst) if sep and src and dst else None
+
+
 def is_system_line(text: str) -> bool:
     """Transfer notices, 当前用户来自…, recall notices: lines with no sender of their own."""
     stripped = text.strip()
-    return bool(TRANSFER_RE.match(stripped) or SYSTEM_TEXT_RE.match(stripped))
+    if transfer_parties(stripped) or stripped.startswith(SYSTEM_PREFIXES):
+        return True
+    head, sep, tail = stripped.rpartition("撤回了一条消息")
+    return bool(sep) and not tail and 0 < len(head.strip()) <= 40

@@ -80,26 +80,26 @@ def _dedup_key(event: Event) -> tuple:
 
 
 def merge_duplicates(events: Iterable[Event]) -> list[Event]:
-    """One event per (sender, time, text): the same message in two overlapping exports
-    is one event listing both sources.  The first source (in input order) stays
-    ``source``; ``sources`` lists all of them."""
-    merged: dict[tuple, Event] = {}
+    """One event per (sender, time, text) across files: the same message in two
+    overlapping exports is one event listing both sources.  The first source (in input
+    order) stays ``source``; ``sources`` lists all of them.  Two equal messages from the
+    same file (a buyer who sends 在吗 twice within a second) stay two events."""
+    merged: list[Event] = []
+    slots: dict[tuple, list[int]] = {}
     for event in events:
-        key = _dedup_key(event)
-        seen = merged.get(key)
-        if seen is None:
-            merged[key] = event
+        files = {s.file for s in event.all_sources()}
+        candidates = slots.setdefault(_dedup_key(event), [])
+        target = next((i for i in candidates
+                       if not files & {s.file for s in merged[i].all_sources()}), None)
+        if target is None:
+            candidates.append(len(merged))
+            merged.append(event)
             continue
+        seen = merged[target]
         sources = list(seen.all_sources())
-        for src in event.all_sources():
-            if src not in sources:
-                sources.append(src)
-        merged[key] = replace(
-            seen,
-            sources=tuple(sources),
-            buyer=seen.buyer or event.buyer,
-        )
-    return list(merged.values())
+        sources.extend(src for src in event.all_sources() if src not in sources)
+        merged[target] = replace(seen, sources=tuple(sources), buyer=seen.buyer or event.buyer)
+    return merged
 
 
 def _source_order(source: Source) -> tuple:

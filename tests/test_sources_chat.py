@@ -494,12 +494,17 @@ def test_empty_file_forced_to_a_chat_format_is_a_format_error(name, message):
     assert str(info.value) == f"[E104] empty.txt: {message}"
 
 
-def test_empty_and_binary_files_are_unknown_when_detected():
+@pytest.mark.parametrize("data, hint", [
+    (b"", "; the file is empty"),
+    (b"\x00\x01\x02\xff\xfe\x00\x10garbage\x00" * 50, ""),
+    (b"PK\x03\x04\x14\x00truncated", "; it is a ZIP/XLSX container that no sheet format could read "
+                                       "(damaged, truncated or another kind of workbook)"),
+])
+def test_empty_binary_and_truncated_files_are_unknown_when_detected(data, hint):
     tried = ", ".join(f.NAME for f in formats())
-    for data in (b"", b"\x00\x01\x02\xff\xfe\x00\x10garbage\x00" * 50):
-        with pytest.raises(UnknownFormatError) as info:
-            detect(InputFile("blob.bin", data))
-        assert str(info.value) == f"[E103] blob.bin: not a known export (tried: {tried})"
+    with pytest.raises(UnknownFormatError) as info:
+        detect(InputFile("blob.bin", data))
+    assert str(info.value) == f"[E103] blob.bin: not a known export (tried: {tried}){hint}"
 
 
 @pytest.mark.parametrize("name", ["wangwang-a", "wangwang-b", "qianniu-clipboard", "qianniu-web", "chat-sheet-csv"])

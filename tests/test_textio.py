@@ -32,3 +32,4 @@ def test_binary_garbage_is_an_error_not_mojibake():
 
 def test_split_lines_keeps_unicode_line_separators_inside_a_line():
     assert split_lines("a\u2028b\r\nc\rd\n") == ["a\u2028b", "c", "d"]
+

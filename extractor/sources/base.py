@@ -174,4 +174,11 @@ def detect(file: InputFile) -> SourceFormat:
         except Exception:  # a sniff must never sink the run; treat as "not mine"
             continue
     tried = ", ".join(f.NAME for f in formats())
-    raise UnknownFormatError(f"{file.label}: not a known export (tried: {tried})")
+    hint = ""
+    if file.head.startswith(b"PK\x03\x04"):
+        hint = "; it is a ZIP/XLSX container that no sheet format could read (damaged, truncated or another kind of workbook)"
+    elif file.head.lstrip().startswith(b"%PDF"):
+        hint = "; it is a PDF with no chat, call or order text on its first page (a scan, or another document)"
+    elif not file.data:
+        hint = "; the file is empty"
+    raise UnknownFormatError(f"{file.label}: not a known export (tried: {tried}){hint}")

@@ -45,9 +45,8 @@ def naive_time(parts: dict[str, str]) -> datetime | None:
         return None
 
 
-# Platform notices are one short line.  The bound also keeps a hostile multi-megabyte
-# line away from roles.TRANSFER_RE, whose two lazy groups are quadratic on long runs of
-# spaces.
+# Platform notices are one short line; a longer line is a message's text even when it
+# happens to start with 由 or end with 撤回了一条消息.
 MAX_NOTICE = 200
 
 

@@ -1,0 +1,13 @@
+"""Timeline merging across overlapping exports."""
+
+
+def test_same_message_twice_in_one_file_stays_two_events_but_merges_across_files():
+    t = datetime(2025, 6, 24, 10, 0, tzinfo=timezone.utc)
+
+    def ev(file, line):
+        return Event(t, "buyer", "message", "tb_x", "tb_x", "在吗", Source(file, "h", "wangwang-a", line=line))
+
+    merged = merge_duplicates([ev("a.txt", 1), ev("a.txt", 2), ev("b.txt", 7)])
+    assert len(merged) == 2
+    assert [s.where() for s in merged[0].sources] == ["a.txt:1", "b.txt:7"]
+    assert merged[1].sources == () and merged[1].source.line == 2
