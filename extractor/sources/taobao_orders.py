@@ -72,12 +72,13 @@ class TaobaoOrders(SourceFormat):
 
     @staticmethod
     def _order(cells: list[str], columns: dict[str, int], row: int, ctx: ParseContext) -> Iterator[Event]:
-        def cell(name: str) -> str:
+        def cell(name: str, placeholders: bool = True) -> str:
             i = columns.get(name)
             value = unwrap_cell(cells[i]) if i is not None and i < len(cells) else ""
-            return "" if value in EMPTY_VALUES else value
+            # "--" / "null" stand for an empty value, but a nick may be exactly that.
+            return "" if placeholders and value in EMPTY_VALUES else value
 
-        order_id, buyer, status = cell("订单编号"), cell("买家会员名"), cell("订单状态")
+        order_id, buyer, status = cell("订单编号"), cell("买家会员名", placeholders=False), cell("订单状态")
         if not order_id or not buyer:
             ctx.warn("order row without an order number or buyer: left out", row=row)
             return
