@@ -1,5 +1,10 @@
 """Timeline merging across overlapping exports."""
 
+from datetime import datetime, timezone
+
+from extractor.model import Event, Source
+from extractor.timeline import merge_duplicates
+
 
 def test_same_message_twice_in_one_file_stays_two_events_but_merges_across_files():
     t = datetime(2025, 6, 24, 10, 0, tzinfo=timezone.utc)
