@@ -1,0 +1,32 @@
+"""Tagging: the moments a dispute turns on (TAGS.md), found in Chinese chat.
+
+- :class:`Tagger` — the pipeline (spaCy zh + jieba, our rule components), built once;
+  ``Tagger.tag_events(events)`` returns the events with their tags.
+- :func:`get_tagger` — one cached Tagger per rules tuple.
+- :func:`tag_paths` — parse files and folders and tag the timeline (``evidence tag``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import RulesError
+from ..model import ParseResult
+from .ruleset import load_ruleset
+from .tagger import Tagger, get_tagger
+
+__all__ = ["Tagger", "get_tagger", "tag_paths", "RulesError"]
+
+
+def tag_paths(paths: Sequence[str | os.PathLike[str]], options=None, format_name: str | None = None,
+              rules_files: Sequence[str | Path] = ()) -> ParseResult:
+    """Parse ``paths`` into one timeline (as ``evidence parse``) and tag every event."""
+    from ..timeline import parse_paths
+
+    load_ruleset(tuple(str(p) for p in rules_files))  # a bad rules file fails before any parsing
+    result = parse_paths(paths, options, format_name)
+    tagger = get_tagger(rules_files)
+    return replace(result, events=tuple(tagger.tag_events(result.events)))

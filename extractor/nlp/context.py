@@ -1,0 +1,202 @@
+"""Whether a trigger counts: negation, hypotheticals, policy questions, quotes, questions,
+refusals, subordinate clauses, and whether a shipping verb is already done.
+
+Every judgement looks at a short window around the trigger inside its clause (split at
+commas, spaces and line breaks) or its sentence (split at 。！？ and line breaks), with
+the cue lists of ``rules/context.json``; each cue is compiled once into one alternation.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from .matcher import Candidate
+
+_SENTENCE_END = re.compile(r"[。!?！？\n]+")
+_CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}")
+_QUOTE_OPEN = "“「『‘\""
+_QUOTE_CLOSE = "”」』’\""
+
+
+def _alternation(patterns: Sequence[str]) -> str:
+    ordered = sorted(patterns, key=len, reverse=True)
+    return "|".join(f"(?:{p})" for p in ordered) or "(?!)"
+
+
+def _any(patterns: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(_alternation(patterns))
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Clause and sentence boundaries of one normalized text."""
+
+    text: str
+    clause_starts: tuple[int, ...]
+    clause_ends: tuple[int, ...]
+    sentence_starts: tuple[int, ...]
+    sentence_ends: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> "Segments":
+        def bounds(regex: re.Pattern[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+            starts, ends = [0], []
+            for m in regex.finditer(text):
+                ends.append(m.start())
+                starts.append(m.end())
+            ends.append(len(text))
+            return tuple(starts), tuple(ends)
+
+        cs, ce = bounds(_CLAUSE_END)
+        ss, se = bounds(_SENTENCE_END)
+        return cls(text, cs, ce, ss, se)
+
+    def clause(self, position: int) -> tuple[int, int]:
+        i = max(bisect_right(self.clause_starts, position) - 1, 0)
+        return self.clause_starts[i], max(self.clause_ends[i], position)
+
+    def next_clause(self, position: int) -> tuple[int, int] | None:
+        i = bisect_right(self.clause_starts, position)
+        if i >= len(self.clause_starts):
+            return None
+        start = self.clause_starts[i]
+        sentence_start, _ = self.sentence(position)
+        if self.sentence(start)[0] != sentence_start:
+            return None
+        return start, self.clause_ends[i]
+
+    def sentence(self, position: int) -> tuple[int, int]:
+        i = max(bisect_right(self.sentence_starts, position) - 1, 0)
+        return self.sentence_starts[i], max(self.sentence_ends[i], position)
+
+
+
+class ContextJudge:
+    def __init__(self, cues: Mapping[str, Sequence[str]]) -> None:
+        filler = _alternation(cues["negation_filler"])
+        self.negation_before = re.compile(f"(?:{_alternation(cues['negation'])})(?:{filler}){{0,3}}$")
+        self.negation_after = _any(cues["negation_after"])
+        self.resolved = _any(cues["resolved_before"])
+        self.hypothetical = _any(cues["hypothetical"])
+        self.hypothetical_after = _any(cues["hypothetical_after"])
+        self.policy_before = re.compile(f"(?:{_alternation(cues['policy_question'])})(?:七天|7天)?$")
+        self.policy_after = _any(cues["policy_after"])
+        self.assertion = _any(cues["assertion"])
+        self.quote = _any(cues["quote"])
+        self.question_end = _any(cues["question_end"])
+        self.question_words = _any(cues["question_words"])
+        self.refusal = _any(cues["refusal"])
+        self.done = re.compile(f"(?:{_alternation(cues['done'])})")
+        self.future = _any(cues["future"])
+        self.subordinate_after = _any(cues["subordinate_after"])
+        self.subordinate_before = _any(cues["subordinate_before"])
+        self.agreement = _any(cues["agreement"])
+        self.ship_question = _any(cues["ship_question"])
+
+    # -- the filters ---------------------------------------------------------------
+    def negated(self, seg: Segments, cand: Candidate) -> bool:
+        start, end = seg.clause(cand.start)
+        before = seg.text[start:cand.start]
+        if self.negation_before.search(before):
+            return True
+        return self.negation_after.match(seg.text, cand.end, end + 1) is not None
+
+    def resolved_claim(self, seg: Segments, cand: Candidate) -> bool:
+        start, _ = seg.clause(cand.start)
+        return self.resolved.search(seg.text, start, cand.start) is not None
+
+    def hypothetical_claim(self, seg: Segments, cand: Candidate) -> bool:
+        start, end = seg.clause(cand.start)
+        if self.hypothetical.search(seg.text, start, cand.start):
+            return True
+        if self._perfective(seg.text, cand):
+            return False
+        return self.hypothetical_after.match(seg.text, cand.end, end) is not None
+
+    def policy_question(self, seg: Segments, cand: Candidate) -> bool:
+        s_start, s_end = seg.sentence(cand.start)
+        if not self.is_question(seg, s_start, s_end):
+            return False
+        c_start, c_end = seg.clause(cand.start)
+        before = seg.text[c_start:cand.start]
+        if self.policy_before.search(before):
+            return True
+        if self._perfective(seg.text, cand) or self.assertion.search(seg.text, s_start, cand.start):
+            return False
+        return self.policy_after.match(seg.text, cand.end, s_end + 1) is not None
+
+    def quoted(self, seg: Segments, cand: Candidate) -> bool:
+        s_start, _ = seg.sentence(cand.start)
+        if self.quote.search(seg.text, s_start, cand.start):
+            return True
+        before = seg.text[:cand.start]
+        opened = sum(before.count(q) for q in _QUOTE_OPEN if q != '"')
+        closed = sum(before.count(q) for q in _QUOTE_CLOSE if q != '"')
+        return opened > closed or before.count('"') % 2 == 1
+
+    def question(self, seg: Segments, cand: Candidate) -> bool:
+        start, end = seg.clause(cand.start)
+        if self.is_question(seg, start, end):
+            return True
+        following = seg.next_clause(cand.start)
+        if following is not None:
+            f_start, f_end = following
+            tail = seg.text[f_start:f_end]
+            if len(tail) <= 6 and self.is_question(seg, f_start, f_end):
+                return True  # 明天给您发，可以吗？ proposes a time, it does not promise it
+        return False
+
+    def refused(self, seg: Segments, cand: Candidate) -> bool:
+        start, end = seg.clause(cand.start)
+        return any(m.start() < cand.end + 2 and cand.start - 4 < m.end()
+                   for m in self.refusal.finditer(seg.text, start, end))
+
+    def subordinate(self, seg: Segments, cand: Candidate) -> bool:
+        start, end = seg.clause(cand.start)
+        if self.subordinate_after.match(seg.text, cand.end, end + 1):
+            return True
+        return self.subordinate_before.search(seg.text[start:cand.start]) is not None
+
+    # -- helpers ---------------------------------------------------------------------
+    def is_question(self, seg: Segments, start: int, end: int) -> bool:
+        if seg.text[end:end + 1] in ("?", "？"):
+            return True
+        clause = seg.text[start:end].rstrip()
+        if not clause:
+            return False
+        return self.question_end.search(clause) is not None or \
+            self.question_words.search(clause) is not None
+
+    @staticmethod
+    def _perfective(text: str, cand: Candidate) -> bool:
+        return text[cand.end - 1:cand.end] in ("了", "啦") or text[cand.end:cand.end + 1] in ("了", "啦")
+
+    def already_done(self, seg: Segments, cand: Candidate, future_time: bool) -> bool:
+        """A shipping verb that reports a fact (已经发出, 给您寄出了) rather than a promise."""
+        start, _ = seg.clause(cand.start)
+        window = seg.text[max(start, cand.start - 8):cand.start]
+        if self.done.search(window) or self.done.match(seg.text, cand.start, cand.end):
+            return True
+        after = seg.text[cand.end:cand.end + 2]
+        if after.startswith(("了", "啦")) and not future_time:
+            return self.future.search(seg.text, start, cand.start) is None
+        return False
+
+    def committed(self, seg: Segments, cand: Candidate, has_time: bool) -> bool:
+        """A shipping verb said as a commitment: a time, a future word, or 给您/帮您/安排."""
+        if has_time:
+            return True
+        start, end = seg.clause(cand.start)
+        if self.future.search(seg.text, start, cand.start):
+            return True
+        said = seg.text[cand.start:cand.end]
+        return any(word in said for word in ("给", "帮", "为", "安排", "补发", "重新发"))
+
+    def is_agreement(self, text: str) -> bool:
+        return self.agreement.search(text.strip()) is not None
+
+    def asks_about_shipping(self, text: str) -> bool:
+        return self.ship_question.search(text) is not None

@@ -1,0 +1,225 @@
+"""Time expressions in a promise, resolved against the message's own time.
+
+TAGS.md fixes the conventions (今天 → 23:59:59 that day, 今天下午 → 18:00, N小时内 → plus N
+hours, 周五前 → the coming Friday 23:59:59, 尽快 → null, ...); the words themselves come
+from ``rules/time.json``.  Nothing here reads the clock: every deadline is computed from
+the time of the message that states it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time as dtime, timedelta
+
+from .ruleset import TimeWords
+
+END_OF_DAY = dtime(23, 59, 59)
+_EVENING_PARTS = {"下午", "傍晚", "晚上", "晚间", "夜里"}
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+
+
+def chinese_number(text: str) -> float | None:
+    """0-999 written in digits or Chinese numerals (两, 十二, 二十四, 四十八); 半 is 0.5."""
+    if not text:
+        return None
+    if text[0].isdigit():
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    if text == "半":
+        return 0.5
+    total = 0
+    current = 0
+    for char in text:
+        if char in _CN_DIGITS:
+            current = _CN_DIGITS[char]
+        elif char == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif char == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return float(total + current)
+
+
+def _alternation(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class TimeExpression:
+    """One time expression found in a normalized text, with how to resolve it."""
+
+    start: int
+    end: int
+    text: str
+    groups: tuple[tuple[str, str], ...]
+
+    def group(self, name: str) -> str | None:
+        for key, value in self.groups:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def vague(self) -> bool:
+        return self.group("vague") is not None
+
+
+class TimeGrammar:
+    def __init__(self, words: TimeWords) -> None:
+        self.words = words
+        num = r"[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九十百]+半?|半"
+        day = _alternation([*words.days, *words.fused]) or "(?!)"
+        part = _alternation(words.parts) or "(?!)"
+        clock_num = r"[0-9]{1,2}|[一二两三四五六七八九十]{1,3}"
+        minute = r"半|[0-9]{1,2}|[一二三四五]?十[一二三四五六七八九]?|[一二三四五六七八九]"
+        clock = rf"(?P<hour>{clock_num})(?:点钟?|:|：|时)(?P<minute>{minute})?分?"
+        bare_clock = rf"(?P<bhour>[0-9]{{1,2}})(?:点钟?|:|：)(?P<bminute>半|[0-9]{{1,2}})?分?(?=前|之前|以前|钟|半|左右)"
+        by = r"(?:前|之前|以前|内|之内|以内|为止)?"
+        weekday_chars = "".join(words.weekdays) or "一"
+        vague = _alternation(words.vague) or "(?!)"
+        self.pattern = re.compile(
+            "|".join([
+                rf"(?P<point>(?P<day>{day})(?:的)?(?P<part>{part})?(?:{clock})?{by})",
+                rf"(?P<ppoint>(?P<ppart>{part})(?:{clock.replace('hour', 'phour').replace('minute', 'pminute')})?{by})",
+                rf"(?P<clock>{bare_clock}{by})",
+                rf"(?P<dur>(?P<n>{num})(?:个)?(?P<unit>小时|钟头|天|日|工作日|周|星期|礼拜)(?P<within>内|之内|以内|左右)?)",
+                rf"(?P<week>(?P<wprefix>下个|下|这个|这|本)?(?:周|星期|礼拜)(?P<wd>[{re.escape(weekday_chars)}]){by})",
+                rf"(?P<thisweek>(?:这周|本周|这个星期|这星期|本星期|这礼拜|这个礼拜)(?:内|之内)?)",
+                rf"(?P<date>(?<![单编型尺码账房])(?:(?P<month>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})月)?(?P<dom>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:日|号){by})",
+                rf"(?P<monthend>月底(?:前|之前)?)",
+                rf"(?P<vague>{vague})",
+            ])
+        )
+
+    def find(self, text: str) -> list[TimeExpression]:
+        found = []
+        for m in self.pattern.finditer(text):
+            groups = tuple((k, v) for k, v in m.groupdict().items() if v is not None)
+            expr = TimeExpression(m.start(), m.end(), m.group(), groups)
+            if expr.group("dur") is not None and not self._bounded_duration(expr, text):
+                continue
+            if expr.group("date") is not None and expr.group("month") is None \
+                    and not expr.group("dom")[0].isdigit():
+                continue  # 一号 without a month is too often something else
+            found.append(expr)
+        return found
+
+    @staticmethod
+    def _bounded_duration(expr: TimeExpression, text: str) -> bool:
+        """``3天内`` is a window; ``3天了`` is elapsed time.  A duration without 内 counts
+        only when a shipping verb follows it directly (``48小时发货``)."""
+        if expr.group("within") is not None:
+            return True
+        return re.match(r"(就|会|给您|给你|帮您|为您)?(发|寄|出库)", text[expr.end:expr.end + 4]) is not None
+
+    def resolve(self, expr: TimeExpression, sent: datetime) -> datetime | None:
+        """The END of the window the expression names, or None for a vague one."""
+        tz = sent.tzinfo
+        if expr.vague:
+            return None
+        if expr.group("dur") is not None:
+            n = chinese_number(expr.group("n") or "")
+            if n is None:
+                return None
+            unit = expr.group("unit")
+            hours = {"小时": 1, "钟头": 1, "天": 24, "日": 24, "工作日": 24, "周": 168,
+                     "星期": 168, "礼拜": 168}[unit]
+            return sent + timedelta(hours=n * hours)
+        if expr.group("point") is not None:
+            word = expr.group("day")
+            part = expr.group("part")
+            if word in self.words.fused:
+                days, clock = self.words.fused[word]
+                if part is None and expr.group("hour") is None:
+                    return datetime.combine(sent.date() + timedelta(days=days), clock, tzinfo=tz)
+                # 今晚8点: the fused word's part decides whether 8 means 20:00.
+                part = part or ("晚上" if clock >= dtime(18) else None)
+            else:
+                days = self.words.days[word]
+            return self._point(sent, days, part, expr.group("hour"), expr.group("minute"), True)
+        if expr.group("ppoint") is not None:
+            return self._point(sent, 0, expr.group("ppart"), expr.group("phour"),
+                               expr.group("pminute"), False)
+        if expr.group("clock") is not None:
+            return self._point(sent, 0, None, expr.group("bhour"), expr.group("bminute"), False)
+        if expr.group("week") is not None:
+            weekday = self.words.weekdays[expr.group("wd")]
+            prefix = expr.group("wprefix") or ""
+            today = sent.date()
+            if prefix.startswith("下"):
+                monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
+                target = monday + timedelta(days=weekday)
+            elif prefix:
+                target = today - timedelta(days=today.weekday()) + timedelta(days=weekday)
+            else:
+                target = today + timedelta(days=(weekday - today.weekday()) % 7)
+            return datetime.combine(target, END_OF_DAY, tzinfo=tz)
+        if expr.group("thisweek") is not None:
+            today = sent.date()
+            return datetime.combine(today + timedelta(days=6 - today.weekday()), END_OF_DAY, tzinfo=tz)
+        if expr.group("date") is not None:
+            return self._date(sent, expr.group("month"), expr.group("dom"))
+        if expr.group("monthend") is not None:
+            today = sent.date()
+            last = calendar.monthrange(today.year, today.month)[1]
+            return datetime.combine(today.replace(day=last), END_OF_DAY, tzinfo=tz)
+        return None
+
+    def _point(self, sent: datetime, days: int, part: str | None, hour: str | None,
+               minute: str | None, has_day: bool) -> datetime | None:
+        day = sent.date() + timedelta(days=days)
+        tz = sent.tzinfo
+        if hour is not None:
+            h = chinese_number(hour)
+            if h is None or h > 24:
+                return None
+            m = 30 if minute == "半" else (int(chinese_number(minute) or 0) if minute else 0)
+            h = int(h)
+            if part in _EVENING_PARTS and h < 12:
+                h += 12
+            elif part is None and not has_day and h < 12:
+                # 5点前 said in the afternoon means 17:00, not 05:00 already gone.
+                if dtime(h, min(m, 59)) <= sent.time() < dtime(h + 12, min(m, 59)):
+                    h += 12
+            if h == 24:
+                return datetime.combine(day, END_OF_DAY, tzinfo=tz)
+            return datetime.combine(day, dtime(h, min(m, 59)), tzinfo=tz)
+        if part is not None:
+            return datetime.combine(day, self.words.parts[part], tzinfo=tz)
+        return datetime.combine(day, END_OF_DAY, tzinfo=tz)
+
+    @staticmethod
+    def _date(sent: datetime, month: str | None, dom: str | None) -> datetime | None:
+        day_number = chinese_number(dom or "")
+        if day_number is None:
+            return None
+        today = sent.date()
+        year, month_number = today.year, today.month
+        if month is not None:
+            parsed = chinese_number(month)
+            if parsed is None or not 1 <= parsed <= 12:
+                return None
+            month_number = int(parsed)
+        try:
+            target = date(year, month_number, int(day_number))
+        except ValueError:
+            return None
+        if month is None and target < today:
+            # 25号 said on the 27th means next month's 25th.
+            next_month = month_number % 12 + 1
+            next_year = year + (1 if month_number == 12 else 0)
+            try:
+                target = date(next_year, next_month, int(day_number))
+            except ValueError:
+                return None
+        elif month is not None and (today - target).days > 180:
+            target = target.replace(year=year + 1)
+        return datetime.combine(target, END_OF_DAY, tzinfo=sent.tzinfo)

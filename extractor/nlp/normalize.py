@@ -1,0 +1,99 @@
+"""The normalized copy a message is matched on, and the way back to the original text.
+
+Matching runs on one spelling of each word: Traditional characters become Simplified
+(OpenCC ``t2s``), full-width ASCII becomes half-width, and whitespace inside Chinese text
+is squeezed to one space or one line break (both still end a clause).  The
+output never shows this copy: :class:`Normalized` keeps, for every character of the copy,
+the index of the character of the original it came from, so the evidence of a tag is cut
+from the verbatim text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# U+FF01..U+FF5E are the full-width forms of ASCII 0x21..0x7E; U+3000 is the ideographic
+# space.  One character in, one character out, so the offsets do not move.
+_WIDTH_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_WIDTH_TABLE[0x3000] = 0x20
+
+_SPACE_RUN = re.compile(r"\s+")
+# Two whitespace characters in a row, or any whitespace but a plain space or line break.
+_ODD_SPACE = re.compile(r"\s\s|[^\S \n]")
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """``text`` is the copy rules match on; ``offsets[i]`` is the index in ``original`` of
+    ``text[i]`` (``None`` when the two line up one to one)."""
+
+    original: str
+    text: str
+    offsets: tuple[int, ...] | None = None
+
+    def original_index(self, index: int) -> int:
+        return index if self.offsets is None else self.offsets[index]
+
+    def original_span(self, start: int, end: int) -> str:
+        """The verbatim text behind ``text[start:end]``."""
+        if end <= start:
+            return ""
+        if self.offsets is None:
+            return self.original[start:end]
+        return self.original[self.offsets[start]:self.offsets[end - 1] + 1]
+
+
+def _to_simplified(text: str) -> tuple[str, list[int] | None]:
+    converted = _converter().convert(text)
+    if len(converted) == len(text):
+        return converted, None
+    # A phrase conversion changed the length (rare with t2s): convert one character at a
+    # time so every output character still points at the character it came from.
+    out: list[str] = []
+    offsets: list[int] = []
+    convert = _converter().convert
+    for index, char in enumerate(text):
+        piece = convert(char)
+        out.append(piece)
+        offsets.extend([index] * len(piece))
+    return "".join(out), offsets
+
+
+def _squeeze_spaces(text: str, offsets: list[int] | None) -> tuple[str, list[int] | None]:
+    """One space for a run of whitespace, one ``\\n`` for a run with a line break.  Both
+    stay: in chat a space often does the work of a comma, so it must still end a clause."""
+    out: list[str] = []
+    new_offsets: list[int] = []
+    position = 0
+    for run in _SPACE_RUN.finditer(text):
+        start, end = run.span()
+        out.append(text[position:start])
+        new_offsets.extend(range(position, start))
+        out.append("\n" if ("\n" in run.group() or "\r" in run.group()) else " ")
+        new_offsets.append(start)
+        position = end
+    out.append(text[position:])
+    new_offsets.extend(range(position, len(text)))
+    squeezed = "".join(out)
+    if offsets is not None:
+        new_offsets = [offsets[i] for i in new_offsets]
+    return squeezed, new_offsets
+
+
+def normalize(text: str) -> Normalized:
+    simplified, offsets = _to_simplified(text)
+    narrow = simplified.translate(_WIDTH_TABLE)
+    if _ODD_SPACE.search(narrow) is None:
+        # At most single plain spaces and line breaks: already in normal form.
+        return Normalized(text, narrow, tuple(offsets) if offsets is not None else None)
+    squeezed, new_offsets = _squeeze_spaces(narrow, offsets)
+    return Normalized(text, squeezed, tuple(new_offsets))

@@ -1,0 +1,286 @@
+"""The spaCy pipeline: Chinese with the jieba segmenter and three components of our own.
+
+``spacy.blank("zh")`` segments with jieba (configured, since spaCy's default for Chinese
+is one token per character); the user dictionary of domain terms is loaded into jieba
+once per process.  The components, registered with ``@Language.factory``, run in order
+on a Doc of the normalized text and pass one :class:`MessageState` along in
+``doc._.evidence``:
+
+- ``evidence_triggers``: terms (on word boundaries) and patterns of the speaker's rules;
+- ``evidence_context``: negation, hypotheticals, policy questions, quotes, questions,
+  refusals, subordinate clauses; a shipping verb already done becomes ``shipped``;
+- ``evidence_attributes``: deadlines, tracking numbers, and the evidence words cut from
+  the original text; one :class:`~extractor.model.Tag` per label (per reason).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Sequence
+
+from ..model import Tag
+from .context import ContextJudge, Segments
+from .deadlines import TimeExpression, TimeGrammar
+from .matcher import Candidate, TriggerIndex
+from .normalize import Normalized
+from .ruleset import RuleSet, load_ruleset, user_dictionary_path
+
+_LOCK = threading.Lock()
+_JIEBA_READY = False
+
+
+@dataclass(frozen=True)
+class Finding:
+    candidate: Candidate
+    label: str
+
+
+@dataclass(frozen=True)
+class MessageState:
+    """What the components know about one message and what they have found so far."""
+
+    role: str
+    time: datetime
+    norm: Normalized
+    overdue: bool = False
+    candidates: tuple[Candidate, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    tags: tuple[Tag, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    ruleset: RuleSet
+    indexes: dict[str, TriggerIndex]
+    judge: ContextJudge
+    grammar: TimeGrammar
+
+
+@lru_cache(maxsize=16)
+def compiled_rules(rules_files: tuple[str, ...] = ()) -> CompiledRules:
+    ruleset = load_ruleset(rules_files)
+    return CompiledRules(
+        ruleset=ruleset,
+        indexes={role: TriggerIndex(ruleset.for_role(role)) for role in ("buyer", "seller")},
+        judge=ContextJudge(ruleset.cues),
+        grammar=TimeGrammar(ruleset.time),
+    )
+
+
+def prepare_jieba(extra_words: Sequence[str] = ()) -> None:
+    """Load jieba's dictionary and ours once per process (jieba's state is global)."""
+    global _JIEBA_READY
+    with _LOCK:
+        import jieba
+
+        if not _JIEBA_READY:
+            jieba.setLogLevel(logging.WARNING)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                jieba.initialize()
+            jieba.load_userdict(str(user_dictionary_path()))
+            _JIEBA_READY = True
+        for word in extra_words:
+            if len(word) > 1 and word not in jieba.dt.FREQ:
+                jieba.add_word(word)
+
+
+# ---------------------------------------------------------------------------
+# Components
+
+
+class _Component:
+    def __init__(self, rules_files: Sequence[str]) -> None:
+        self.rules = compiled_rules(tuple(rules_files))
+
+
+class TriggerComponent(_Component):
+    def __call__(self, doc):
+        state: MessageState = doc._.evidence
+        index = self.rules.indexes.get(state.role)
+        if index is None:
+            return doc
+
+        def word_ends() -> frozenset[int]:
+            return frozenset(token.idx + len(token) for token in doc)
+
+        found = index.candidates(doc.text, word_ends)
+        doc._.evidence = replace(state, candidates=tuple(found))
+        return doc
+
+
+class ContextComponent(_Component):
+    def __call__(self, doc):
+        state: MessageState = doc._.evidence
+        if not state.candidates:
+            return doc
+        judge = self.rules.judge
+        seg = Segments.of(doc.text)
+        times = self.rules.grammar.find(doc.text) if state.role == "seller" else []
+        findings = []
+        for cand in state.candidates:
+            label = self._judge(judge, seg, cand, state, times)
+            if label is not None:
+                findings.append(Finding(cand, label))
+        doc._.evidence = replace(state, findings=tuple(findings))
+        return doc
+
+    def _judge(self, judge: ContextJudge, seg: Segments, cand: Candidate, state: MessageState,
+               times: list[TimeExpression]) -> str | None:
+        rule = cand.rule
+        filters = rule.filters
+        if "overdue" in filters and not state.overdue:
+            return None
+        if rule.label == "shipping_promise":
+            clause_start, clause_end = seg.clause(cand.start)
+            in_clause = [t for t in times if clause_start <= t.start < clause_end]
+            future_time = any(
+                t.vague or (self.rules.grammar.resolve(t, state.time) or state.time) > state.time
+                for t in in_clause
+            )
+            if judge.already_done(seg, cand, future_time):
+                if rule.done_label is None:
+                    return None
+                if judge.negated(seg, cand) or judge.hypothetical_claim(seg, cand) \
+                        or judge.question(seg, cand) or judge.subordinate(seg, cand):
+                    return None
+                return rule.done_label
+            if "question" in filters and judge.question(seg, cand):
+                return None
+            if "refusal" in filters and judge.refused(seg, cand):
+                return None
+            if "subordinate" in filters and judge.subordinate(seg, cand):
+                return None
+            has_time = any(not t.vague for t in in_clause) or _time_before(seg, cand, times) is not None
+            if not judge.committed(seg, cand, has_time or any(t.vague for t in in_clause)):
+                return None
+            return rule.label
+        if "negation" in filters and judge.negated(seg, cand):
+            return None
+        if "resolved" in filters and judge.resolved_claim(seg, cand):
+            return None
+        if "hypothetical" in filters and judge.hypothetical_claim(seg, cand):
+            return None
+        if "policy_question" in filters and judge.policy_question(seg, cand):
+            return None
+        if "quote" in filters and judge.quoted(seg, cand):
+            return None
+        if "question" in filters and judge.question(seg, cand):
+            return None
+        if "subordinate" in filters and judge.subordinate(seg, cand):
+            return None
+        return rule.label
+
+
+def _time_before(seg: Segments, cand: Candidate, times: list[TimeExpression]) -> TimeExpression | None:
+    """The time a promise names: the nearest concrete time in its clause (before the verb
+    first), else the nearest in an earlier clause of the same sentence."""
+    clause_start, clause_end = seg.clause(cand.start)
+    concrete = [t for t in times if not t.vague]
+    in_clause = [t for t in concrete if clause_start <= t.start < clause_end]
+    if in_clause:
+        before = [t for t in in_clause if t.start < cand.end]
+        return before[-1] if before else in_clause[0]
+    sentence_start, _ = seg.sentence(cand.start)
+    earlier = [t for t in concrete if sentence_start <= t.start < clause_start]
+    return earlier[-1] if earlier else None
+
+
+class AttributeComponent(_Component):
+    def __call__(self, doc):
+        state: MessageState = doc._.evidence
+        if not state.findings:
+            return doc
+        seg = Segments.of(doc.text)
+        grammar = self.rules.grammar
+        times = grammar.find(doc.text) if state.role == "seller" else []
+        norm = state.norm
+        grouped: dict[tuple[str, str | None], dict] = {}
+        for finding in state.findings:
+            cand = finding.candidate
+            reason = cand.rule.reason if finding.label == cand.rule.label else None
+            slot = grouped.setdefault((finding.label, reason), {"words": [], "deadlines": [], "tracking": None})
+            _add_word(slot["words"], norm.original_span(cand.start, cand.end))
+            if finding.label == "shipping_promise":
+                expr = _time_before(seg, cand, times)
+                if expr is not None:
+                    _add_word(slot["words"], norm.original_span(expr.start, expr.end))
+                    deadline = grammar.resolve(expr, state.time)
+                    if deadline is not None:
+                        slot["deadlines"].append(deadline)
+            elif finding.label == "shipped" and slot["tracking"] is None:
+                slot["tracking"] = cand.number or self._tracking(doc.text)
+        tags = []
+        for (label, reason), slot in grouped.items():
+            tags.append(Tag(
+                label=label,
+                evidence=tuple(slot["words"]),
+                reason=reason,
+                # The END of the promised window: with two times stated, the later one.
+                deadline=max(slot["deadlines"]) if slot["deadlines"] else None,
+                tracking=slot["tracking"],
+            ))
+        doc._.evidence = replace(state, tags=tuple(tags))
+        return doc
+
+    def _tracking(self, text: str) -> str | None:
+        for pattern in self.rules.ruleset.tracking:
+            m = pattern.search(text)
+            if m:
+                return m.group("number")
+        return None
+
+
+def _add_word(words: list[str], word: str) -> None:
+    if word and word not in words:
+        words.append(word)
+
+
+# ---------------------------------------------------------------------------
+# Registration and the pipeline
+
+
+def _register() -> None:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+    if not Doc.has_extension("evidence"):
+        Doc.set_extension("evidence", default=None)
+    if "evidence_triggers" in Language.factories:
+        return
+
+    @Language.factory("evidence_triggers", default_config={"rules_files": []})
+    def make_triggers(nlp, name, rules_files):
+        return TriggerComponent(rules_files)
+
+    @Language.factory("evidence_context", default_config={"rules_files": []})
+    def make_context(nlp, name, rules_files):
+        return ContextComponent(rules_files)
+
+    @Language.factory("evidence_attributes", default_config={"rules_files": []})
+    def make_attributes(nlp, name, rules_files):
+        return AttributeComponent(rules_files)
+
+
+COMPONENTS = ("evidence_triggers", "evidence_context", "evidence_attributes")
+
+
+def build_nlp(rules_files: Sequence[str] = ()):
+    """spaCy zh + jieba with the three components; costs paid once per rules tuple."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # jieba imports pkg_resources, which warns
+        import spacy
+
+        rules = compiled_rules(tuple(rules_files))
+        prepare_jieba(rules.ruleset.terms())
+        _register()
+        nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    config = {"rules_files": list(rules_files)}
+    for name in COMPONENTS:
+        nlp.add_pipe(name, config=config)
+    return nlp

@@ -1,0 +1,314 @@
+"""Rule files: loading, validation, and the compiled rule set the tagger runs.
+
+The rules and lexicons are data (``extractor/nlp/rules/*.json``), so a reviewer can read
+them and a user can add their own with ``--rules FILE``.  A file is validated when it is
+loaded: any problem raises :class:`~extractor.errors.RulesError` naming the file and the
+rule (or cue list), never a traceback halfway through a batch.
+
+File format (all keys optional except each rule's ``id`` and ``label``)::
+
+    {"description": "...",
+     "rules": [{"id": "...", "label": "return_claim", "reason": "allergy",
+                "terms": ["过敏", ...],            # whole words
+                "patterns": ["..."], "keys": ["..."],  # regexes, tried when a key occurs
+                "exclude": ["..."],                # phrases in which a trigger means something else
+                "filters": ["negation", ...],      # overrides the label's default filters
+                "done_label": "shipped"}],         # promises only: the label when already done
+     "cues": {"negation": ["..."], ...},          # extends the built-in cue lists
+     "tracking": ["...(?P<number>...)..."],
+     "time": {"days": {...}, "parts": {...}, ...}}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import time as dtime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..errors import RulesError
+
+BUILTIN_FILES = ("claims.json", "shipping.json", "context.json", "time.json")
+USER_DICTIONARY = "userdict.txt"
+
+# Who may say what (TAGS.md): the role is part of the contract, not of a rule file.
+LABEL_ROLE: Mapping[str, str] = {
+    "shipping_promise": "seller",
+    "shipped": "seller",
+    "return_claim": "buyer",
+    "delay_claim": "buyer",
+    "compensation_demand": "buyer",
+    "threat": "buyer",
+}
+REASONS: Mapping[str, tuple[str, ...]] = {
+    "return_claim": ("ineffective", "allergy", "quality", "damaged", "wrong_item", "missing_item",
+                     "not_as_described", "no_reason"),
+    "delay_claim": ("out_of_stock", "late_shipment", "fake_shipment"),
+}
+# ``overdue``: the trigger counts only once a promised deadline has passed with no
+# shipment since (还没发货 inside the promised window alleges nothing).
+FILTERS = ("negation", "resolved", "hypothetical", "policy_question", "quote", "question",
+           "refusal", "subordinate", "overdue")
+# What keeps a trigger from counting, per label, unless a rule says otherwise.  Threats and
+# demands are not undone by a condition (不然就差评 is a threat); promises are not undone by
+# one either (到货后尽快给您发 is a conditional promise).
+DEFAULT_FILTERS: Mapping[str, frozenset[str]] = {
+    "return_claim": frozenset({"negation", "resolved", "hypothetical", "policy_question", "quote"}),
+    "delay_claim": frozenset({"negation", "hypothetical", "quote"}),
+    "compensation_demand": frozenset({"negation", "quote"}),
+    "threat": frozenset({"negation", "quote"}),
+    "shipping_promise": frozenset({"question", "refusal", "subordinate"}),
+    "shipped": frozenset({"negation", "hypothetical", "question", "subordinate"}),
+}
+CUE_NAMES = ("negation", "negation_filler", "negation_after", "resolved_before", "hypothetical",
+             "hypothetical_after", "policy_question", "policy_after", "assertion", "quote",
+             "question_end", "question_words", "refusal", "done", "future", "subordinate_after",
+             "subordinate_before", "agreement", "ship_question")
+_RULE_KEYS = {"id", "label", "reason", "terms", "patterns", "keys", "exclude", "filters", "done_label"}
+_FILE_KEYS = {"description", "rules", "cues", "tracking", "time"}
+_TIME_KEYS = {"days", "parts", "fused", "weekdays", "vague"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    label: str
+    file: str
+    reason: str | None = None
+    terms: tuple[str, ...] = ()
+    patterns: tuple[re.Pattern[str], ...] = ()
+    keys: tuple[str, ...] = ()
+    exclude: re.Pattern[str] | None = None
+    filters: frozenset[str] = frozenset()
+    done_label: str | None = None
+
+    @property
+    def role(self) -> str:
+        return LABEL_ROLE[self.label]
+
+
+@dataclass(frozen=True)
+class TimeWords:
+    days: Mapping[str, int] = field(default_factory=dict)
+    parts: Mapping[str, dtime] = field(default_factory=dict)
+    fused: Mapping[str, tuple[int, dtime]] = field(default_factory=dict)
+    weekdays: Mapping[str, int] = field(default_factory=dict)
+    vague: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    cues: Mapping[str, tuple[str, ...]]
+    tracking: tuple[re.Pattern[str], ...]
+    time: TimeWords
+    files: tuple[str, ...]
+
+    def for_role(self, role: str) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.role == role)
+
+    def terms(self) -> list[str]:
+        return sorted({t for r in self.rules for t in r.terms})
+
+
+class _FileChecker:
+    """Validation helpers that name the file (and the rule) in every error."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, where: str, problem: str) -> RulesError:
+        return RulesError(f"rules file {self.name}: {where}: {problem}")
+
+    def strings(self, value: Any, where: str, what: str, *, allow_empty: bool = True) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(where, f"{what} must be a list of non-empty strings")
+        if not value and not allow_empty:
+            raise self.fail(where, f"{what} must not be empty")
+        return tuple(value)
+
+    def regex(self, pattern: str, where: str, what: str) -> re.Pattern[str]:
+        try:
+            return re.compile(pattern)
+        except re.error as exc:
+            raise self.fail(where, f"{what} {pattern!r} is not a valid regular expression ({exc})") from None
+
+
+def _parse_rule(data: Any, check: _FileChecker, index: int) -> Rule:
+    if not isinstance(data, dict):
+        raise check.fail(f"rule #{index + 1}", "must be an object")
+    rule_id = data.get("id")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise check.fail(f"rule #{index + 1}", "needs an \"id\" (a non-empty string)")
+    where = f"rule {rule_id!r}"
+    unknown = set(data) - _RULE_KEYS
+    if unknown:
+        raise check.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}; "
+                                f"known keys: {', '.join(sorted(_RULE_KEYS))}")
+    label = data.get("label")
+    if label not in LABEL_ROLE:
+        raise check.fail(where, f"label {label!r} is not a message label; use one of "
+                                f"{', '.join(LABEL_ROLE)}")
+    reason = data.get("reason")
+    if label in REASONS:
+        if reason not in REASONS[label]:
+            raise check.fail(where, f"{label} needs a reason, one of {', '.join(REASONS[label])} "
+                                    f"(got {reason!r})")
+    elif reason is not None:
+        raise check.fail(where, f"{label} takes no reason (got {reason!r})")
+    terms = check.strings(data.get("terms", []), where, "terms")
+    patterns_raw = check.strings(data.get("patterns", []), where, "patterns")
+    keys = check.strings(data.get("keys", []), where, "keys")
+    if not terms and not patterns_raw:
+        raise check.fail(where, "needs terms or patterns")
+    if patterns_raw and not keys:
+        raise check.fail(where, "patterns need keys: literal words one of which every match contains "
+                                "(they decide when the patterns are tried)")
+    patterns = tuple(check.regex(p, where, "pattern") for p in patterns_raw)
+    exclude_raw = check.strings(data.get("exclude", []), where, "exclude")
+    for pattern in exclude_raw:
+        check.regex(pattern, where, "exclude pattern")
+    exclude = re.compile("|".join(f"(?:{p})" for p in exclude_raw)) if exclude_raw else None
+    filters_raw = data.get("filters")
+    if filters_raw is None:
+        filters = DEFAULT_FILTERS[label]
+    else:
+        names = check.strings(filters_raw, where, "filters")
+        bad = [n for n in names if n not in FILTERS]
+        if bad:
+            raise check.fail(where, f"unknown filter(s) {', '.join(bad)}; known: {', '.join(FILTERS)}")
+        filters = frozenset(names)
+    done_label = data.get("done_label")
+    if done_label is not None and (label != "shipping_promise" or done_label != "shipped"):
+        raise check.fail(where, "done_label is only for shipping_promise rules and must be \"shipped\"")
+    return Rule(rule_id, label, check.name, reason, terms, patterns, keys, exclude, filters, done_label)
+
+
+def _parse_clock(value: Any, check: _FileChecker, where: str) -> dtime:
+    if isinstance(value, str):
+        try:
+            return dtime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise check.fail(where, f"{value!r} is not a time of day (HH:MM:SS)")
+
+
+def _parse_time(data: Any, check: _FileChecker) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise check.fail("time", "must be an object")
+    unknown = set(data) - _TIME_KEYS
+    if unknown:
+        raise check.fail("time", f"unknown key(s) {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = {"days": {}, "parts": {}, "fused": {}, "weekdays": {}, "vague": ()}
+    for word, days in (data.get("days") or {}).items():
+        if not isinstance(days, int) or not 0 <= days <= 31:
+            raise check.fail(f"time.days[{word!r}]", "must be a whole number of days (0-31)")
+        out["days"][word] = days
+    for word, clock in (data.get("parts") or {}).items():
+        out["parts"][word] = _parse_clock(clock, check, f"time.parts[{word!r}]")
+    for word, pair in (data.get("fused") or {}).items():
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int)):
+            raise check.fail(f"time.fused[{word!r}]", "must be [days, \"HH:MM:SS\"]")
+        out["fused"][word] = (pair[0], _parse_clock(pair[1], check, f"time.fused[{word!r}]"))
+    for word, weekday in (data.get("weekdays") or {}).items():
+        if not isinstance(weekday, int) or not 0 <= weekday <= 6:
+            raise check.fail(f"time.weekdays[{word!r}]", "must be 0 (Monday) to 6 (Sunday)")
+        out["weekdays"][word] = weekday
+    out["vague"] = check.strings(data.get("vague", []), "time", "vague")
+    return out
+
+
+def _read_json(name: str, text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RulesError(f"rules file {name}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                         f"{exc.msg})") from None
+    if not isinstance(data, dict):
+        raise RulesError(f"rules file {name}: must hold a JSON object")
+    unknown = set(data) - _FILE_KEYS
+    if unknown:
+        raise RulesError(f"rules file {name}: unknown key(s) {', '.join(sorted(unknown))}; "
+                         f"known keys: {', '.join(sorted(_FILE_KEYS))}")
+    return data
+
+
+def _builtin_texts() -> Iterable[tuple[str, str]]:
+    folder = resources.files("extractor.nlp.rules")
+    for name in BUILTIN_FILES:
+        yield f"extractor/nlp/rules/{name}", folder.joinpath(name).read_text(encoding="utf-8")
+
+
+def _user_texts(paths: Sequence[Path]) -> Iterable[tuple[str, str]]:
+    for path in paths:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise RulesError(f"rules file {path}: cannot read ({exc.strerror or exc})") from None
+        try:
+            yield str(path), raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise RulesError(f"rules file {path}: not UTF-8 text; save it as UTF-8") from None
+
+
+def build_ruleset(files: Iterable[tuple[str, str]]) -> RuleSet:
+    """Validate and merge rule files given as (name, text) pairs, in order."""
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    cues: dict[str, list[str]] = {name: [] for name in CUE_NAMES}
+    tracking: list[re.Pattern[str]] = []
+    time_words: dict[str, Any] = {"days": {}, "parts": {}, "fused": {}, "weekdays": {}, "vague": ()}
+    names: list[str] = []
+    for name, text in files:
+        names.append(name)
+        check = _FileChecker(name)
+        data = _read_json(name, text)
+        raw_rules = data.get("rules", [])
+        if not isinstance(raw_rules, list):
+            raise check.fail("rules", "must be a list of rule objects")
+        for index, raw in enumerate(raw_rules):
+            rule = _parse_rule(raw, check, index)
+            if rule.id in seen:
+                raise check.fail(f"rule {rule.id!r}", f"the id is already used in {seen[rule.id]}")
+            seen[rule.id] = name
+            rules.append(rule)
+        raw_cues = data.get("cues", {})
+        if not isinstance(raw_cues, dict):
+            raise check.fail("cues", "must be an object of cue lists")
+        for cue, patterns in raw_cues.items():
+            if cue not in cues:
+                raise check.fail(f"cue list {cue!r}", f"unknown cue list; known: {', '.join(CUE_NAMES)}")
+            for pattern in check.strings(patterns, f"cue list {cue!r}", "cues"):
+                check.regex(pattern, f"cue list {cue!r}", "cue")
+                cues[cue].append(pattern)
+        for pattern in check.strings(data.get("tracking", []), "tracking", "tracking patterns"):
+            compiled = check.regex(pattern, "tracking", "pattern")
+            if "number" not in compiled.groupindex:
+                raise check.fail("tracking", f"pattern {pattern!r} needs a (?P<number>...) group")
+            tracking.append(compiled)
+        if "time" in data:
+            parsed = _parse_time(data["time"], check)
+            for key in ("days", "parts", "fused", "weekdays"):
+                time_words[key].update(parsed[key])
+            time_words["vague"] = tuple(time_words["vague"]) + tuple(parsed["vague"])
+    return RuleSet(
+        rules=tuple(rules),
+        cues={k: tuple(v) for k, v in cues.items()},
+        tracking=tuple(tracking),
+        time=TimeWords(**time_words),
+        files=tuple(names),
+    )
+
+
+@lru_cache(maxsize=16)
+def load_ruleset(user_files: tuple[str, ...] = ()) -> RuleSet:
+    """The built-in rules plus the user's files, validated once per process."""
+    return build_ruleset([*_builtin_texts(), *_user_texts([Path(p) for p in user_files])])
+
+
+def user_dictionary_path() -> Path:
+    return Path(str(resources.files("extractor.nlp.rules").joinpath(USER_DICTIONARY)))

@@ -1,0 +1,104 @@
+"""Structural tags over one buyer's whole conversation: who reached out, and who went quiet.
+
+TAGS.md defines them over "events": buyer and seller messages, calls and call notes of
+every source and channel together.  System lines, auto-replies and order records are
+nobody's contact and are left out before anything is counted.
+
+- ``seller_contact``: every seller message, every outgoing call and every note of an
+  outgoing call, answered or not.
+- ``seller_initiated``: a contact that opens an exchange: the previous event is 30
+  minutes or more earlier (or there is none), and it is not a buyer event of the last 12
+  hours.
+- ``buyer_silence``: the buyer's next event (a message, an incoming call, or an outgoing
+  call the buyer answered) comes 24 hours or more after the contact; with no answer at
+  all, the span runs to the conversation's last event.  ``hours`` has one decimal,
+  rounded half up from whole seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Sequence
+
+from .model import Event, Tag
+
+OPENING_GAP = timedelta(minutes=30)
+RECENT_BUYER = timedelta(hours=12)
+SILENCE = timedelta(hours=24)
+
+
+def side(event: Event) -> str | None:
+    """``seller`` or ``buyer`` for an event that takes part in the structure, else None."""
+    if event.kind in ("system", "auto_reply", "order") or event.role == "system":
+        return None
+    if event.kind in ("call", "note") and event.call is not None:
+        return "seller" if event.call.direction == "out" else "buyer"
+    if event.role in ("seller", "buyer"):
+        return event.role
+    return None
+
+
+def answered_call(event: Event) -> bool:
+    call = event.call
+    if call is None or event.kind not in ("call", "note"):
+        return False
+    return call.answered or (call.duration_s or 0) > 0
+
+
+def is_answer(event: Event, event_side: str) -> bool:
+    """Does this event end a buyer's silence?"""
+    if event_side == "buyer":
+        return True
+    return event_side == "seller" and call_direction(event) == "out" and answered_call(event)
+
+
+def call_direction(event: Event) -> str | None:
+    return event.call.direction if event.call is not None else None
+
+
+def hours_between(start, end) -> float:
+    seconds = int((end - start).total_seconds())
+    return float((Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def structural_tags(conversation: Sequence[Event]) -> list[tuple[Tag, ...]]:
+    """The structural tags of each event of ONE buyer's conversation, in the order given.
+
+    The events may come in any order; they are taken in time order (ties kept in the
+    order given)."""
+    taking_part = [(i, e, side(e)) for i, e in enumerate(conversation)]
+    taking_part = [(i, e, s) for i, e, s in taking_part if s is not None]
+    taking_part.sort(key=lambda item: (item[1].time, item[0]))
+    result: list[tuple[Tag, ...]] = [() for _ in conversation]
+    if not taking_part:
+        return result
+    last_time = taking_part[-1][1].time
+
+    # The next answer after each position, found in one backward pass.
+    next_answer: list = [None] * len(taking_part)
+    upcoming = None
+    for position in range(len(taking_part) - 1, -1, -1):
+        next_answer[position] = upcoming
+        _, event, event_side = taking_part[position]
+        if is_answer(event, event_side):
+            upcoming = event
+
+    for position, (index, event, event_side) in enumerate(taking_part):
+        if event_side != "seller":
+            continue
+        tags = [Tag("seller_contact")]
+        previous = taking_part[position - 1] if position else None
+        if previous is None:
+            tags.append(Tag("seller_initiated"))
+        else:
+            _, before, before_side = previous
+            gap = event.time - before.time
+            if gap >= OPENING_GAP and not (before_side == "buyer" and gap < RECENT_BUYER):
+                tags.append(Tag("seller_initiated"))
+        answer = next_answer[position]
+        end = answer.time if answer is not None else last_time
+        if end - event.time >= SILENCE:
+            tags.append(Tag("buyer_silence", hours=hours_between(event.time, end)))
+        result[index] = tuple(tags)
+    return result
