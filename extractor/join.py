@@ -101,10 +101,10 @@ def parse_number(written: str | None) -> PhoneNumber | None:
 class BuyerDirectory:
     """Buyers' mobile numbers (from order exports) and nicks (from every input)."""
 
-    def __init__(self, events: Iterable[Event]) -> None:
+    def __init__(self, events: Iterable[Event], known_nicks: Iterable[str] = ()) -> None:
         self.by_digits: dict[str, set[str]] = {}
         self.masked: list[tuple[PhoneNumber, str]] = []
-        self.nicks: set[str] = set()
+        self.nicks: set[str] = {n for n in known_nicks if _usable_nick(n)}
         for event in events:
             if event.buyer and event.kind not in ("call", "note") and _usable_nick(event.buyer):
                 self.nicks.add(event.buyer)
@@ -296,10 +296,12 @@ def _warning(event: Event, reason: str) -> ParseWarning:
     return ParseWarning(s.file, reason, s.line, s.row, s.page)
 
 
-def join_calls(events: list[Event]) -> tuple[list[Event], list[ParseWarning]]:
+def join_calls(events: list[Event], known_nicks: Iterable[str] = ()) -> tuple[list[Event], list[ParseWarning]]:
     """Events with calls and notes joined to buyers and one call's records made one
-    event; the warnings belong to the files of the calls and notes left unassigned."""
-    directory = BuyerDirectory(events)
+    event; the warnings belong to the files of the calls and notes left unassigned.
+    ``known_nicks`` adds buyers whose events are not passed in (a batch passes only the
+    orders, calls and notes, and names the chat buyers here)."""
+    directory = BuyerDirectory(events, known_nicks)
     calls: list[tuple[Event, Resolution]] = []
     notes: list[tuple[Event, Resolution]] = []
     others: list[Event] = []

@@ -1,0 +1,71 @@
+"""Progress for long runs: a rich bar on a terminal, plain log lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from .batch import Progress
+
+
+class PlainProgress(Progress):
+    """One line per stage start/end, and a line every ``every`` items: friendly to logs."""
+
+    def __init__(self, stream: TextIO | None = None, every: int = 500) -> None:
+        self.stream = stream or sys.stderr
+        self.every = every
+        self.totals: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+        self.started: dict[str, float] = {}
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def start(self, stage: str, total: int) -> None:
+        self.totals[stage], self.counts[stage], self.started[stage] = total, 0, time.perf_counter()
+        self._say(f"{stage}: {total} to do")
+
+    def advance(self, stage: str, label: str) -> None:
+        self.counts[stage] += 1
+        n, total = self.counts[stage], self.totals[stage]
+        if n % self.every == 0 and n < total:
+            elapsed = time.perf_counter() - self.started[stage]
+            remaining = elapsed / n * (total - n)
+            self._say(f"{stage}: {n}/{total}, {elapsed:.0f}s elapsed, about {remaining:.0f}s remaining")
+
+    def done(self, stage: str) -> None:
+        elapsed = time.perf_counter() - self.started.get(stage, time.perf_counter())
+        self._say(f"{stage}: {self.counts.get(stage, 0)}/{self.totals.get(stage, 0)} done in {elapsed:.1f}s")
+
+
+class RichProgress(Progress):
+    """A live bar per stage (files read, cases written) with elapsed and remaining time."""
+
+    def __init__(self) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self.bar = Bar(TextColumn("{task.description:<6}"), BarColumn(), MofNCompleteColumn(),
+                       TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
+        self.tasks: dict[str, int] = {}
+
+    def start(self, stage: str, total: int) -> None:
+        if not self.tasks:
+            self.bar.start()
+        self.tasks[stage] = self.bar.add_task(stage, total=total)
+
+    def advance(self, stage: str, label: str) -> None:
+        self.bar.advance(self.tasks[stage])
+
+    def done(self, stage: str) -> None:
+        if stage == "cases":
+            self.bar.stop()
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+def progress_for(stream: TextIO | None = None) -> Progress:
+    stream = stream or sys.stderr
+    return RichProgress() if stream.isatty() else PlainProgress(stream)

@@ -1,0 +1,98 @@
+"""`evidence batch`: incremental re-runs, worker-count independence, bad files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.batch import BatchOptions, run_batch
+from extractor.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXED = datetime(2025, 7, 10, 12, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(scope="module")
+def small_batch(tmp_path_factory) -> Path:
+    """A generated batch: 24 buyers in every chat format, a bill, notes, an order export."""
+    out = tmp_path_factory.mktemp("batch-in")
+    subprocess.run([sys.executable, str(ROOT / "bench" / "gen_batch.py"), str(out),
+                    "--buyers", "24", "--messages", "480", "--seed", "3"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return out
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and ".cache" not in p.parts and p.name != "run.json"}
+
+
+def test_rerun_reuses_every_unchanged_case_and_redoes_a_changed_one(small_batch, tmp_path):
+    src = tmp_path / "in"
+    shutil.copytree(small_batch, src)
+    out = tmp_path / "out"
+    options = BatchOptions(outputs=("html", "json"), workers=1)
+    first = run_batch(src, out, options, generated_at=FIXED)
+    assert first.cases and not any(c.reused for c in first.cases)
+    assert not [c for c in first.cases if c.error]
+    before = _outputs(out)
+
+    second = run_batch(src, out, options, generated_at=FIXED)
+    assert all(c.reused for c in second.cases)
+    assert _outputs(out) == before
+    run = json.loads((out / "run.json").read_text("utf-8"))
+    assert run["totals"]["cases_reused"] == len(second.cases)
+
+    # Change one buyer's export: only that case is redone.
+    victim = sorted(src.rglob("tb_00000abuyer.txt"))[0]  # layout A, GBK
+    victim.write_bytes(victim.read_bytes() + "tb_00000abuyer(2025-07-09 10:00:00): 还在吗\r\n".encode("gb18030"))
+    third = run_batch(src, out, options, generated_at=FIXED)
+    redone = [c.buyer for c in third.cases if not c.reused]
+    assert redone == ["tb_00000abuyer"]
+
+    forced = run_batch(src, out, BatchOptions(outputs=("html", "json"), workers=1, force=True), generated_at=FIXED)
+    assert not any(c.reused for c in forced.cases)
+
+
+def test_output_is_the_same_whatever_the_worker_count(small_batch, tmp_path):
+    one = run_batch(small_batch, tmp_path / "one", BatchOptions(outputs=("html", "json"), workers=1),
+                    generated_at=FIXED)
+    two = run_batch(small_batch, tmp_path / "two", BatchOptions(outputs=("html", "json"), workers=2),
+                    generated_at=FIXED)
+    assert [c.name for c in one.cases] == [c.name for c in two.cases]
+    a, b = _outputs(tmp_path / "one"), _outputs(tmp_path / "two")
+    assert a.keys() == b.keys()
+    assert a == b
+
+
+def test_a_bad_file_is_listed_and_the_batch_goes_on(tmp_path):
+    src = tmp_path / "in"
+    shutil.copytree(ROOT / "corpora" / "demo", src)
+    (src / "garbage.bin").write_bytes(b"\x00\x01\x02garbage\xff" * 50)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["batch", str(src), "-o", str(out), "--workers", "1",
+                                      "--outputs", "html,json"])
+    assert result.exit_code == 6, result.output
+    assert "garbage.bin" in result.stderr
+    run = json.loads((out / "run.json").read_text("utf-8"))
+    bad = [f for f in run["files_detail"] if f["status"] == "error"]
+    assert [Path(f["file"]).name for f in bad] == ["garbage.bin"]
+    assert "garbage.bin" in (out / "index.html").read_text("utf-8")
+    assert {c["buyer"] for c in run["cases_detail"]} >= {"tb_lin8866", "小鹿爱买买"}
+    assert (out / "register.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_batch_refuses_a_file_as_input_dir(tmp_path):
+    f = tmp_path / "x.txt"
+    f.write_text("hi")
+    result = CliRunner().invoke(app, ["batch", str(f), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error [E400] {f}: not a folder; `evidence batch` takes a folder of exports"
