@@ -116,6 +116,62 @@ def write_jsonl(result: ParseResult, *, tags: bool) -> None:
     out.flush()
 
 
+@app.command("batch")
+def batch_cmd(
+    in_dir: str = typer.Argument(..., help="A folder of exports (walked recursively)."),
+    out: str = typer.Option(..., "--out", "-o", help="Folder for the reports, index, register and run.json."),
+    workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0: one per core)."),
+    force: bool = typer.Option(False, "--force", help="Redo every case, even those whose inputs did not change."),
+    outputs: str = typer.Option("html,pdf,json", "--outputs", help="Per-case outputs, comma-separated."),
+    ship_within: float = typer.Option(72.0, "--ship-within", help="Hours from payment to the shipping deadline."),
+    no_mask: bool = typer.Option(False, "--no-mask", help="Show phone numbers in full."),
+    templates: Optional[str] = typer.Option(None, "--templates", help="A folder of templates that override the built-in ones."),
+    rules: Optional[List[str]] = typer.Option(None, "--rules", help="An extra rules file (repeatable)."),
+    format: Optional[str] = FORMAT_OPT,
+    tz: str = TZ_OPT,
+    shop: Optional[List[str]] = SHOP_OPT,
+    staff: Optional[List[str]] = STAFF_OPT,
+) -> None:
+    """Every case of a folder of exports: reports, index.html, register and run.json."""
+
+    def body() -> int:
+        from .batch import BatchOptions, run_batch
+        from .progress import progress_for
+
+        kinds = tuple(k.strip() for k in outputs.split(",") if k.strip())
+        unknown = sorted(set(kinds) - {"html", "pdf", "json"})
+        if unknown or not kinds:
+            raise UsageError(f"--outputs takes html, pdf and json; got {outputs!r}")
+        if workers < 0:
+            raise UsageError("--workers must be 0 (one per core) or more")
+        if ship_within <= 0:
+            raise UsageError("--ship-within must be a positive number of hours")
+        options = BatchOptions(
+            parse=parse_options(tz, shop, staff), format_name=format, rules_files=tuple(rules or ()),
+            ship_within_hours=ship_within, outputs=kinds, mask_phones=not no_mask,
+            templates=templates, workers=workers, force=force,
+        )
+        progress = progress_for(sys.stderr)
+        try:
+            result = run_batch(in_dir, out, options, progress, argv=tuple(sys.argv))
+        finally:
+            close = getattr(progress, "close", None)
+            if close:
+                close()
+        for rep in result.failed_files:
+            err(f"error {rep.error}")
+        failed_cases = [c for c in result.cases if c.error]
+        for case in failed_cases:
+            err(f"error case {case.buyer}: {case.error}")
+        reused = sum(1 for c in result.cases if c.reused)
+        err(f"{len(result.files)} files, {len(result.cases)} cases ({reused} unchanged), "
+            f"{len(result.unassigned)} unassigned calls in {result.timings['total_s']:.1f}s")
+        typer.echo(str(result.out_dir / "index.html"))
+        return EXIT_PARTIAL if result.failed_files or failed_cases else 0
+
+    run_command(body)
+
+
 @app.callback(invoke_without_command=True)
 def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
     if version:
