@@ -17,6 +17,8 @@ from .matcher import Candidate
 
 _SENTENCE_END = re.compile(r"[。!?！？\n]+")
 _CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}")
+# 了 right after a verb, or after its direction (给您寄出了, 发过去了): it has happened.
+_PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦)")
 _QUOTE_OPEN = "“「『‘\""
 _QUOTE_CLOSE = "”」』’\""
 
@@ -74,6 +76,11 @@ class Segments:
 
 
 
+def _a_not_a(text: str, cue: int) -> bool:
+    """是不是 / 有没有 / 会不会: a question, not a negation."""
+    return 0 < cue < len(text) - 1 and text[cue] in "不没" and text[cue - 1] == text[cue + 1]
+
+
 class ContextJudge:
     def __init__(self, cues: Mapping[str, Sequence[str]]) -> None:
         filler = _alternation(cues["negation_filler"])
@@ -100,9 +107,10 @@ class ContextJudge:
     def negated(self, seg: Segments, cand: Candidate) -> bool:
         start, end = seg.clause(cand.start)
         before = seg.text[start:cand.start]
-        if self.negation_before.search(before):
+        m = self.negation_before.search(before)
+        if m is not None and not _a_not_a(before, m.start()):
             return True
-        return self.negation_after.match(seg.text, cand.end, end + 1) is not None
+        return self.negation_after.match(seg.text[cand.end:end + 1]) is not None
 
     def resolved_claim(self, seg: Segments, cand: Candidate) -> bool:
         start, _ = seg.clause(cand.start)
@@ -114,7 +122,7 @@ class ContextJudge:
             return True
         if self._perfective(seg.text, cand):
             return False
-        return self.hypothetical_after.match(seg.text, cand.end, end) is not None
+        return self.hypothetical_after.match(seg.text[cand.end:end + 1]) is not None
 
     def policy_question(self, seg: Segments, cand: Candidate) -> bool:
         s_start, s_end = seg.sentence(cand.start)
@@ -126,7 +134,7 @@ class ContextJudge:
             return True
         if self._perfective(seg.text, cand) or self.assertion.search(seg.text, s_start, cand.start):
             return False
-        return self.policy_after.match(seg.text, cand.end, s_end + 1) is not None
+        return self.policy_after.match(seg.text[cand.end:s_end + 1]) is not None
 
     def quoted(self, seg: Segments, cand: Candidate) -> bool:
         s_start, _ = seg.sentence(cand.start)
@@ -156,7 +164,7 @@ class ContextJudge:
 
     def subordinate(self, seg: Segments, cand: Candidate) -> bool:
         start, end = seg.clause(cand.start)
-        if self.subordinate_after.match(seg.text, cand.end, end + 1):
+        if self.subordinate_after.match(seg.text[cand.end:end + 1]):
             return True
         return self.subordinate_before.search(seg.text[start:cand.start]) is not None
 
@@ -180,8 +188,7 @@ class ContextJudge:
         window = seg.text[max(start, cand.start - 8):cand.start]
         if self.done.search(window) or self.done.match(seg.text, cand.start, cand.end):
             return True
-        after = seg.text[cand.end:cand.end + 2]
-        if after.startswith(("了", "啦")) and not future_time:
+        if _PERFECTIVE_AFTER.match(seg.text, cand.end) and not future_time:
             return self.future.search(seg.text, start, cand.start) is None
         return False
 

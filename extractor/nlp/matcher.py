@@ -108,27 +108,33 @@ class TriggerIndex:
 
 
 def _drop_excluded(text: str, found: list[Candidate]) -> list[Candidate]:
-    """Drop triggers inside a rule's exclusions, and triggers lying inside a longer
-    trigger of the same role (假的 inside 单号是假的, 发出 inside 已经发出)."""
-    spans: dict[str, list[tuple[int, int]]] = {}
+    """Drop triggers lying inside a longer trigger (假的 inside 单号是假的, 发出 inside
+    已经发出) or overlapping the end of an earlier one (in Chinese the words run on, and the
+    first reading wins: 压坏了 is 压坏, not 坏了); then drop triggers inside their rule's
+    exclusions.  A longer trigger that is excluded still takes its words with it: in
+    已发货的订单无法修改 neither 已发货 nor the 发货 inside it is a shipment."""
     kept = []
     for cand in found:
+        length = cand.end - cand.start
+        beaten = any(
+            other is not cand and (
+                (other.start <= cand.start and cand.end <= other.end and other.end - other.start > length)
+                or (other.start < cand.start < other.end < cand.end)
+            )
+            for other in found
+        )
+        if not beaten:
+            kept.append(cand)
+    spans: dict[str, list[tuple[int, int]]] = {}
+    out = []
+    for cand in kept:
         exclude = cand.rule.exclude
         if exclude is not None:
             if cand.rule.id not in spans:
                 spans[cand.rule.id] = [m.span() for m in exclude.finditer(text)]
             if any(s < cand.end and cand.start < e for s, e in spans[cand.rule.id]):
                 continue
-        kept.append(cand)
-    out = []
-    for cand in kept:
-        inside = any(
-            other is not cand and other.start <= cand.start and cand.end <= other.end
-            and (other.end - other.start) > (cand.end - cand.start)
-            for other in kept
-        )
-        if not inside:
-            out.append(cand)
+        out.append(cand)
     # The same span found by two paths (a term and a pattern) is one trigger.
     unique: dict[tuple, Candidate] = {}
     for cand in out:

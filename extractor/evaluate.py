@@ -1,0 +1,274 @@
+"""Measured accuracy: the tagger (or the keyword baseline) against a labelled corpus.
+
+A split folder holds exports in their own formats plus ``gold.jsonl``: one object per
+event, ``{"file": path relative to the split folder, "line": N | "row": N, "labels":
+[{"label": ..., "reason" | "deadline" | "tracking" | "hours": ...}]}``.  The folder is
+parsed like any input (``gold.jsonl`` and ``*.md`` left out), tagged, and each predicted
+event is matched to its gold record by (file, line or row).
+
+Scores count (event, label, reason) items: precision, recall and F1 per label, per
+label:reason, and micro-averaged over all items.  Deadline accuracy is over the events
+where both gold and prediction have a ``shipping_promise``: correct when both are null
+or they are within two hours of each other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from .errors import UsageError
+from .model import Event, FileReport, Tag
+from .nlp.tagger import LABEL_ORDER
+
+GOLD_FILE = "gold.jsonl"
+DEADLINE_TOLERANCE = timedelta(hours=2)
+REASON_LABELS = ("return_claim", "delay_claim")
+
+Key = tuple[str, str, int]  # (file relative to the split, "line" | "row", number)
+Item = tuple[str, str | None]  # (label, reason)
+
+
+@dataclass(frozen=True)
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def gold(self) -> int:
+        return self.tp + self.fn
+
+    @property
+    def predicted(self) -> int:
+        return self.tp + self.fp
+
+
+@dataclass(frozen=True)
+class SplitReport:
+    name: str
+    folder: str
+    baseline: bool
+    events: int
+    gold_events: int
+    labels: Mapping[str, Score]
+    reasons: Mapping[str, Score]
+    micro: Score
+    deadlines_correct: int
+    deadlines_compared: int
+    hours_correct: int
+    hours_compared: int
+    missing: tuple[Key, ...] = ()  # gold events no parsed event matched
+    files: tuple[FileReport, ...] = field(default=())
+
+    @property
+    def deadline_accuracy(self) -> float:
+        return self.deadlines_correct / self.deadlines_compared if self.deadlines_compared else 1.0
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    splits: tuple[SplitReport, ...]
+
+
+@dataclass(frozen=True)
+class GoldLabel:
+    label: str
+    reason: str | None
+    deadline: datetime | None
+    hours: float | None
+
+
+# ---------------------------------------------------------------------------
+# Reading the corpus
+
+
+def split_folders(corpus: Path) -> list[Path]:
+    """A split folder itself, or the split folders (those with gold.jsonl) below it."""
+    if (corpus / GOLD_FILE).is_file():
+        return [corpus]
+    if not corpus.is_dir():
+        raise UsageError(f"{corpus}: not a folder; give a split folder (with {GOLD_FILE}) or the corpus folder")
+    splits = sorted(p for p in corpus.iterdir() if p.is_dir() and (p / GOLD_FILE).is_file())
+    if not splits:
+        raise UsageError(f"{corpus}: no {GOLD_FILE} here or in a folder below; nothing to evaluate")
+    return splits
+
+
+def read_gold(path: Path) -> dict[Key, list[GoldLabel]]:
+    gold: dict[Key, list[GoldLabel]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            position = "line" if "line" in record else "row"
+            key = (str(record["file"]), position, int(record[position]))
+            labels = [
+                GoldLabel(
+                    label=str(item["label"]),
+                    reason=item.get("reason"),
+                    deadline=datetime.fromisoformat(item["deadline"]) if item.get("deadline") else None,
+                    hours=item.get("hours"),
+                )
+                for item in record.get("labels", [])
+            ]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{path}:{number}: not a gold record ({exc})") from None
+        gold.setdefault(key, []).extend(labels)
+    return gold
+
+
+def _inputs(split: Path) -> list[str]:
+    from .timeline import walk
+
+    return [p for p in walk([split]) if Path(p).name != GOLD_FILE and not p.endswith(".md")]
+
+
+def _keys(event: Event, split: Path, gold: Mapping[Key, object]) -> list[Key]:
+    keys = []
+    root = split.resolve()
+    for source in event.all_sources():
+        try:
+            rel = Path(source.file).resolve().relative_to(root).as_posix()
+        except ValueError:
+            rel = Path(source.file).as_posix()
+        if source.line is not None:
+            keys.append((rel, "line", source.line))
+        elif source.row is not None:
+            keys.append((rel, "row", source.row))
+    in_gold = [k for k in keys if k in gold]
+    return in_gold[:1] or keys[:1]
+
+
+# ---------------------------------------------------------------------------
+# Scoring
+
+
+def _items(tags: Iterable[Tag | GoldLabel]) -> set[Item]:
+    return {(t.label, t.reason if t.label in REASON_LABELS else None) for t in tags}
+
+
+def score(predicted: Mapping[Key, Sequence[Tag]], gold: Mapping[Key, Sequence[GoldLabel]]):
+    labels: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    deadlines = [0, 0]
+    hours = [0, 0]
+    for key in sorted(set(predicted) | set(gold)):
+        pred_tags = list(predicted.get(key, ()))
+        gold_tags = list(gold.get(key, ()))
+        pred_items, gold_items = _items(pred_tags), _items(gold_tags)
+        for item in pred_items | gold_items:
+            slot = 0 if item in pred_items and item in gold_items else (1 if item in pred_items else 2)
+            labels[item[0]][slot] += 1
+            if item[1] is not None:
+                reasons[f"{item[0]}:{item[1]}"][slot] += 1
+        pred_promise = next((t for t in pred_tags if t.label == "shipping_promise"), None)
+        gold_promise = next((t for t in gold_tags if t.label == "shipping_promise"), None)
+        if pred_promise is not None and gold_promise is not None:
+            deadlines[1] += 1
+            if pred_promise.deadline is None or gold_promise.deadline is None:
+                deadlines[0] += pred_promise.deadline is None and gold_promise.deadline is None
+            else:
+                deadlines[0] += abs(pred_promise.deadline - gold_promise.deadline) <= DEADLINE_TOLERANCE
+        pred_silence = next((t for t in pred_tags if t.label == "buyer_silence"), None)
+        gold_silence = next((t for t in gold_tags if t.label == "buyer_silence"), None)
+        if pred_silence is not None and gold_silence is not None:
+            hours[1] += 1
+            hours[0] += abs((pred_silence.hours or 0) - (gold_silence.hours or 0)) < 0.05
+    order = {label: n for n, label in enumerate(LABEL_ORDER)}
+    label_scores = {k: Score(*v) for k, v in sorted(labels.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))}
+    reason_scores = {k: Score(*v) for k, v in sorted(
+        reasons.items(), key=lambda kv: (order.get(kv[0].split(":")[0], 99), kv[0]))}
+    micro = Score(*(sum(s[i] for s in labels.values()) for i in range(3)))
+    return label_scores, reason_scores, micro, deadlines, hours
+
+
+def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[str] = ()) -> SplitReport:
+    from .sources import ParseOptions
+    from .timeline import parse_paths
+
+    gold = read_gold(split / GOLD_FILE)
+    inputs = _inputs(split)
+    if not inputs:
+        raise UsageError(f"{split}: no exports beside {GOLD_FILE}")
+    result = parse_paths(inputs, ParseOptions())
+    if baseline:
+        from .nlp.baseline import baseline_tag_events
+
+        events = baseline_tag_events(result.events)
+    else:
+        from .nlp import get_tagger
+
+        events = get_tagger(rules_files).tag_events(result.events)
+    predicted: dict[Key, list[Tag]] = defaultdict(list)
+    for event in events:
+        for key in _keys(event, split, gold):
+            predicted[key].extend(event.tags)
+    labels, reasons, micro, deadlines, hours = score(predicted, gold)
+    missing = tuple(k for k in sorted(gold) if k not in predicted)
+    return SplitReport(
+        name=split.name, folder=str(split), baseline=baseline, events=len(events),
+        gold_events=len(gold), labels=labels, reasons=reasons, micro=micro,
+        deadlines_correct=deadlines[0], deadlines_compared=deadlines[1],
+        hours_correct=hours[0], hours_compared=hours[1], missing=missing, files=result.files,
+    )
+
+
+def evaluate(corpus_dir: str | Path, baseline: bool = False, rules_files: Sequence[str] = ()) -> EvalReport:
+    """Evaluate one split folder, or every split folder under ``corpus_dir``."""
+    return EvalReport(tuple(evaluate_split(s, baseline, rules_files) for s in split_folders(Path(corpus_dir))))
+
+
+# ---------------------------------------------------------------------------
+# Presentation
+
+
+def _row(name: str, s: Score) -> str:
+    return f"{name:<34} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.gold:6d} {s.predicted:6d}"
+
+
+def format_report(report: EvalReport) -> str:
+    lines: list[str] = []
+    for split in report.splits:
+        tagger = "keyword baseline" if split.baseline else "tagger"
+        lines.append(f"== {split.name} ({split.folder}): {tagger}, {split.events} events parsed, "
+                     f"{split.gold_events} gold events")
+        lines.append(f"{'label':<34} {'P':>6} {'R':>6} {'F1':>6} {'gold':>6} {'pred':>6}")
+        for label, s in split.labels.items():
+            lines.append(_row(label, s))
+            for reason, rs in split.reasons.items():
+                if reason.startswith(label + ":"):
+                    lines.append(_row("  " + reason, rs))
+        lines.append(_row("micro", split.micro))
+        lines.append(f"deadline accuracy {split.deadline_accuracy:.3f} "
+                     f"({split.deadlines_correct}/{split.deadlines_compared} promises found by both; "
+                     "within 2 hours, null = null)")
+        if split.hours_compared:
+            lines.append(f"buyer_silence hours exact {split.hours_correct}/{split.hours_compared}")
+        failed = [f for f in split.files if not f.ok]
+        for rep in failed:
+            lines.append(f"input error: {rep.error}")
+        if split.missing:
+            shown = ", ".join(f"{f}:{n}" for f, _, n in split.missing[:5])
+            more = f" (+{len(split.missing) - 5} more)" if len(split.missing) > 5 else ""
+            lines.append(f"{len(split.missing)} gold events matched no parsed event: {shown}{more}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
