@@ -172,6 +172,62 @@ def batch_cmd(
     run_command(body)
 
 
+@app.command("report")
+def report_cmd(
+    paths: List[str] = typer.Argument(..., help="Export files or folders (walked recursively)."),
+    out: str = typer.Option(..., "--out", "-o", help="Folder for the reports, index.html and the register."),
+    ship_within: float = typer.Option(72.0, "--ship-within", help="Hours from payment to the shipping deadline."),
+    templates: Optional[str] = typer.Option(None, "--templates", help="A folder of templates that override the built-in ones."),
+    no_mask: bool = typer.Option(False, "--no-mask", help="Show phone numbers in full."),
+    outputs: str = typer.Option("html,pdf,json", "--outputs", help="Per-case outputs, comma-separated."),
+    rules: Optional[List[str]] = typer.Option(None, "--rules", help="An extra rules file (repeatable)."),
+    format: Optional[str] = FORMAT_OPT,
+    tz: str = TZ_OPT,
+    shop: Optional[List[str]] = SHOP_OPT,
+    staff: Optional[List[str]] = STAFF_OPT,
+) -> None:
+    """Per buyer: an HTML, PDF and JSON case report; for the run: register.xlsx/.csv and index.html."""
+
+    def body() -> int:
+        from .render import RenderOptions, report_paths
+
+        kinds = tuple(k.strip() for k in outputs.split(",") if k.strip())
+        options = RenderOptions(templates=templates, mask_phones=not no_mask, argv=tuple(sys.argv), outputs=kinds)
+        result = report_paths(paths, out, parse_options(tz, shop, staff), format, tuple(rules or ()),
+                              ship_within, options)
+        status = report_files(result.parsed)
+        if result.output is None:
+            return status or 2
+        for case in result.output.cases:
+            typer.echo(f"{case.buyer}: {', '.join(str(p) for p in case.paths)}  [{case.risk}]")
+        for path in result.output.run_files:
+            typer.echo(str(path))
+        if result.output.unassigned:
+            err(f"{result.output.unassigned} calls matched no buyer; they are listed in {result.output.index}")
+        return status
+
+    run_command(body)
+
+
+@app.command("verify")
+def verify_cmd(
+    report: str = typer.Argument(..., help="A case report's .json file."),
+    sources: List[str] = typer.Argument(..., help="The source files (or folders) to check against it."),
+) -> None:
+    """Say, file by file, whether the sources are the ones the report was made from (SHA-256)."""
+
+    def body() -> int:
+        from .verify import require_verified, verify_report
+
+        result = verify_report(report, sources)
+        for line in result.lines():
+            typer.echo(line)
+        require_verified(result)
+        return 0
+
+    run_command(body)
+
+
 @app.callback(invoke_without_command=True)
 def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
     if version:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from ..cases import Case, Run
 from ..errors import UsageError
-from ..model import Event, FileReport
+from ..model import Event, FileReport, ParseResult
 from .context import RenderContext
 from .env import cached_environment
 from .filenames import unique_names
@@ -194,5 +194,36 @@ def render_run(cases: Run | Sequence[Case], out_dir: str | os.PathLike[str],
     return RunOutput(Path(out_dir), tuple(results), tuple(run_files), len(run.unassigned), tuple(summaries))
 
 
+@dataclass(frozen=True)
+class ReportResult:
+    parsed: ParseResult
+    output: RunOutput | None  # None when no input could be read
+
+
+def report_paths(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str],
+                 parse_options: Any = None, format_name: str | None = None,
+                 rules_files: Sequence[str] = (), ship_within_hours: float = 72.0,
+                 options: RenderOptions | None = None) -> ReportResult:
+    """``evidence report``: parse and tag the inputs, build the cases, write the reports."""
+    from ..cases import build_run
+    from ..nlp import tag_paths
+
+    options = options or RenderOptions()
+    if ship_within_hours <= 0:
+        raise UsageError("--ship-within must be a positive number of hours")
+    unknown = sorted(set(options.outputs) - set(CASE_OUTPUTS))
+    if unknown or not options.outputs:
+        raise UsageError(f"--outputs takes html, pdf and json; got {','.join(options.outputs)!r}")
+    if "pdf" in options.outputs:
+        from .pdf import cjk_font_family
+
+        cjk_font_family()  # no font: say so before the slow part
+    parsed = tag_paths(paths, parse_options, format_name, rules_files=tuple(rules_files))
+    if parsed.files and not any(f.ok for f in parsed.files):
+        return ReportResult(parsed, None)
+    run = build_run(parsed.events, parsed.files, ship_within_hours)
+    return ReportResult(parsed, render_run(run, out_dir, options))
+
+
 __all__ = ["Renderer", "RenderContext", "RenderOptions", "RunOutput", "CaseOutput", "render_run",
-           "register_output", "REGISTRY", "unique_names"]
+           "register_output", "REGISTRY", "unique_names", "report_paths", "ReportResult"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
 from jinja2 import Environment, TemplateError, TemplateNotFound
@@ -29,11 +30,19 @@ class RenderContext:
             "version": __version__,
             "generated": self.generated_at.strftime("%Y-%m-%d %H:%M:%S %z"),
             "generated_iso": self.generated_at.isoformat(),
-            "command": shlex.join(self.argv) if self.argv else "",
+            "command": self.command_line(),
             "masked": self.mask,
             "pdf_attachments": "pdf" in self.outputs,
             **more,
         }
+
+    def command_line(self) -> str:
+        """The command as typed: the program by its name, not the path it was run from
+        (so the same command gives the same report on another machine)."""
+        if not self.argv:
+            return ""
+        program = PurePath(self.argv[0]).name
+        return shlex.join((program, *self.argv[1:]))
 
     def render_template(self, name: str, **values: Any) -> str:
         try:

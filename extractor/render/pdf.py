@@ -35,7 +35,7 @@ PREFERRED_CJK_FAMILIES = (
     "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN", "Noto Serif CJK SC",
 )
 INSTALL_HINT = ("install one, e.g. `sudo apt-get install fonts-noto-cjk` on Debian/Ubuntu "
-                "(or run `make sysdeps`), then run the report again; --no-pdf writes the other formats")
+                "(or run `make sysdeps`), then run the report again; `--outputs html,json` writes the other formats")
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +77,7 @@ class _PdfResources:
             from weasyprint.urls import URLFetcher
         except (ImportError, OSError) as exc:  # OSError: Pango/HarfBuzz libraries missing
             raise RenderError(f"WeasyPrint cannot start ({exc}); install its system libraries "
-                              "(`make sysdeps`) or use --no-pdf") from None
+                              "(`make sysdeps`) or use `--outputs html,json`") from None
         self.font_config = FontConfiguration()
         # Only data: URLs; a report never loads a file or a URL, whatever a template says.
         self.fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
