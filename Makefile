@@ -20,8 +20,10 @@ sysdeps-test:
 	@WITH_BROWSER=1 bash scripts/system-deps.sh
 
 demo: $(STAMP) sysdeps
+	$(BIN)/evidence report corpora/demo -o $(OUT)
 	$(BIN)/evidence parse corpora/demo > $(OUT).jsonl || test $$? -eq 6
 	@echo "timeline written to $(OUT).jsonl"
+	@echo "reports written to $(OUT)/: open $(OUT)/index.html; complaint register $(OUT)/register.xlsx"
 
 test: $(STAMP) sysdeps-test
 	$(BIN)/python -m pytest
