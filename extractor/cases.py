@@ -506,7 +506,7 @@ def _window_ids(window: ContactWindow) -> tuple[str, ...]:
         ids.extend(a.event_ids)
         if a.answered_by:
             ids.append(a.answered_by)
-    return tuple(dict.fromkeys(ids))
+    return tuple(sorted(set(ids), key=lambda i: int(i[1:])))
 
 
 def _promise_sentence(p: PromiseFinding) -> Sentence:
