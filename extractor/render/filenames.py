@@ -53,6 +53,7 @@ def safe_stem(nick: str, limit: int = MAX_STEM_BYTES) -> str:
     """One safe file-name stem for ``nick`` (not yet unique within a run)."""
     text = unicodedata.normalize("NFC", nick)
     text = "".join(_clean_char(ch) for ch in text)
+    text = re.sub(r"\.{2,}", "_", text)  # no ".." anywhere, not only as a whole name
     text = re.sub(r"\s+", " ", text)
     text = re.sub(r"_{2,}", "_", text)
     # Leading dots hide a file or make it "." / ".."; trailing dots and spaces are
