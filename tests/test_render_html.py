@@ -80,8 +80,8 @@ def test_head_has_csp_viewport_and_no_scripts(lin_html):
     assert doc.find("meta", attrs={"name": "viewport"})["content"] == "width=device-width, initial-scale=1"
     assert doc.find_all("script") == []
     assert doc.find_all(["link", "img", "iframe", "object", "embed"]) == []
-    assert len(doc.find_all("style")) == 1
-    assert "@media screen and (max-width: 720px)" in doc.style.string
+    main_css, phone_css = doc.find_all("style")
+    assert phone_css["media"] == "screen" and "@media (max-width: 720px)" in phone_css.string
     assert "@page" in doc.style.string and 'counter(pages)' in doc.style.string
 
 
@@ -177,7 +177,7 @@ def test_hostile_text_renders_as_text(hostile_html, hostile_case):
     assert doc.find_all("script") == []
     assert doc.find_all(["img", "link", "a"], href=re.compile("javascript|http")) == []
     assert doc.find_all("img") == [] and doc.find_all("link") == []
-    assert len(doc.find_all("style")) == 1
+    assert len(doc.find_all("style")) == 2
     shown = [s.get_text() for s in doc.select("#timeline .text")]
     for text in HOSTILE_TEXTS[:-1]:
         assert text in shown
