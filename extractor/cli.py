@@ -203,7 +203,7 @@ def report_cmd(
         for path in result.output.run_files:
             typer.echo(str(path))
         if result.output.unassigned:
-            err(f"{result.output.unassigned} calls matched no buyer; they are listed in {result.output.index}")
+            err(f"{result.output.unassigned} call(s) matched no buyer; they are listed in {result.output.index}")
         return status
 
     run_command(body)
