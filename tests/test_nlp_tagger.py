@@ -106,6 +106,10 @@ SELLER_CASES = [
     ("给您寄出了，注意查收", {("shipped", None)}),
     ("包裹已经在路上了", {("shipped", None)}),
     ("显示在分拣中心，明天应该就到了", {("shipped", None)}),
+    # an arrival estimate says the parcel is on its way...
+    ("亲，已经帮您催了，预计3号送达", {("shipped", None)}),
+    # ...unless the same message still promises to ship it
+    ("我们今天下午给您发出，一般2-3天到", {("shipping_promise", None)}),
 ]
 
 SELLER_DECOYS = [
@@ -113,7 +117,6 @@ SELLER_DECOYS = [
     "明天给您发可以吗？",
     "亲，什么时候方便发货呢？",
     "发货后会有短信通知",
-    "预计3号送达",
     "如有过敏请立即停用",
     "亲，已发货的订单无法修改地址哦",
     "麻烦给您发个链接",

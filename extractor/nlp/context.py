@@ -102,6 +102,9 @@ class ContextJudge:
         self.subordinate_before = _any(cues["subordinate_before"])
         self.agreement = _any(cues["agreement"])
         self.ship_question = _any(cues["ship_question"])
+        self.proposal = _any(cues["proposal"])
+        self.own_voice = _any(cues["own_voice"])
+        self.condition = _any(cues["condition"])
 
     # -- the filters ---------------------------------------------------------------
     def negated(self, seg: Segments, cand: Candidate) -> bool:
@@ -138,24 +141,42 @@ class ContextJudge:
 
     def quoted(self, seg: Segments, cand: Candidate) -> bool:
         s_start, _ = seg.sentence(cand.start)
-        if self.quote.search(seg.text, s_start, cand.start):
+        cue = None
+        for cue in self.quote.finditer(seg.text, s_start, cand.start):
+            pass
+        # The quote runs on to the trigger unless the buyer takes the word back in
+        # between (快递说只有0.1公斤，你们就是寄了个空包).
+        if cue is not None and self.own_voice.search(seg.text, cue.end(), cand.start) is None:
             return True
         before = seg.text[:cand.start]
         opened = sum(before.count(q) for q in _QUOTE_OPEN if q != '"')
         closed = sum(before.count(q) for q in _QUOTE_CLOSE if q != '"')
         return opened > closed or before.count('"') % 2 == 1
 
-    def question(self, seg: Segments, cand: Candidate) -> bool:
+    def asks_about(self, seg: Segments, cand: Candidate) -> bool:
+        """The trigger is what a question asks about (是没货了吗？ 是不是缺货了), not a
+        complaint that happens to end in a question mark (缺货了你也不说一声？)."""
+        start, end = seg.clause(cand.start)
+        if not self.is_question(seg, start, end):
+            return False
+        if end - cand.end <= 4:
+            return True
+        return self.question_words.search(seg.text, start, cand.start) is not None
+
+    def proposes(self, seg: Segments, cand: Candidate) -> bool:
+        """A shipping time put to the buyer (明天给您发可以吗？ 周一发出可以吗) is a
+        question, not a promise."""
         start, end = seg.clause(cand.start)
         if self.is_question(seg, start, end):
             return True
-        following = seg.next_clause(cand.start)
-        if following is not None:
-            f_start, f_end = following
-            tail = seg.text[f_start:f_end]
-            if len(tail) <= 6 and self.is_question(seg, f_start, f_end):
-                return True  # 明天给您发，可以吗？ proposes a time, it does not promise it
-        return False
+        _, sentence_end = seg.sentence(cand.start)
+        return self.proposal.search(seg.text[cand.end:sentence_end + 1]) is not None
+
+    def conditional(self, seg: Segments, cand: Candidate) -> bool:
+        """A promise counted from an event still to come (寄回后…48小时内, 收到当天): its
+        deadline cannot be known from the message."""
+        sentence_start, _ = seg.sentence(cand.start)
+        return self.condition.search(seg.text, sentence_start, cand.end) is not None
 
     def refused(self, seg: Segments, cand: Candidate) -> bool:
         start, end = seg.clause(cand.start)
@@ -197,7 +218,7 @@ class ContextJudge:
         if has_time:
             return True
         start, end = seg.clause(cand.start)
-        if self.future.search(seg.text, start, cand.start):
+        if self.future.search(seg.text, start, cand.end):
             return True
         said = seg.text[cand.start:cand.end]
         return any(word in said for word in ("给", "帮", "为", "安排", "补发", "重新发"))

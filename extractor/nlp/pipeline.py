@@ -127,6 +127,12 @@ class ContextComponent(_Component):
             label = self._judge(judge, seg, cand, state, times)
             if label is not None:
                 findings.append(Finding(cand, label))
+        if any(f.label == "shipping_promise" for f in findings):
+            findings = [f for f in findings if "alone" not in f.candidate.rule.filters]
+            # 补发的3袋已经寄出: a clause that reports the shipment promises nothing more.
+            done_clauses = {seg.clause(f.candidate.start) for f in findings if f.label == "shipped"}
+            findings = [f for f in findings if f.label != "shipping_promise"
+                        or seg.clause(f.candidate.start) not in done_clauses]
         doc._.evidence = replace(state, findings=tuple(findings))
         return doc
 
@@ -147,10 +153,10 @@ class ContextComponent(_Component):
                 if rule.done_label is None:
                     return None
                 if judge.negated(seg, cand) or judge.hypothetical_claim(seg, cand) \
-                        or judge.question(seg, cand) or judge.subordinate(seg, cand):
+                        or judge.asks_about(seg, cand) or judge.subordinate(seg, cand):
                     return None
                 return rule.done_label
-            if "question" in filters and judge.question(seg, cand):
+            if "question" in filters and judge.proposes(seg, cand):
                 return None
             if "refusal" in filters and judge.refused(seg, cand):
                 return None
@@ -170,7 +176,7 @@ class ContextComponent(_Component):
             return None
         if "quote" in filters and judge.quoted(seg, cand):
             return None
-        if "question" in filters and judge.question(seg, cand):
+        if "question" in filters and judge.asks_about(seg, cand):
             return None
         if "subordinate" in filters and judge.subordinate(seg, cand):
             return None
@@ -211,7 +217,7 @@ class AttributeComponent(_Component):
                 if expr is not None:
                     _add_word(slot["words"], norm.original_span(expr.start, expr.end))
                     deadline = grammar.resolve(expr, state.time)
-                    if deadline is not None:
+                    if deadline is not None and not self.rules.judge.conditional(seg, cand):
                         slot["deadlines"].append(deadline)
             elif finding.label == "shipped" and slot["tracking"] is None:
                 slot["tracking"] = cand.number or self._tracking(doc.text)
@@ -237,8 +243,12 @@ class AttributeComponent(_Component):
 
 
 def _add_word(words: list[str], word: str) -> None:
-    if word and word not in words:
-        words.append(word)
+    """Keep each piece of evidence once: a word inside one already kept adds nothing, and
+    a longer word replaces the pieces it contains."""
+    if not word or any(word in kept for kept in words):
+        return
+    words[:] = [kept for kept in words if kept not in word]
+    words.append(word)
 
 
 # ---------------------------------------------------------------------------

@@ -50,9 +50,11 @@ REASONS: Mapping[str, tuple[str, ...]] = {
     "delay_claim": ("out_of_stock", "late_shipment", "fake_shipment"),
 }
 # ``overdue``: the trigger counts only once a promised deadline has passed with no
-# shipment since (还没发货 inside the promised window alleges nothing).
+# shipment since (还没发货 inside the promised window alleges nothing).  ``alone``: it
+# counts only in a message with no shipping promise (an arrival estimate says the goods
+# are on their way, unless the same message still promises to ship them).
 FILTERS = ("negation", "resolved", "hypothetical", "policy_question", "quote", "question",
-           "refusal", "subordinate", "overdue")
+           "refusal", "subordinate", "overdue", "alone")
 # What keeps a trigger from counting, per label, unless a rule says otherwise.  Threats and
 # demands are not undone by a condition (不然就差评 is a threat); promises are not undone by
 # one either (到货后尽快给您发 is a conditional promise).
@@ -67,7 +69,7 @@ DEFAULT_FILTERS: Mapping[str, frozenset[str]] = {
 CUE_NAMES = ("negation", "negation_filler", "negation_after", "resolved_before", "hypothetical",
              "hypothetical_after", "policy_question", "policy_after", "assertion", "quote",
              "question_end", "question_words", "refusal", "done", "future", "subordinate_after",
-             "subordinate_before", "agreement", "ship_question")
+             "subordinate_before", "agreement", "ship_question", "proposal", "condition", "own_voice")
 _RULE_KEYS = {"id", "label", "reason", "terms", "patterns", "keys", "exclude", "filters", "done_label"}
 _FILE_KEYS = {"description", "rules", "cues", "tracking", "time"}
 _TIME_KEYS = {"days", "parts", "fused", "weekdays", "vague"}
