@@ -116,6 +116,47 @@ def write_jsonl(result: ParseResult, *, tags: bool) -> None:
     out.flush()
 
 
+RULES_OPT = typer.Option(None, "--rules", help="An extra rules file (JSON, see docs/tags.md); repeatable.")
+
+
+@app.command("tag")
+def tag_cmd(
+    paths: List[str] = typer.Argument(..., help="Export files or folders (walked recursively)."),
+    rules: Optional[List[str]] = RULES_OPT,
+    format: Optional[str] = FORMAT_OPT,
+    tz: str = TZ_OPT,
+    shop: Optional[List[str]] = SHOP_OPT,
+    staff: Optional[List[str]] = STAFF_OPT,
+) -> None:
+    """Like parse, with each event's tags (the moments of TAGS.md), as JSON Lines."""
+
+    def body() -> int:
+        from .nlp import tag_paths
+
+        result = tag_paths(paths, parse_options(tz, shop, staff), format, tuple(rules or ()))
+        write_jsonl(result, tags=True)
+        return report_files(result)
+
+    run_command(body)
+
+
+@app.command("eval")
+def eval_cmd(
+    corpus: str = typer.Argument(..., help="A split folder with gold.jsonl, or a corpus folder of splits."),
+    baseline: bool = typer.Option(False, "--baseline", help="Score the plain keyword-substring tagger instead."),
+    rules: Optional[List[str]] = RULES_OPT,
+) -> None:
+    """Precision, recall and F1 per label and reason, micro-F1 and deadline accuracy."""
+
+    def body() -> int:
+        from .evaluate import evaluate, format_report
+
+        typer.echo(format_report(evaluate(corpus, baseline=baseline, rules_files=tuple(rules or ()))), nl=False)
+        return 0
+
+    run_command(body)
+
+
 @app.command("batch")
 def batch_cmd(
     in_dir: str = typer.Argument(..., help="A folder of exports (walked recursively)."),
