@@ -239,7 +239,7 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
     paid_times = sorted((o.paid, o.id) for _, o in orders_raw if o.paid is not None)
     for event_id, order in orders_raw:
         deadline = order.paid + window if order.paid is not None else None
-        shipment = _order_shipment(event_id, order, shipped_msgs)
+        shipment = _order_shipment(event_id, order, shipped_msgs, case_events)
         # Each attempt belongs to the latest order paid at or before it, so an attempt
         # is counted once in the register even for a buyer with several orders.
         mine = [a for a in attempts if order.paid is not None and _owner(a.time, paid_times) == order.id]
@@ -310,9 +310,14 @@ def _orders(case_events: Sequence[CaseEvent]) -> list[tuple[str, Order]]:
     return list(seen.values())
 
 
-def _order_shipment(event_id: str, order: Order, shipped_msgs: Sequence[Shipment]) -> Shipment | None:
+def _order_shipment(event_id: str, order: Order, shipped_msgs: Sequence[Shipment],
+                    case_events: Sequence[CaseEvent]) -> Shipment | None:
     if order.shipped is not None:
-        return Shipment(order.shipped, event_id, "order", order.tracking, order.carrier)
+        # An export that writes the shipment as its own order event (at the shipping
+        # time) is cited by that event; otherwise by the order's record.
+        own = next((ce.id for ce in case_events if ce.event.kind == "order" and ce.event.order is not None
+                    and ce.event.order.id == order.id and ce.event.time == order.shipped), event_id)
+        return Shipment(order.shipped, own, "order", order.tracking, order.carrier)
     for msg in shipped_msgs:
         if order.paid is None or msg.time >= order.paid:
             return msg

@@ -181,7 +181,7 @@ def test_hostile_text_renders_as_text(hostile_html, hostile_case):
     shown = [s.get_text() for s in doc.select("#timeline .text")]
     for text in HOSTILE_TEXTS[:-1]:
         assert text in shown
-    assert "{{ 7*7 }} {{ config }}" in shown and "49" not in hostile_html
+    assert "{{ 7*7 }} {{ config }}" in shown and not any("49" in text for text in shown)
     assert "loop" not in "".join(shown).replace("loop{%", "")
     title = doc.title.get_text()
     assert HOSTILE_NICK in title and doc.select_one(".run-buyer").get_text() == HOSTILE_NICK
