@@ -76,10 +76,12 @@ DECOY_KINDS = (
     "vague_reference",  # 还是那个问题 (no grounds stated)
     "seller_question",  # the seller asking or proposing a time (明天发可以吗？)
     "buyer_shipment",  # the buyer's own return parcel (寄回去了，单号…)
+    "mention",  # a trigger word used for something else (我家狗对牛肉过敏)
 )
 PROMISE_FORMS = (
     "today",  # 今天 → 23:59:59
     "today_afternoon",  # 今天下午 → 18:00
+    "today_morning",  # 今天上午 → 12:00 (a labelling decision)
     "tonight",  # 今晚 → 23:59:59
     "tomorrow",  # 明天 → next day 23:59:59
     "tomorrow_morning",  # 明天上午 → next day 12:00
@@ -392,6 +394,7 @@ def _form_mismatch(sent: datetime, form: str, value: str | None) -> str | None:
         "tonight": (0, "23:59:59"),
         "hedged_today": (0, "23:59:59"),
         "today_afternoon": (0, "18:00:00"),
+        "today_morning": (0, "12:00:00"),
         "tomorrow": (1, "23:59:59"),
         "tomorrow_morning": (1, "12:00:00"),
         "tomorrow_early": (1, "10:00:00"),
