@@ -7,13 +7,14 @@ disagree about what is shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, OrderFinding,
                      claim_name_zh, risk_flag_for, zh_span)
-from ..model import Event, FileReport, Tag
+from ..model import Event, FileReport, Source, Tag
+from .filenames import unique_attachment_names
 from .env import CHANNEL_ZH, ROLE_ZH, TAG_ZH, evidence_words, mask_phones, zh_datetime
 
 Masker = Callable[[str], str]
@@ -82,14 +83,26 @@ def _order_line(event: Event, m: Masker) -> str:
     return " · ".join(parts)
 
 
-def event_view(event_id: str, event: Event, m: Masker) -> dict[str, Any]:
+def source_names(files: Sequence[FileReport]) -> dict[str, str]:
+    """Short, unique names for the case's files: the names their PDF attachments carry;
+    the appendix maps each to its full path and SHA-256."""
+    return unique_attachment_names(f.file for f in files)
+
+
+def _where(source: Source, names: dict[str, str] | None) -> str:
+    if names and source.file in names:
+        return replace(source, file=names[source.file]).where()
+    return source.where()
+
+
+def event_view(event_id: str, event: Event, m: Masker, names: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "id": event_id,
         "time": zh_datetime(event.time),
         "iso": event.time.isoformat(),
         "kind": event.kind,
         "role": event.role,
-        "channel": CHANNEL_ZH.get(event.kind, event.kind) + ("（自动回复）" if event.kind == "auto_reply" else ""),
+        "channel": CHANNEL_ZH.get(event.kind, event.kind),
         "who": m(event.sender) if event.sender else ROLE_ZH.get(event.role, event.role),
         "role_zh": ROLE_ZH.get(event.role, event.role),
         "text": m(event.text),
@@ -98,7 +111,7 @@ def event_view(event_id: str, event: Event, m: Masker) -> dict[str, Any]:
         "order": _order_line(event, m),
         "tags": [{"label": t.label, "zh": TAG_ZH.get(t.label, t.label), "detail": tag_detail(t, m)}
                  for t in event.tags],
-        "sources": [s.where() for s in event.all_sources()],
+        "sources": [_where(s, names) for s in event.all_sources()],
     }
 
 
@@ -141,6 +154,7 @@ def _order_view(o: OrderFinding) -> dict[str, Any]:
 
 def case_view(case: Case, mask: bool) -> dict[str, Any]:
     m = masker(mask)
+    names = source_names(case.files)
     windows = []
     if case.other_contacts.attempts:
         windows.append(_window_view(None, case.other_contacts))
@@ -166,14 +180,14 @@ def case_view(case: Case, mask: bool) -> dict[str, Any]:
         } for p in case.promises],
         "claims": [claim_view(c, m) for c in case.claims],
         "summary": [{"text": m(s.text), "ids": list(s.event_ids)} for s in case.summary],
-        "events": [event_view(ce.id, ce.event, m) for ce in case.events],
-        "files": [file_view(f, case.events_in_file(f.file)) for f in case.files],
+        "events": [event_view(ce.id, ce.event, m, names) for ce in case.events],
+        "files": [file_view(f, case.events_in_file(f.file), names.get(f.file)) for f in case.files],
     }
 
 
-def file_view(f: FileReport, in_case: int | None = None) -> dict[str, Any]:
+def file_view(f: FileReport, in_case: int | None = None, short: str | None = None) -> dict[str, Any]:
     return {
-        "file": f.file, "sha256": f.sha256 or "", "size": f.size, "format": f.format or "",
+        "file": f.file, "short": short, "sha256": f.sha256 or "", "size": f.size, "format": f.format or "",
         "events": f.events, "in_case": in_case, "warnings": len(f.warnings),
         "warning_lines": [str(w) for w in f.warnings], "error": f.error,
     }
