@@ -1,0 +1,126 @@
+"""Rule files: the built-in lexicon survives jieba segmentation; bad files fail with the
+file and the rule named; user rules add to the built-in ones."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.errors import RulesError
+from extractor.nlp import Tagger, get_tagger
+from extractor.nlp.normalize import normalize
+from extractor.nlp.ruleset import build_ruleset, load_ruleset, _builtin_texts
+
+SENT = datetime(2022, 7, 6, 18, 44, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+# Ordinary sentences around each term: the term must still be found as a whole word.
+FRAMES = {
+    "buyer": ("{}", "亲，{}，麻烦看一下", "今天收到的东西{}，怎么处理", "这次又是{}，我很生气"),
+    "seller": ("{}", "亲，{}，请注意查收", "好的亲，{}哦", "您好，这边{}，有问题随时联系"),
+}
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return get_tagger()
+
+
+def _term_cases():
+    for rule in load_ruleset().rules:
+        for term in rule.terms:
+            yield pytest.param(rule, term, id=f"{rule.id}:{term}")
+
+
+@pytest.mark.parametrize("rule,term", list(_term_cases()))
+def test_every_lexicon_term_is_found_inside_ordinary_sentences(tagger, rule, term):
+    index = tagger.rules.indexes[rule.role]
+    for frame in FRAMES[rule.role]:
+        text = normalize(frame.format(term)).text
+        start, end = text.index(term), text.index(term) + len(term)
+        doc = tagger.nlp.make_doc(text)
+        found = index.candidates(text, lambda: frozenset(t.idx + len(t) for t in doc))
+        # found as itself, or within a longer reading that means the same thing
+        assert any((c.rule.label, c.rule.reason) == (rule.label, rule.reason)
+                   and c.start < end and start < c.end for c in found), (
+            f"{term!r} not found in {text!r}; segmentation: {'/'.join(t.text for t in doc)}")
+
+
+def test_user_dictionary_keeps_domain_terms_whole(tagger):
+    for term in ("48小时内", "七天无理由", "快递单号", "未按约定时间发货"):
+        doc = tagger.nlp.make_doc(f"你们说好的{term}，结果呢")
+        assert term in [t.text for t in doc]
+
+
+def test_a_term_inside_a_longer_word_does_not_match(tagger):
+    assert tagger.tag_text("我在工商银行排队", "buyer", SENT) == ()
+    assert [t.label for t in tagger.tag_text("我要去工商局举报", "buyer", SENT)] == ["threat"]
+
+
+def _files(*extra):
+    return [*_builtin_texts(), *extra]
+
+
+@pytest.mark.parametrize("rules,message", [
+    ({"rules": [{"id": "x", "label": "threat", "terms": "差评"}]},
+     "rules file mine.json: rule 'x': terms must be a list of non-empty strings"),
+    ({"rules": [{"id": "x", "label": "complaint", "terms": ["差评"]}]},
+     "rules file mine.json: rule 'x': label 'complaint' is not a message label"),
+    ({"rules": [{"id": "x", "label": "return_claim", "reason": "smell", "terms": ["有味道"]}]},
+     "rules file mine.json: rule 'x': return_claim needs a reason, one of ineffective"),
+    ({"rules": [{"id": "x", "label": "threat", "patterns": ["投诉("], "keys": ["投诉"]}]},
+     "rules file mine.json: rule 'x': pattern '投诉(' is not a valid regular expression"),
+    ({"rules": [{"id": "x", "label": "threat", "patterns": ["投诉.*"]}]},
+     "rules file mine.json: rule 'x': patterns need keys"),
+    ({"rules": [{"id": "x", "label": "threat", "terms": ["差评"], "filter": ["negation"]}]},
+     "rules file mine.json: rule 'x': unknown key(s) filter"),
+    ({"rules": [{"id": "threat.action", "label": "threat", "terms": ["差评"]}]},
+     "rules file mine.json: rule 'threat.action': the id is already used in extractor/nlp/rules/claims.json"),
+    ({"rules": [{"label": "threat", "terms": ["差评"]}]},
+     "rules file mine.json: rule #1: needs an \"id\""),
+    ({"cues": {"negations": ["并不"]}},
+     "rules file mine.json: cue list 'negations': unknown cue list"),
+    ({"tracking": ["单号(\\d+)"]},
+     "rules file mine.json: tracking: pattern '单号(\\\\d+)' needs a (?P<number>...) group"),
+])
+def test_bad_rule_files_name_the_file_and_the_rule(rules, message):
+    with pytest.raises(RulesError) as info:
+        build_ruleset(_files(("mine.json", json.dumps(rules, ensure_ascii=False))))
+    assert message in str(info.value)
+    assert str(info.value).startswith("[E200]")
+
+
+def test_a_file_that_is_not_json_names_the_line():
+    with pytest.raises(RulesError, match=r"rules file mine.json: not valid JSON \(line 2"):
+        build_ruleset(_files(("mine.json", '{"rules": [\n  {"id": }]}')))
+
+
+def test_user_rules_add_a_trigger(tmp_path):
+    extra = tmp_path / "shop-rules.json"
+    extra.write_text(json.dumps({"rules": [
+        {"id": "shop.threat.weibo", "label": "threat", "terms": ["发到朋友圈"]},
+        {"id": "shop.quality.pilling", "label": "return_claim", "reason": "quality", "terms": ["起毛球"]},
+    ]}, ensure_ascii=False), encoding="utf-8")
+    tagger = Tagger([extra])
+    tags = tagger.tag_text("再不退款我就发到朋友圈，衣服都起毛球了", "buyer", SENT)
+    assert {(t.label, t.reason) for t in tags} == {("threat", None), ("return_claim", "quality")}
+    # negation still applies to user terms
+    assert tagger.tag_text("不会发到朋友圈的", "buyer", SENT) == ()
+
+
+def test_cli_rejects_a_bad_rules_file_before_parsing(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"rules": [{"id": "r1", "label": "threat"}]}', encoding="utf-8")
+    result = CliRunner().invoke(app, ["tag", str(tmp_path / "missing.txt"), "--rules", str(bad)])
+    assert result.exit_code == 3
+    assert f"error [E200] rules file {bad}: rule 'r1': needs terms or patterns" in result.output
+
+
+def test_cli_reports_an_unreadable_rules_file(tmp_path):
+    missing = tmp_path / "nope.json"
+    result = CliRunner().invoke(app, ["tag", str(tmp_path), "--rules", str(missing)])
+    assert result.exit_code == 3
+    assert f"error [E200] rules file {missing}: cannot read" in result.output
