@@ -23,7 +23,7 @@ import json
 import re
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -144,16 +144,16 @@ class GoldLabel:
     value: str | None = None  # reason, deadline (ISO) or tracking; None where absent/null
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entry:
     speaker: str
     time: datetime
     name: str
     text: str
     src_line: int
-    labels: list[GoldLabel] = field(default_factory=list)
-    decoys: list[str] = field(default_factory=list)
-    forms: list[str] = field(default_factory=list)
+    labels: tuple[GoldLabel, ...] = ()
+    decoys: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()
     session_break: bool = False
 
     @property
@@ -180,11 +180,11 @@ class Entry:
         return None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Conversation:
     path: Path
     header: dict[str, str]
-    entries: list[Entry]
+    entries: tuple[Entry, ...]
 
     @property
     def stem(self) -> str:
@@ -231,26 +231,31 @@ def parse_conv(path: Path) -> Conversation:
     day = date.fromisoformat(header["date"])
     entries: list[Entry] = []
     pending_break = False
-    current: Entry | None = None
+    open_entry = False  # whether indented lines still continue entries[-1]
     for number, line in enumerate(raw[index:], start=index + 1):
-        if not line.strip() or line.startswith("//"):
-            current = current if line.startswith("//") else None
+        if line.startswith("//"):
             continue
-        if line.startswith("  ") and current is not None:
+        if not line.strip():
+            open_entry = False
+            continue
+        if line.startswith("  ") and open_entry:
             text, labels, decoys, forms = _strip_tokens(line[2:], where(number))
-            current.labels += labels
-            current.decoys += decoys
-            current.forms += forms
-            if text or not (labels or decoys or forms):
-                current.text += "\n" + text
+            last = entries[-1]
+            more_text = text or not (labels or decoys or forms)
+            entries[-1] = replace(
+                last,
+                text=last.text + "\n" + text if more_text else last.text,
+                labels=last.labels + labels,
+                decoys=last.decoys + decoys,
+                forms=last.forms + forms,
+            )
             continue
+        open_entry = False
         if (m := _DATE_LINE.match(line)):
             day = date.fromisoformat(m.group(1))
-            current = None
             continue
         if line.strip() == "---":
             pending_break = True
-            current = None
             continue
         m = _ENTRY.match(line)
         if not m or m.group("speaker") not in SPEAKERS:
@@ -258,20 +263,22 @@ def parse_conv(path: Path) -> Conversation:
         clock = m.group("time") if len(m.group("time")) == 8 else m.group("time") + ":00"
         moment = datetime.fromisoformat(f"{day.isoformat()}T{clock}").replace(tzinfo=BEIJING)
         text, labels, decoys, forms = _strip_tokens(m.group("text") or "", where(number))
-        current = Entry(
-            speaker=m.group("speaker"),
-            time=moment,
-            name=m.group("name").strip(),
-            text=text,
-            src_line=number,
-            labels=labels,
-            decoys=decoys,
-            forms=forms,
-            session_break=pending_break,
+        entries.append(
+            Entry(
+                speaker=m.group("speaker"),
+                time=moment,
+                name=m.group("name").strip(),
+                text=text,
+                src_line=number,
+                labels=labels,
+                decoys=decoys,
+                forms=forms,
+                session_break=pending_break,
+            )
         )
         pending_break = False
-        entries.append(current)
-    conv = Conversation(path, header, entries)
+        open_entry = True
+    conv = Conversation(path, header, tuple(entries))
     for entry in entries:
         _check_entry(conv, entry)
     _check_order(conv)
@@ -294,7 +301,7 @@ def _check_header(path: Path, header: dict[str, str]) -> None:
         raise ConvError(f"{path}: status_lines must be yes or no")
 
 
-def _strip_tokens(text: str, where: str) -> tuple[str, list[GoldLabel], list[str], list[str]]:
+def _strip_tokens(text: str, where: str) -> tuple[str, tuple[GoldLabel, ...], tuple[str, ...], tuple[str, ...]]:
     labels: list[GoldLabel] = []
     decoys: list[str] = []
     forms: list[str] = []
@@ -311,7 +318,7 @@ def _strip_tokens(text: str, where: str) -> tuple[str, list[GoldLabel], list[str
             forms.insert(0, value)
         else:
             labels.insert(0, GoldLabel(name, _label_value(name, value, where)))
-    return text, labels, decoys, forms
+    return text, tuple(labels), tuple(decoys), tuple(forms)
 
 
 def _label_value(name: str, value: str | None, where: str) -> str | None:
@@ -681,7 +688,7 @@ def gold_records(conv: Conversation, rendered: Rendered) -> list[dict]:
     structural = structural_labels(conv)
     records = []
     for index, (entry, (name, key, position)) in enumerate(zip(conv.entries, rendered.positions)):
-        labels = structural.get(index, []) + entry.labels
+        labels = structural.get(index, []) + list(entry.labels)
         order = {label: n for n, label in enumerate(ALL_LABELS)}
         labels = sorted(labels, key=lambda l: (order[l.label], l.value or ""))
         records.append({"file": name, key: position, "labels": [_label_json(l) for l in labels]})
@@ -734,7 +741,7 @@ def split_stats(convs: list[Conversation]) -> dict[str, Counter]:
         for index, entry in enumerate(conv.entries):
             events += 1
             shape[f"events {entry.speaker}"] += 1
-            for label in structural.get(index, []) + entry.labels:
+            for label in structural.get(index, []) + list(entry.labels):
                 labels[label.label] += 1
                 if label.label in ("return_claim", "delay_claim"):
                     labels[f"{label.label}:{label.value}"] += 1
