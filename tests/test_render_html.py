@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extractor.cases import build_case, build_run
 from extractor.errors import RenderError, UsageError
@@ -303,3 +305,16 @@ def test_index_lists_cases_unassigned_calls_and_files(tmp_path, story_run):
     assert len(doc.select("#appendix table.files tbody tr:not(.file-notes)")) == len(story_run.files)
     assert doc.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"] == CSP
     assert Path(tmp_path / "tb_lin8866.html").exists() and not Path(tmp_path / "tb_lin8866.pdf").exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("<>&\"'/{}%=ab赔钱过敏 \n\u202e")), max_size=60),
+       st.lists(st.text(alphabet=st.sampled_from(list("<>&ab赔钱过敏")), min_size=1, max_size=4), max_size=4))
+def test_highlight_never_changes_or_leaks_text(text, words):
+    """Whatever the text and the evidence words, the marked-up result reads back as the
+    text itself (invisible characters aside), and the only elements in it are ours."""
+    fragment = BeautifulSoup(f"<div>{highlight(text, words)}</div>", "lxml").div
+    assert {el.name for el in fragment.find_all(True)} <= {"mark", "span"}
+    for span in fragment.select("span.invisible"):
+        span.replace_with("\u202e")
+    assert fragment.get_text() == text
