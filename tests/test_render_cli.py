@@ -58,6 +58,8 @@ def test_no_mask_shows_phone_numbers(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--outputs", "pdf,xml"], "error [E400] --outputs takes html, pdf and json; got 'pdf,xml'\n"),
     (["--ship-within", "0"], "error [E400] --ship-within must be a positive number of hours\n"),
+    (["--templates", "/nonexistent/tpl"], "error [E400] --templates /nonexistent/tpl: not a folder; give a folder "
+                                          "holding templates to override, e.g. report.css or report.html.j2\n"),
     (["--tz", "Mars/Olympus"], "error [E400] unknown time zone 'Mars/Olympus'; use an IANA name such as Asia/Shanghai\n"),
 ])
 def test_usage_errors(tmp_path, args, message):

@@ -214,10 +214,11 @@ def report_paths(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.Path
     unknown = sorted(set(options.outputs) - set(CASE_OUTPUTS))
     if unknown or not options.outputs:
         raise UsageError(f"--outputs takes html, pdf and json; got {','.join(options.outputs)!r}")
+    cached_environment(options.templates)  # a wrong --templates folder: say so before the slow part
     if "pdf" in options.outputs:
         from .pdf import cjk_font_family
 
-        cjk_font_family()  # no font: say so before the slow part
+        cjk_font_family()  # no font: likewise
     parsed = tag_paths(paths, parse_options, format_name, rules_files=tuple(rules_files))
     if parsed.files and not any(f.ok for f in parsed.files):
         return ReportResult(parsed, None)
