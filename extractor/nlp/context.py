@@ -104,6 +104,8 @@ class ContextJudge:
         self.ship_question = _any(cues["ship_question"])
         self.proposal = _any(cues["proposal"])
         self.own_voice = _any(cues["own_voice"])
+        self.rhetorical = _any(cues["rhetorical"])
+        self.conditional_after = _any(cues["conditional_after"])
         self.condition = _any(cues["condition"])
 
     # -- the filters ---------------------------------------------------------------
@@ -111,7 +113,9 @@ class ContextJudge:
         start, end = seg.clause(cand.start)
         before = seg.text[start:cand.start]
         m = self.negation_before.search(before)
-        if m is not None and not _a_not_a(before, m.start()):
+        if m is not None and not _a_not_a(before, m.start()) \
+                and not self.conditional_after.match(seg.text[cand.end:end + 1]):
+            # 不赔钱就发出去 is a condition that demands the money, not a refusal of it
             return True
         return self.negation_after.match(seg.text[cand.end:end + 1]) is not None
 
@@ -159,6 +163,8 @@ class ContextJudge:
         start, end = seg.clause(cand.start)
         if not self.is_question(seg, start, end):
             return False
+        if self.rhetorical.search(seg.text, start, cand.end):
+            return False  # 又没货？ 所以就是没货嘛: a complaint, not a question
         if end - cand.end <= 4:
             return True
         return self.question_words.search(seg.text, start, cand.start) is not None
@@ -203,14 +209,15 @@ class ContextJudge:
     def _perfective(text: str, cand: Candidate) -> bool:
         return text[cand.end - 1:cand.end] in ("了", "啦") or text[cand.end:cand.end + 1] in ("了", "啦")
 
-    def already_done(self, seg: Segments, cand: Candidate, future_time: bool) -> bool:
-        """A shipping verb that reports a fact (已经发出, 给您寄出了) rather than a promise."""
+    def already_done(self, seg: Segments, cand: Candidate, future_time: bool, tracking: bool) -> bool:
+        """A shipping verb that reports a fact (已经发出, 给您寄出了) rather than a promise.
+        With a tracking number in the message, 就给您发出了 is done too."""
         start, _ = seg.clause(cand.start)
         window = seg.text[max(start, cand.start - 8):cand.start]
         if self.done.search(window) or self.done.match(seg.text, cand.start, cand.end):
             return True
         if _PERFECTIVE_AFTER.match(seg.text, cand.end) and not future_time:
-            return self.future.search(seg.text, start, cand.start) is None
+            return tracking or self.future.search(seg.text, start, cand.start) is None
         return False
 
     def committed(self, seg: Segments, cand: Candidate, has_time: bool) -> bool:

@@ -95,6 +95,7 @@ class TimeGrammar:
                 rf"(?P<thisweek>(?:这周|本周|这个星期|这星期|本星期|这礼拜|这个礼拜)(?:内|之内)?)",
                 rf"(?P<date>(?<![单编型尺码账房])(?:(?P<month>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})月)?(?P<dom>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:日|号){by})",
                 rf"(?P<monthend>月底(?:前|之前)?)",
+                rf"(?P<lunar>(?:正月|大年)?初(?P<lday>[一二三四五六七八九十]){by})",
                 rf"(?P<vague>{vague})",
             ])
         )
@@ -167,6 +168,8 @@ class TimeGrammar:
             return datetime.combine(today + timedelta(days=6 - today.weekday()), END_OF_DAY, tzinfo=tz)
         if expr.group("date") is not None:
             return self._date(sent, expr.group("month"), expr.group("dom"))
+        if expr.group("lunar") is not None:
+            return self._lunar(sent, int(chinese_number(expr.group("lday")) or 1))
         if expr.group("monthend") is not None:
             today = sent.date()
             last = calendar.monthrange(today.year, today.month)[1]
@@ -195,6 +198,15 @@ class TimeGrammar:
         if part is not None:
             return datetime.combine(day, self.words.parts[part], tzinfo=tz)
         return datetime.combine(day, END_OF_DAY, tzinfo=tz)
+
+    def _lunar(self, sent: datetime, day: int) -> datetime | None:
+        """初八 near the Spring Festival: that day of the first lunar month.  Away from
+        the festival, or in a year the table does not cover, the day is unknown."""
+        for year in (sent.year, sent.year + 1):
+            new_year = self.words.lunar_new_year.get(year)
+            if new_year is not None and -40 <= (sent.date() - new_year).days <= 30:
+                return datetime.combine(new_year + timedelta(days=day - 1), END_OF_DAY, tzinfo=sent.tzinfo)
+        return None
 
     @staticmethod
     def _date(sent: datetime, month: str | None, dom: str | None) -> datetime | None:

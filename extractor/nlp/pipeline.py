@@ -136,6 +136,9 @@ class ContextComponent(_Component):
         doc._.evidence = replace(state, findings=tuple(findings))
         return doc
 
+    def _has_tracking(self, text: str) -> bool:
+        return _tracking_number(self.rules.ruleset.tracking, text) is not None
+
     def _judge(self, judge: ContextJudge, seg: Segments, cand: Candidate, state: MessageState,
                times: list[TimeExpression]) -> str | None:
         rule = cand.rule
@@ -149,7 +152,7 @@ class ContextComponent(_Component):
                 t.vague or (self.rules.grammar.resolve(t, state.time) or state.time) > state.time
                 for t in in_clause
             )
-            if judge.already_done(seg, cand, future_time):
+            if judge.already_done(seg, cand, future_time, self._has_tracking(seg.text)):
                 if rule.done_label is None:
                     return None
                 if judge.negated(seg, cand) or judge.hypothetical_claim(seg, cand) \
@@ -181,6 +184,14 @@ class ContextComponent(_Component):
         if "subordinate" in filters and judge.subordinate(seg, cand):
             return None
         return rule.label
+
+
+def _tracking_number(patterns, text: str) -> str | None:
+    for pattern in patterns:
+        m = pattern.search(text)
+        if m:
+            return m.group("number")
+    return None
 
 
 def _time_before(seg: Segments, cand: Candidate, times: list[TimeExpression]) -> TimeExpression | None:
@@ -220,7 +231,7 @@ class AttributeComponent(_Component):
                     if deadline is not None and not self.rules.judge.conditional(seg, cand):
                         slot["deadlines"].append(deadline)
             elif finding.label == "shipped" and slot["tracking"] is None:
-                slot["tracking"] = cand.number or self._tracking(doc.text)
+                slot["tracking"] = cand.number or _tracking_number(self.rules.ruleset.tracking, doc.text)
         tags = []
         for (label, reason), slot in grouped.items():
             tags.append(Tag(
@@ -233,13 +244,6 @@ class AttributeComponent(_Component):
             ))
         doc._.evidence = replace(state, tags=tuple(tags))
         return doc
-
-    def _tracking(self, text: str) -> str | None:
-        for pattern in self.rules.ruleset.tracking:
-            m = pattern.search(text)
-            if m:
-                return m.group("number")
-        return None
 
 
 def _add_word(words: list[str], word: str) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import time as dtime
+from datetime import date, time as dtime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -69,10 +69,10 @@ DEFAULT_FILTERS: Mapping[str, frozenset[str]] = {
 CUE_NAMES = ("negation", "negation_filler", "negation_after", "resolved_before", "hypothetical",
              "hypothetical_after", "policy_question", "policy_after", "assertion", "quote",
              "question_end", "question_words", "refusal", "done", "future", "subordinate_after",
-             "subordinate_before", "agreement", "ship_question", "proposal", "condition", "own_voice")
+             "subordinate_before", "agreement", "ship_question", "proposal", "condition", "own_voice", "rhetorical", "conditional_after")
 _RULE_KEYS = {"id", "label", "reason", "terms", "patterns", "keys", "exclude", "filters", "done_label"}
 _FILE_KEYS = {"description", "rules", "cues", "tracking", "time"}
-_TIME_KEYS = {"days", "parts", "fused", "weekdays", "vague"}
+_TIME_KEYS = {"days", "parts", "fused", "weekdays", "vague", "lunar_new_year"}
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ class TimeWords:
     fused: Mapping[str, tuple[int, dtime]] = field(default_factory=dict)
     weekdays: Mapping[str, int] = field(default_factory=dict)
     vague: tuple[str, ...] = ()
+    lunar_new_year: Mapping[int, date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,16 @@ def _parse_time(data: Any, check: _FileChecker) -> dict[str, Any]:
     unknown = set(data) - _TIME_KEYS
     if unknown:
         raise check.fail("time", f"unknown key(s) {', '.join(sorted(unknown))}")
-    out: dict[str, Any] = {"days": {}, "parts": {}, "fused": {}, "weekdays": {}, "vague": ()}
+    out: dict[str, Any] = {"days": {}, "parts": {}, "fused": {}, "weekdays": {}, "vague": (),
+                           "lunar_new_year": {}}
+    for year, day in (data.get("lunar_new_year") or {}).items():
+        try:
+            parsed = date.fromisoformat(day)
+        except (TypeError, ValueError):
+            raise check.fail(f"time.lunar_new_year[{year!r}]", f"{day!r} is not a date (YYYY-MM-DD)") from None
+        if str(parsed.year) != str(year):
+            raise check.fail(f"time.lunar_new_year[{year!r}]", f"{day} is not in {year}")
+        out["lunar_new_year"][parsed.year] = parsed
     for word, days in (data.get("days") or {}).items():
         if not isinstance(days, int) or not 0 <= days <= 31:
             raise check.fail(f"time.days[{word!r}]", "must be a whole number of days (0-31)")
@@ -263,7 +273,8 @@ def build_ruleset(files: Iterable[tuple[str, str]]) -> RuleSet:
     seen: dict[str, str] = {}
     cues: dict[str, list[str]] = {name: [] for name in CUE_NAMES}
     tracking: list[re.Pattern[str]] = []
-    time_words: dict[str, Any] = {"days": {}, "parts": {}, "fused": {}, "weekdays": {}, "vague": ()}
+    time_words: dict[str, Any] = {"days": {}, "parts": {}, "fused": {}, "weekdays": {}, "vague": (),
+                                  "lunar_new_year": {}}
     names: list[str] = []
     for name, text in files:
         names.append(name)
@@ -294,7 +305,7 @@ def build_ruleset(files: Iterable[tuple[str, str]]) -> RuleSet:
             tracking.append(compiled)
         if "time" in data:
             parsed = _parse_time(data["time"], check)
-            for key in ("days", "parts", "fused", "weekdays"):
+            for key in ("days", "parts", "fused", "weekdays", "lunar_new_year"):
                 time_words[key].update(parsed[key])
             time_words["vague"] = tuple(time_words["vague"]) + tuple(parsed["vague"])
     return RuleSet(
