@@ -256,7 +256,7 @@ def _case_task(task: CaseTask) -> CaseOutcome:
         cases = build_cases(tagged, list(task.files), ship_within_hours=options.ship_within_hours)
         case = next(c for c in cases if c.buyer == task.buyer)
         written = _WORKER["renderer"].write_case(case, out, task.name, outputs=options.outputs)
-        summary = _WORKER["renderer"].case_summary(case, task.name)
+        summary = _WORKER["renderer"].case_summary(case, task.name, options.outputs)
     except Exception as exc:  # one broken case must not stop the batch
         return CaseOutcome(task.buyer, task.name, False, {}, error=f"{type(exc).__name__}: {exc}")
     _atomic_write(_case_record(out, task.buyer), json.dumps({
