@@ -163,16 +163,49 @@ def assign_buyers(drafts: Sequence[Draft], ctx: ParseContext) -> list[Event]:
     return out
 
 
-def split_sender_text(rest: str, known: Iterable[str], ctx: ParseContext) -> tuple[str, str] | None:
+class KnownSenders:
+    """Sender names met so far in a file (header nick, --shop/--staff, earlier lines).
+
+    A line is checked once per distinct name length, longest first, rather than once per
+    name: a hostile file with 20,000 distinct senders must not make each line cost
+    20,000 comparisons (senders read from lines are at most MAX_SENDER long, so there
+    are few distinct lengths)."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self._names: set[str] = set()
+        self._lengths: list[int] = []
+        for name in names:
+            self.add(name)
+
+    def add(self, name: str) -> None:
+        if name and name not in self._names:
+            self._names.add(name)
+            if len(name) not in self._lengths:
+                self._lengths.append(len(name))
+                self._lengths.sort(reverse=True)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def prefix_of(self, rest: str) -> int | None:
+        """The length of the longest known sender that starts ``rest`` and is followed
+        by a colon, or None."""
+        for length in self._lengths:
+            if rest[length:length + 1] in (":", "：") and rest[:length] in self._names:
+                return length
+        return None
+
+
+def split_sender_text(rest: str, known: KnownSenders, ctx: ParseContext) -> tuple[str, str] | None:
     """Split ``SENDER: TEXT`` where SENDER may itself be ``店铺名:子账号``.
 
-    In order: a sender already known (from a header, --shop/--staff, or an earlier
-    line) followed by a colon; the first colon followed by a space (exports write
-    ``SENDER: TEXT``); two colons whose first part names a shop; the first colon.
+    In order: the longest sender already known followed by a colon; the first colon
+    followed by a space (exports write ``SENDER: TEXT``); two colons whose first part
+    names a shop; the first colon.
     """
-    for name in sorted((k for k in known if k), key=len, reverse=True):
-        if rest.startswith(name) and rest[len(name):len(name) + 1] in (":", "："):
-            return name, _drop_one_space(rest[len(name) + 1:])
+    colon = known.prefix_of(rest)
+    if colon is not None:
+        return rest[:colon], _drop_one_space(rest[colon + 1:])
     window = rest[:MAX_SENDER + 2]
     spaced = re.search(r"[:：] ", window)
     if spaced and spaced.start() > 0 and not re.search(r"\s", window[:spaced.start()]):

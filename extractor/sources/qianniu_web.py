@@ -37,24 +37,26 @@ from .chat_common import (
     strip_blank_edges,
 )
 
-CUSTOMER_RE = re.compile(r"^\s*客户\s*[:：]\s*(?P<nick>.*?)\s*$")
+# Patterns here meet every line of a message, so none may backtrack over a run of blanks
+# (a lazy ".*?" before "\s*$", or two "\s*" around an optional word, is quadratic).
+CUSTOMER_RE = re.compile(r"^\s*客户\s*[:：]\s*(?P<nick>(?:.*\S)?)\s*$")
 CLOCK_RE = re.compile(r"^\s*(?P<h>\d{1,2}):(?P<mi>\d{2}):(?P<s>\d{2})\s*$")
 SENTENCE_END = tuple("。！？，,!?…")
 
 # Browser header and footer lines, looked for only among the first and last lines of
 # a PDF page (EDGE_LINES), never in the middle of one.
 EDGE_LINES = 3
-_PAGE_COUNTER = r"(?:第\s*)?\d+\s*/\s*(?:共\s*)?\d+\s*页?|第\s*\d+\s*页\s*[,，/]?\s*共\s*\d+\s*页|Page \d+ of \d+"
+_PAGE_COUNTER = r"(?:第\s*)?\d+\s*/\s*(?:共\s*)?\d+\s*页?|第\s*\d+\s*页\s*(?:[,，/]\s*)?共\s*\d+\s*页|Page \d+ of \d+"
 PAGE_NOISE_RES = tuple(re.compile(p) for p in (
     r"^(?:%s)$" % _PAGE_COUNTER,
     # print time, alone or before the title: 2025/7/7 10:15, 2025/7/7 下午3:05
-    r"^\d{4}/\d{1,2}/\d{1,2}\s*(?:上午|下午)?\s*\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?(?:\s+.*)?$",
+    r"^\d{4}/\d{1,2}/\d{1,2}\s*(?:(?:上午|下午)\s*)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?(?:\s+.*)?$",
     r"^(?:打印时间|导出时间|打印日期)\s*[:：].*$",
     r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?$",
     # the page title: 千牛工作台 - 聊天记录, 聊天记录 | 子账号
     r"^(?:\S{1,16}\s*[-–—|]\s*)?聊天记录(?:\s*[-–—|]\s*\S{1,16})?$",
 ))
-URL_FOOTER_RE = re.compile(r"^(?P<url>https?://(?P<host>[^/\s]+)\S*)(?:\s+(?:%s))?$" % _PAGE_COUNTER)
+URL_FOOTER_RE = re.compile(r"^(?P<url>https?://(?P<host>[^/\s]+)(?:/\S*)?)(?:\s+(?:%s))?$" % _PAGE_COUNTER)
 # Links a message can hold (product pages, short links): never taken for the footer.
 PRODUCT_HOST_RE = re.compile(r"^(item\.|detail\.|chaoshi\.detail\.|m\.tb\.cn|s\.click\.|a\.m\.|h5\.m\.|market\.m\.|m\.intl\.)")
 

@@ -34,6 +34,7 @@ from .chat_common import (
     MAX_SENDER,
     TIME_RE,
     ChatCollector,
+    KnownSenders,
     PendingMessage,
     excerpt,
     head_lines,
@@ -46,7 +47,9 @@ EQ_RULE_RE = re.compile(r"^\s*={5,}\s*$")
 DASH_RULE_RE = re.compile(r"^\s*-{5,}\s*$")
 TITLE_RE = re.compile(r"^\s*消息记录")
 CHAT_KIND_RE = re.compile(r"^\s*(单聊|群聊)\s*$")
-OBJECT_RE = re.compile(r"^\s*(?:消息)?对象\s*[:：]\s*(?P<nick>.*?)\s*$")
+# The nick is "(?:.*\S)?" rather than a lazy ".*?" before "\s*$": the lazy form retries
+# the trailing blanks at every position, quadratic on a line with a long run of spaces.
+OBJECT_RE = re.compile(r"^\s*(?:消息)?对象\s*[:：]\s*(?P<nick>(?:.*\S)?)\s*$")
 BROKEN_OBJECT_RE = re.compile(r"^\s*(?:消息)?对象(?!\s*[:：])")
 A_MESSAGE_RE = re.compile(
     r"^(?P<sender>[^\s(（][^\n]{0,%d}?)\s?[(（]%s[ T]%s[)）]\s?[:：] ?(?P<text>.*)$"
@@ -170,7 +173,7 @@ class WangwangLayoutB(SourceFormat):
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         chat = ChatCollector(ctx)
         buyer: str | None = None
-        known: list[str] = list(ctx.roles.shop) + sorted(ctx.roles.staff)
+        known = KnownSenders([*ctx.roles.shop, *sorted(ctx.roles.staff)])
         pending: PendingMessage | None = None
 
         def close() -> None:
@@ -182,7 +185,7 @@ class WangwangLayoutB(SourceFormat):
         for number, line in enumerate(file.lines, start=1):
             match = B_MESSAGE_RE.match(line)
             if match:
-                split = split_sender_text(match["rest"], known + ([buyer] if buyer else []), ctx)
+                split = split_sender_text(match["rest"], known, ctx)
                 if split is not None:
                     close()
                     sender, text = split
@@ -191,8 +194,7 @@ class WangwangLayoutB(SourceFormat):
                         ctx.warn(f"message with an impossible date or time: {excerpt(line)!r}",
                                  line=number)
                         continue
-                    if sender not in known:
-                        known.append(sender)
+                    known.add(sender)
                     pending = PendingMessage(sender, when, ctx.source(line=number), text, buyer)
                     continue
             if B_DATE_RE.match(line):
@@ -209,6 +211,7 @@ class WangwangLayoutB(SourceFormat):
                 if obj:
                     if obj["nick"]:
                         buyer = obj["nick"]
+                        known.add(buyer)
                     else:
                         ctx.warn("broken header: 对象 without a nick", line=number)
                     continue
