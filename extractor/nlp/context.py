@@ -106,6 +106,7 @@ class ContextJudge:
         self.own_voice = _any(cues["own_voice"])
         self.rhetorical = _any(cues["rhetorical"])
         self.conditional_after = _any(cues["conditional_after"])
+        self.waiver = _any(cues["waiver"])
         self.condition = _any(cues["condition"])
 
     # -- the filters ---------------------------------------------------------------
@@ -120,8 +121,11 @@ class ContextJudge:
         return self.negation_after.match(seg.text[cand.end:end + 1]) is not None
 
     def resolved_claim(self, seg: Segments, cand: Candidate) -> bool:
+        """Gone (已经不过敏了) or let go (颜色不太喜欢……算了不退了)."""
         start, _ = seg.clause(cand.start)
-        return self.resolved.search(seg.text, start, cand.start) is not None
+        if self.resolved.search(seg.text, start, cand.start) is not None:
+            return True
+        return self.waiver.search(seg.text, cand.end) is not None
 
     def hypothetical_claim(self, seg: Segments, cand: Candidate) -> bool:
         start, end = seg.clause(cand.start)
