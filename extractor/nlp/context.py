@@ -107,6 +107,7 @@ class ContextJudge:
         self.rhetorical = _any(cues["rhetorical"])
         self.conditional_after = _any(cues["conditional_after"])
         self.waiver = _any(cues["waiver"])
+        self.modal_before = _any(cues["modal_before"])
         self.condition = _any(cues["condition"])
 
     # -- the filters ---------------------------------------------------------------
@@ -131,6 +132,10 @@ class ContextJudge:
         start, end = seg.clause(cand.start)
         if self.hypothetical.search(seg.text, start, cand.start):
             return True
+        if self.modal_before.search(seg.text[start:cand.start]):
+            s_start, s_end = seg.sentence(cand.start)
+            if self.is_question(seg, s_start, s_end):
+                return True  # 洗了会掉色吗: a worry, not a defect
         if self._perfective(seg.text, cand):
             return False
         return self.hypothetical_after.match(seg.text[cand.end:end + 1]) is not None

@@ -69,7 +69,7 @@ DEFAULT_FILTERS: Mapping[str, frozenset[str]] = {
 CUE_NAMES = ("negation", "negation_filler", "negation_after", "resolved_before", "hypothetical",
              "hypothetical_after", "policy_question", "policy_after", "assertion", "quote",
              "question_end", "question_words", "refusal", "done", "future", "subordinate_after",
-             "subordinate_before", "agreement", "ship_question", "proposal", "condition", "own_voice", "rhetorical", "conditional_after", "waiver")
+             "subordinate_before", "agreement", "ship_question", "proposal", "condition", "own_voice", "rhetorical", "conditional_after", "waiver", "modal_before")
 _RULE_KEYS = {"id", "label", "reason", "terms", "patterns", "keys", "exclude", "filters", "done_label"}
 _FILE_KEYS = {"description", "rules", "cues", "tracking", "time"}
 _TIME_KEYS = {"days", "parts", "fused", "weekdays", "vague", "lunar_new_year"}
