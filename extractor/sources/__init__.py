@@ -12,5 +12,6 @@ from .base import (  # noqa: F401
     detect,
     formats,
     get_format,
+    plausible_year,
     register,
 )

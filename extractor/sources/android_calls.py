@@ -23,7 +23,7 @@ import defusedxml.sax
 
 from ..errors import FormatError, UnsafeInputError
 from ..model import Event
-from .base import InputFile, ParseContext, SourceFormat, register
+from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
 from .call_records import Direction, call_event
 
 _CALLS_ROOT_RE = re.compile(r"<calls[\s>/]")
@@ -108,6 +108,10 @@ class AndroidCallsXml(SourceFormat):
         except (KeyError, ValueError, OverflowError, OSError):
             ctx.warn(f"call without a readable date/duration (date={attrs.get('date')!r}, "
                      f"duration={attrs.get('duration')!r}): left out", line=line)
+            return None
+        if not plausible_year(when.year):
+            ctx.warn(f"call dated {when:%Y-%m-%d} (date={attrs['date']!r}) is not a real call time: "
+                     "left out", line=line)
             return None
         number = attrs.get("number", "").strip()
         return call_event(

@@ -19,13 +19,23 @@ from pathlib import Path
 from typing import ClassVar, Iterator
 from zoneinfo import ZoneInfo
 
-from ..errors import UnknownFormatError, UsageError
+from ..errors import InputTooLargeError, UnknownFormatError, UnsafeInputError, UsageError
 from ..model import Event, Kind, ParseWarning, Role, Source
 from ..roles import RoleResolver
 from ..textio import DecodedText, decode_bytes, decode_head, split_lines
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 HEAD_BYTES = 8192
+
+# The years an export's times can fall in.  A line dated 0001-01-01 or 9999-12-31 is
+# damaged or forged, not evidence, and would overflow the date arithmetic done later
+# (call windows, shipping deadlines): parsers warn and leave it out.  1970 keeps the
+# epoch-zero date a phone with a reset clock writes.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2099
+
+
+def plausible_year(year: int) -> bool:
+    return EARLIEST_YEAR <= year <= LATEST_YEAR
 
 
 @dataclass(frozen=True)
@@ -171,6 +181,8 @@ def detect(file: InputFile) -> SourceFormat:
         try:
             if fmt.sniff(file):
                 return fmt
+        except (UnsafeInputError, InputTooLargeError):
+            raise  # a zip bomb is the answer, not "not mine"
         except Exception:  # a sniff must never sink the run; treat as "not mine"
             continue
     tried = ", ".join(f.NAME for f in formats())
@@ -178,7 +190,16 @@ def detect(file: InputFile) -> SourceFormat:
     if file.head.startswith(b"PK\x03\x04"):
         hint = "; it is a ZIP/XLSX container that no sheet format could read (damaged, truncated or another kind of workbook)"
     elif file.head.lstrip().startswith(b"%PDF"):
-        hint = "; it is a PDF with no chat, call or order text on its first page (a scan, or another document)"
+        from .containers import pdf_problem  # late: containers builds on this module
+
+        problem = pdf_problem(file.data)
+        if problem == "password-protected":
+            hint = ("; it is a password-protected PDF: open it with its password and save or print "
+                    "it to a new PDF without one")
+        elif problem:
+            hint = f"; it is a PDF that cannot be read ({problem})"
+        else:
+            hint = "; it is a PDF with no chat, call or order text on its first page (a scan, or another document)"
     elif not file.data:
         hint = "; the file is empty"
     raise UnknownFormatError(f"{file.label}: not a known export (tried: {tried}){hint}")

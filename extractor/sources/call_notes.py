@@ -24,7 +24,7 @@ from datetime import datetime, time as dtime, timedelta
 from typing import Iterator
 
 from ..model import Call, Event
-from .base import InputFile, ParseContext, SourceFormat, register
+from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
 from .call_records import fill_years
 
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
@@ -109,6 +109,8 @@ def read_head(line: str) -> _NoteHead | None:
     if match is None:
         return None
     year = int(match["y"]) if match["y"] else None
+    if year is not None and not plausible_year(year):
+        raise ValueError(f"{year} is not the year of a call note")
     month = int(match["mo"] or match["mo2"] or match["mo3"])
     day = int(match["d"] or match["d2"] or match["d3"])
     body = line[match.end():]

@@ -13,22 +13,26 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timedelta
 from functools import lru_cache
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 from ..errors import FormatError
 from ..model import Call, Event, Source
-from .base import InputFile, ParseContext
+from .base import InputFile, ParseContext, plausible_year
+from .containers import check_workbook, sheet_rows, stop_reason
 
 Direction = Literal["out", "in"]
 
 # -- durations -------------------------------------------------------------
 
+# Matched against the text with every blank taken out: three optional parts separated
+# by "\s*" backtrack quadratically over a long run of blanks.
 _CN_DURATION_RE = re.compile(
-    r"^(?:(?P<h>\d+)\s*(?:小时|时))?\s*(?:(?P<m>\d+)\s*(?:分钟|分))?\s*(?:(?P<s>\d+)\s*秒)?$")
+    r"^(?:(?P<h>\d+)(?:小时|时))?(?:(?P<m>\d+)(?:分钟|分))?(?:(?P<s>\d+)秒)?$")
 _CLOCK_DURATION_RE = re.compile(r"^(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{2})$")
 EMPTY_VALUES = frozenset({"", "--", "-", "—", "null", "NULL", "无"})
 
@@ -47,10 +51,12 @@ def parse_duration(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"not a duration: {value!r}")
         # A bare number from a sheet: whole seconds, or a fraction of a day when the
         # cell held an Excel time without a time format.
         return int(round(value * 86400)) if 0 < value < 1 else int(round(value))
-    text = str(value).strip().replace(" ", "")
+    text = "".join(str(value).split())
     if text in EMPTY_VALUES:
         return None
     if text.isdigit():
@@ -75,8 +81,8 @@ def format_duration(seconds: int | None) -> str:
 # -- start times, with or without a year ------------------------------------
 
 _DATETIME_RE = re.compile(
-    r"^(?:(?P<y>\d{4})\s*[-/.年]\s*)?(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s+|T)?(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?$")
+    r"^(?:(?P<y>\d{4})\s*[-/.年]\s*)?(?P<mo>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?:\s*日)?"
+    r"\s*T?(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?$")
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,16 @@ def parse_written_time(value: Any) -> WrittenTime:
     """A start time from a cell: a datetime (XLSX), an Excel serial number, or text such
     as ``2022-06-24 10:20:11``, ``2022/6/24 10:20``, ``06-24 10:20:11``."""
     if isinstance(value, datetime):
+        if not plausible_year(value.year):
+            raise ValueError(f"not a date and time of a record: {value.isoformat(sep=' ')}")
         return WrittenTime(value.year, value.month, value.day, value.time().replace(microsecond=0))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         from openpyxl.utils.datetime import from_excel
 
-        moment = from_excel(value)
+        try:
+            moment = from_excel(value)
+        except (OverflowError, ValueError):  # past year 9999, or not a finite number
+            raise ValueError(f"not a date and time: {value!r}") from None
         if not isinstance(moment, datetime):
             raise ValueError(f"not a date and time: {value!r}")
         return parse_written_time(moment)
@@ -114,6 +125,8 @@ def parse_written_time(value: Any) -> WrittenTime:
         year = int(match["y"]) if match["y"] else None
         written = WrittenTime(year, int(match["mo"]), int(match["d"]), clock)
         written.on_year(year or 2000)  # 2000 is a leap year: only month/day are checked here
+        if year is not None and not plausible_year(year):
+            raise ValueError(year)
     except ValueError:
         raise ValueError(f"not a valid date and time: {text!r}") from None
     return written
@@ -403,6 +416,7 @@ def _xlsx_heads(data: bytes) -> tuple[tuple[Any, ...], ...]:
 def xlsx_head_header(file: InputFile, layout: BillLayout) -> bool:
     if not is_xlsx(file):
         return False
+    check_workbook(file)  # a zip bomb is refused here, not opened
     try:
         heads = _xlsx_heads(file.data)
     except Exception:
@@ -410,14 +424,20 @@ def xlsx_head_header(file: InputFile, layout: BillLayout) -> bool:
     return any(layout.columns(row) is not None for row in heads)
 
 
-def xlsx_rows(data: bytes, limit: int | None = None) -> Iterator[tuple[str, int, tuple[Any, ...]]]:
-    """(sheet name, Excel row number, values) of every sheet; ``limit`` rows per sheet."""
+def xlsx_rows(data: bytes, limit: int | None = None,
+              on_stop: Callable[[str, int, int], None] | None = None) -> Iterator[tuple[str, int, tuple[Any, ...]]]:
+    """(sheet name, Excel row number, values) of every sheet; ``limit`` rows per sheet.
+    A sheet ends after a long run of empty rows (``on_stop(sheet, first empty, row)``)."""
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         for sheet in book.worksheets:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            def stopped(first_empty: int, at: int, title: str = sheet.title) -> None:
+                if on_stop is not None:
+                    on_stop(title, first_empty, at)
+
+            for number, values in enumerate(sheet_rows(sheet, stopped), start=1):
                 if limit is not None and number > limit:
                     break
                 yield sheet.title, number, tuple(values)
@@ -426,8 +446,13 @@ def xlsx_rows(data: bytes, limit: int | None = None) -> Iterator[tuple[str, int,
 
 
 def read_xlsx_bill(file: InputFile, reader: BillReader) -> None:
+    check_workbook(file)
+
+    def stopped(sheet: str, first_empty: int, at: int) -> None:
+        reader.ctx.warn(stop_reason(sheet, first_empty, at), row=at)
+
     try:
-        for sheet, number, values in xlsx_rows(file.data):
+        for sheet, number, values in xlsx_rows(file.data, on_stop=stopped):
             reader.feed(values, {"row": number, "sheet": sheet})
     except FormatError:
         raise

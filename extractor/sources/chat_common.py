@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 from ..errors import FormatError
 from ..model import Event, Source
 from ..roles import is_system_line
-from .base import ParseContext
+from .base import ParseContext, plausible_year
 
 # Senders are account names: short.  Bounding them keeps every regex linear on a
 # hostile multi-megabyte line.
@@ -37,12 +37,14 @@ def excerpt(text: str, limit: int = 40) -> str:
 
 
 def naive_time(parts: dict[str, str]) -> datetime | None:
-    """A datetime from regex groups y/mo/d/h/mi/s, or None when it is no real date."""
+    """A datetime from regex groups y/mo/d/h/mi/s, or None when it is no real date (or
+    lies outside the years an export can hold)."""
     try:
-        return datetime(int(parts["y"]), int(parts["mo"]), int(parts["d"]),
-                        int(parts["h"]), int(parts["mi"]), int(parts["s"]))
+        moment = datetime(int(parts["y"]), int(parts["mo"]), int(parts["d"]),
+                          int(parts["h"]), int(parts["mi"]), int(parts["s"]))
     except (ValueError, KeyError, TypeError):
         return None
+    return moment if plausible_year(moment.year) else None
 
 
 # Platform notices are one short line; a longer line is a message's text even when it

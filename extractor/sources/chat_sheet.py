@@ -13,14 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
-from ..errors import FormatError, InputTooLargeError
+from ..errors import FormatError
 from ..model import Event
-from .base import InputFile, ParseContext, SourceFormat, register
+from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
 from .chat_common import ChatCollector, excerpt, head_lines
+from .containers import MAX_SHEET_COLUMNS, SheetDamaged, check_workbook, sheet_rows, stop_reason
 
 TIME_COL, TEXT_COL, SENDER_COL = "发送时间", "发送内容", "发送账号"
 BUYER_COL, SEQ_COL, TYPE_COL = "客户名", "消息序号", "账号类型"
@@ -32,8 +32,6 @@ TEXT_TIME_RE = re.compile(
     r"^\s*(?P<y>\d{4})[-/.年](?P<mo>\d{1,2})[-/.月](?P<d>\d{1,2})日?[ T]+"
     r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?:\.\d+)?\s*$"
 )
-# Expanded size above which a workbook is refused (a zip bomb, not a chat export).
-MAX_XLSX_EXPANDED = 256 * 1024 * 1024
 
 
 def _clean_header(cell: Any) -> str:
@@ -111,14 +109,23 @@ class _SheetReader:
         return by_type
 
     def _time(self, value: Any) -> datetime | None:
+        """The cell's time; None when it holds none, or one outside the years an export
+        can hold."""
+        moment = self._cell_time(value)
+        return moment if moment is not None and plausible_year(moment.year) else None
+
+    def _cell_time(self, value: Any) -> datetime | None:
         if isinstance(value, datetime):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool) and self.epoch is not None:
             # An Excel serial date left unformatted: days since the workbook's epoch.
-            if 0 < value < 2958466:
+            if not 0 < value < 2958466:
+                return None
+            try:
                 stamp = self.epoch + timedelta(days=float(value))
                 return stamp.replace(microsecond=0) + timedelta(seconds=round(stamp.microsecond / 1e6))
-            return None
+            except OverflowError:  # past 9999-12-31 from a 1904-based workbook
+                return None
         if not isinstance(value, str):
             return None
         match = TEXT_TIME_RE.match(value)
@@ -194,7 +201,8 @@ class ChatSheetXlsx(SourceFormat):
         workbook = _open_workbook(file)
         try:
             sheet = workbook.worksheets[0]
-            for values in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+            for values in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, max_col=MAX_SHEET_COLUMNS,
+                                          values_only=True):
                 if _header_map(values) is not None:
                     return True
             return False
@@ -209,11 +217,15 @@ class ChatSheetXlsx(SourceFormat):
             epoch = workbook.epoch
             for sheet in workbook.worksheets:
                 sheet.reset_dimensions()  # some tools write a wrong <dimension>; read every row
+
+                def stopped(first_empty: int, at: int, title: str = sheet.title) -> None:
+                    ctx.warn(stop_reason(title, first_empty, at), row=at)
+
                 try:
-                    outcome = _read_rows(sheet.iter_rows(values_only=True), ctx, chat, sheet.title, epoch)
-                except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError) as exc:
-                    ctx.warn(f"sheet {sheet.title!r} could not be read to the end "
-                             f"({type(exc).__name__}); its later rows are missing")
+                    outcome = _read_rows(sheet_rows(sheet, stopped), ctx, chat, sheet.title, epoch)
+                except SheetDamaged as exc:
+                    ctx.warn(f"sheet {sheet.title!r} could not be read to the end ({excerpt(str(exc), 80)}); "
+                             "its later rows are missing")
                     outcome = "read"
                 if outcome == "read":
                     found = True
@@ -231,14 +243,7 @@ class ChatSheetXlsx(SourceFormat):
 def _open_workbook(file: InputFile):
     import openpyxl
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(file.data)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise FormatError(f"{file.label}: not a readable XLSX workbook (truncated or damaged: {exc})") from None
-    if expanded > MAX_XLSX_EXPANDED:
-        raise InputTooLargeError(f"{file.label}: the workbook expands to {expanded // 2**20} MB; "
-                                 "that is not a chat export")
+    check_workbook(file)
     try:
         return openpyxl.load_workbook(io.BytesIO(file.data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises KeyError, zipfile and XML errors for a damaged file

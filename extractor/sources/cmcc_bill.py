@@ -10,15 +10,14 @@ without rules) is read from its text lines.
 
 from __future__ import annotations
 
-import io
 import re
 from functools import lru_cache
 from typing import Any, Iterator
 
-from ..errors import FormatError
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, register
 from .call_records import BillLayout, BillReader, bill_events, csv_head_header, xlsx_head_header
+from .containers import first_page_text, open_pdf, pdf_pages
 
 CMCC = BillLayout(
     carrier="China Mobile",
@@ -65,12 +64,7 @@ _SPLIT_DATETIME_RE = re.compile(r"^((?:\d{4}[-/.])?\d{1,2}[-/.]\d{1,2}) (\d{1,2}
 
 @lru_cache(maxsize=4)
 def _first_page_text(data: bytes) -> str:
-    import pdfplumber
-
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        if not pdf.pages:
-            return ""
-        return pdf.pages[0].extract_text() or ""
+    return first_page_text(data)
 
 
 def _unwrap(cell: Any) -> Any:
@@ -106,23 +100,22 @@ class CmccBillPdf(SourceFormat):
             mark in text for mark in ("通信方式", "通信方", "通话详单", "中国移动"))
 
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
-        import pdfplumber
-
         reader = BillReader(CMCC, ctx)
-        try:
-            pdf = pdfplumber.open(io.BytesIO(file.data))
-        except Exception as exc:
-            raise FormatError(f"{file.label}: not a readable PDF ({type(exc).__name__}: {exc})") from None
-        with pdf:
-            for number, page in enumerate(pdf.pages, start=1):
+        with open_pdf(file) as pdf:
+            for number, page in pdf_pages(file, pdf):
                 self._read_page(page, number, reader)
         return reader.events(lambda where: ctx.source(page=where["page"]))
 
     @staticmethod
     def _read_page(page: Any, number: int, reader: BillReader) -> None:
         where = {"page": number}
-        text = page.extract_text() or ""
-        tables = [t for t in page.extract_tables() if t]
+        try:
+            text = page.extract_text() or ""
+            tables = [t for t in page.extract_tables() if t]
+        except Exception as exc:  # pdfminer fails inside a damaged page's content
+            reader.ctx.warn(f"page could not be read ({type(exc).__name__}); its calls are missing",
+                            page=number)
+            return
         if reader.columns is None:
             # The title block (customer, 查询周期) sits above the first table; its dates
             # give the year to rows written without one.

@@ -6,12 +6,62 @@ came from, not this JSON file, so a round trip gives the same events.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Iterator
+import types
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Iterator, Literal, Union, get_args, get_origin, get_type_hints
 
 from ..errors import FormatError
 from ..model import Event, event_from_dict
-from .base import InputFile, ParseContext, SourceFormat, register
+from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
+from .chat_common import excerpt
+
+
+@lru_cache(maxsize=None)
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a value read from JSON has the type the model declares.  The file may
+    come from anyone: a line number written as "12" or a sender as {} must be a warning
+    here, not a TypeError when the timeline sorts or merges events."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_conforms(value, arg) for arg in get_args(hint))
+    if origin is Literal:
+        return value in get_args(hint)
+    if origin is tuple:
+        item = get_args(hint)[0]
+        return isinstance(value, tuple) and all(_conforms(v, item) for v in value)
+    if hint is type(None):
+        return value is None
+    if hint is datetime:
+        return (isinstance(value, datetime) and value.tzinfo is not None
+                and plausible_year(value.year))
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if dataclasses.is_dataclass(hint):
+        return isinstance(value, hint) and _wrong_field(value) is None
+    return isinstance(value, hint)
+
+
+def _wrong_field(obj: Any) -> str | None:
+    """The first field of a model object (dotted path) whose value has the wrong type."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        hint = _hints(type(obj))[f.name]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            inner = _wrong_field(value)
+            if inner is not None:
+                return f"{f.name}.{inner}"
+        if not _conforms(value, hint):
+            return f.name
+    return None
 
 
 @register
@@ -40,8 +90,11 @@ class JsonLinesFormat(SourceFormat):
                 if not isinstance(data, dict):
                     raise ValueError("not a JSON object")
                 event = event_from_dict(data)
-            except (ValueError, KeyError, TypeError) as exc:
-                ctx.warn(f"not a timeline event: {exc}", line=number)
+                wrong = _wrong_field(event)
+                if wrong is not None:
+                    raise ValueError(f"{wrong}: wrong type or out of range")
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
+                ctx.warn(f"not a timeline event: {excerpt(str(exc), 120)}", line=number)
                 continue
             good += 1
             yield event

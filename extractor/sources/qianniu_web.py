@@ -18,7 +18,6 @@ continues on the next line without a line break (a wrap, not the writer's break)
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, time as dtime
@@ -26,7 +25,7 @@ from typing import Iterable, Iterator
 
 from ..errors import FormatError
 from ..model import Event
-from .base import InputFile, ParseContext, SourceFormat, register
+from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
 from .chat_common import (
     BARE_DATE_RE,
     MAX_SENDER,
@@ -36,6 +35,7 @@ from .chat_common import (
     is_notice,
     strip_blank_edges,
 )
+from .containers import first_page_text, open_pdf, pdf_pages
 
 # Patterns here meet every line of a message, so none may backtrack over a run of blanks
 # (a lazy ".*?" before "\s*$", or two "\s*" around an optional word, is quadratic).
@@ -169,6 +169,8 @@ def parse_page_lines(items: Iterable[PageLine], ctx: ParseContext, what: str) ->
             close()
             try:
                 day = date(int(date_line["y"]), int(date_line["mo"]), int(date_line["d"]))
+                if not plausible_year(day.year):
+                    raise ValueError(day)
             except ValueError:
                 day = None
                 ctx.warn(f"impossible date: {excerpt(text)!r}; messages up to the next date line "
@@ -247,12 +249,7 @@ class QianniuWebPdf(SourceFormat):
     def sniff(self, file: InputFile) -> bool:
         if b"%PDF-" not in file.head[:1024]:
             return False
-        import pdfplumber
-
-        with pdfplumber.open(io.BytesIO(file.data)) as pdf:
-            if not pdf.pages:
-                return False
-            text = pdf.pages[0].extract_text() or ""
+        text = first_page_text(file.data)
         lines = [line.strip() for line in text.split("\n") if line.strip()]
         while lines and _is_page_noise(lines[0]):
             lines.pop(0)
@@ -267,15 +264,8 @@ class QianniuWebPdf(SourceFormat):
 
 
 def _pdf_lines(file: InputFile, ctx: ParseContext) -> Iterator[PageLine]:
-    import pdfplumber
-
-    try:
-        pdf = pdfplumber.open(io.BytesIO(file.data))
-        pages = pdf.pages
-    except Exception as exc:  # pdfminer raises many types for a damaged file
-        raise FormatError(f"{file.label}: not a readable PDF ({type(exc).__name__}: {excerpt(str(exc), 80)})") from None
-    with pdf:
-        for number, page in enumerate(pages, start=1):
+    with open_pdf(file) as pdf:
+        for number, page in pdf_pages(file, pdf):
             try:
                 lines = page.extract_text_lines(return_chars=True)
                 width = float(page.width)

@@ -1,0 +1,207 @@
+"""Opening PDF and XLSX exports within bounds.
+
+A container can cost far more work than its size suggests: a 3 MB PDF with 10,000
+pages, a 100 KB workbook whose sheet declares a million rows or writes one cell in
+column XFD of every row, a zip that expands to gigabytes.  Every PDF and XLSX format
+reads through these helpers, which refuse what no real export looks like
+(:class:`InputTooLargeError`) and stop a sheet after a long run of empty rows (with a
+warning), so that a hostile file ends in a clear error or a bounded-time result.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any, Callable, Iterable, Iterator
+
+from ..errors import FormatError, InputTooLargeError
+from .base import InputFile
+
+# A month of China Mobile e-bill is a few dozen pages; a long chat printed from the
+# browser a few hundred.  Beyond this, a PDF is refused before any page is read.
+MAX_PDF_PAGES = 2000
+# Expanded size above which a workbook is refused (a zip bomb, not an export).
+MAX_XLSX_EXPANDED = 256 * 1024 * 1024
+# Chat sheets have six columns and carrier bills about a dozen; reading further right
+# would let one cell in column XFD make every row 16,384 values wide.
+MAX_SHEET_COLUMNS = 100
+# A sheet whose rows stay empty this long has ended (some tools write a <dimension> or
+# <row> elements down to row 1,048,576); reading stops there, with a warning.
+MAX_EMPTY_ROW_RUN = 10_000
+
+
+# -- PDF ------------------------------------------------------------------------------
+
+def _cause(exc: BaseException) -> BaseException:
+    """pdfplumber wraps pdfminer's error as the first argument of its own."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+
+
+def _is_locked(exc: BaseException) -> bool:
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    return isinstance(_cause(exc), (PDFPasswordIncorrect, PDFEncryptionError))
+
+
+def _pdf_failure(label: str, exc: BaseException) -> FormatError:
+    if _is_locked(exc):
+        return FormatError(f"{label}: the PDF is password-protected; open it with its password "
+                           "and save or print it to a new PDF without one, then read that copy")
+    detail = str(exc).strip()
+    if len(detail) > 80:
+        detail = detail[:80] + "…"
+    return FormatError(f"{label}: not a readable PDF ({type(exc).__name__}: {detail})")
+
+
+def open_pdf(file: InputFile):
+    """A pdfplumber PDF for ``file``; FormatError when it is damaged or password-protected.
+    The caller closes it (``with open_pdf(file) as pdf``)."""
+    import pdfplumber
+
+    try:
+        return pdfplumber.open(io.BytesIO(file.data))
+    except Exception as exc:  # pdfminer raises many types for a damaged file
+        raise _pdf_failure(file.label, exc) from None
+
+
+def count_pdf_pages(file: InputFile, pdf) -> int:
+    """Walk the page tree once (cheap: no page is laid out) and refuse a PDF longer than
+    MAX_PDF_PAGES before any page is read."""
+    from pdfminer.pdfpage import PDFPage
+
+    try:
+        count = sum(1 for _ in PDFPage.create_pages(pdf.doc))
+    except Exception as exc:
+        raise _pdf_failure(file.label, exc) from None
+    if count > MAX_PDF_PAGES:
+        raise InputTooLargeError(
+            f"{file.label}: the PDF has {count} pages; evidence reads at most {MAX_PDF_PAGES} pages "
+            "of a PDF export; split it into smaller PDFs (print or export a shorter period at a time)")
+    return count
+
+
+def pdf_pages(file: InputFile, pdf) -> Iterator[tuple[int, Any]]:
+    """(1-based number, pdfplumber page) of each page, after the page-count check.  Pages
+    are made one at a time and closed after use, so a long PDF does not keep every
+    page's layout in memory."""
+    from pdfminer.pdfpage import PDFPage
+    from pdfplumber.page import Page
+
+    count_pdf_pages(file, pdf)
+    walk = PDFPage.create_pages(pdf.doc)
+    number = 0
+    while True:
+        try:
+            page_obj = next(walk)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _pdf_failure(file.label, exc) from None
+        number += 1
+        page = Page(pdf, page_obj, page_number=number)
+        try:
+            yield number, page
+        finally:
+            page.close()
+
+
+def first_page_text(data: bytes) -> str:
+    """The text of a PDF's first page, for sniffing: only the first page is looked up,
+    so a sniff costs the same for a 2-page and a 10,000-page file.  Raises on a PDF
+    that cannot be read (a sniff treats that as "not mine")."""
+    import pdfplumber
+    from pdfminer.pdfpage import PDFPage
+    from pdfplumber.page import Page
+
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        page_obj = next(PDFPage.create_pages(pdf.doc), None)
+        if page_obj is None:
+            return ""
+        page = Page(pdf, page_obj, page_number=1)
+        try:
+            return page.extract_text() or ""
+        finally:
+            page.close()
+
+
+def pdf_problem(data: bytes) -> str | None:
+    """Why a PDF cannot be read at all ("password-protected", "damaged or truncated"),
+    or None when it opens; for the hint of a file no format recognised."""
+    import pdfplumber
+    from pdfminer.pdfpage import PDFPage
+
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            next(PDFPage.create_pages(pdf.doc), None)
+    except Exception as exc:
+        return "password-protected" if _is_locked(exc) else "damaged or truncated"
+    return None
+
+
+# -- XLSX -----------------------------------------------------------------------------
+
+def check_workbook(file: InputFile) -> None:
+    """FormatError for a zip that cannot be read; InputTooLargeError for one that
+    expands beyond MAX_XLSX_EXPANDED (the sizes its directory declares, which also
+    bound what zipfile will inflate)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(file.data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise FormatError(f"{file.label}: not a readable XLSX workbook (truncated or damaged: {exc})") from None
+    if expanded > MAX_XLSX_EXPANDED:
+        raise InputTooLargeError(f"{file.label}: the workbook expands to {expanded // 2**20} MB; "
+                                 "that is not a chat, call or order export (a zip bomb?)")
+
+
+class SheetDamaged(Exception):
+    """A sheet's XML broke off or held a value openpyxl cannot read, mid-way."""
+
+
+def sheet_rows(sheet, on_stop: Callable[[int, int], None]) -> Iterator[tuple]:
+    """A read-only sheet's rows as value tuples (row 1 first), at most MAX_SHEET_COLUMNS
+    wide, ending in a long run of empty rows as :func:`capped_rows` says.  An error of
+    openpyxl mid-sheet comes out as :class:`SheetDamaged`, so that callers can tell a
+    damaged sheet from a bug of their own."""
+    width = min(sheet.max_column or MAX_SHEET_COLUMNS, MAX_SHEET_COLUMNS)
+    source = iter(sheet.iter_rows(values_only=True, max_col=width))
+
+    def values() -> Iterator[tuple]:
+        while True:
+            try:
+                row = next(source)
+            except StopIteration:
+                return
+            except Exception as exc:  # zip, XML and value errors of a damaged sheet
+                raise SheetDamaged(f"{type(exc).__name__}: {exc}") from exc
+            yield row
+
+    return capped_rows(values(), on_stop)
+
+
+def _is_empty(values: tuple) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def capped_rows(rows: Iterable[tuple], on_stop: Callable[[int, int], None]) -> Iterator[tuple]:
+    """The rows as given (numbered from 1 by the caller), until MAX_EMPTY_ROW_RUN empty
+    rows in a row: then ``on_stop(first empty row, row where reading stopped)`` and the
+    end.  A sheet that simply ends after some empty rows calls nothing."""
+    run_start: int | None = None
+    for number, values in enumerate(rows, start=1):
+        if _is_empty(values):
+            if run_start is None:
+                run_start = number
+            if number - run_start + 1 >= MAX_EMPTY_ROW_RUN:
+                on_stop(run_start, number)
+                return
+        else:
+            run_start = None
+        yield values
+
+
+def stop_reason(sheet: str, first_empty: int, stopped: int) -> str:
+    """The warning for a sheet whose reading stopped in a run of empty rows."""
+    return (f"sheet {sheet!r}: rows {first_empty}–{stopped} are all empty; reading stopped at row "
+            f"{stopped} (a sheet is taken to end after {MAX_EMPTY_ROW_RUN} empty rows in a row); "
+            "any rows further down are not read")
