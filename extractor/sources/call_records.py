@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Literal, Sequence
 from ..errors import FormatError
 from ..model import Call, Event, Source
 from .base import InputFile, ParseContext, plausible_year
-from .containers import check_workbook, sheet_rows, stop_reason
+from .containers import check_workbook, csv_reader, sheet_rows, stop_reason
 
 Direction = Literal["out", "in"]
 
@@ -305,7 +305,8 @@ class BillReader:
         except ValueError as exc:
             shown = ", ".join("" if v is None else str(v) for v in values)
             sheet = f"sheet {where['sheet']}: " if where.get("sheet") else ""
-            self.ctx.warn(f"{sheet}not a call record ({exc}): {shown}", **_warn_where(where))
+            self.ctx.warn(f"{sheet}not a call record ({_clip(str(exc), 120)}): {_clip(shown, 300)}",
+                          **_warn_where(where))
             return
         self.rows.append(BillRow(where, written, direction, number_as_written(cell["number"]), duration))
 
@@ -352,6 +353,11 @@ class BillReader:
                           "bill's other records or its query period")
 
 
+def _clip(text: str, limit: int) -> str:
+    """A warning quotes a row, but a 5 MB cell must not make a 5 MB warning."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _warn_where(where: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in where.items() if k in ("line", "row", "page")}
 
@@ -377,7 +383,7 @@ def csv_records(file: InputFile) -> Iterator[tuple[int, list[str]]]:
     text = file.text
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv_reader(text, delimiter=delimiter)
     try:
         for number, cells in enumerate(reader, start=1):
             yield number, cells

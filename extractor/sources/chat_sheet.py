@@ -20,7 +20,7 @@ from ..errors import FormatError
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
 from .chat_common import ChatCollector, excerpt, head_lines
-from .containers import MAX_SHEET_COLUMNS, SheetDamaged, check_workbook, sheet_rows, stop_reason
+from .containers import MAX_SHEET_COLUMNS, SheetDamaged, check_workbook, csv_reader, sheet_rows, stop_reason
 
 TIME_COL, TEXT_COL, SENDER_COL = "发送时间", "发送内容", "发送账号"
 BUYER_COL, SEQ_COL, TYPE_COL = "客户名", "消息序号", "账号类型"
@@ -180,7 +180,7 @@ class ChatSheetCsv(SourceFormat):
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         chat = ChatCollector(ctx)
         try:
-            rows = list(csv.reader(io.StringIO(file.text, newline="")))
+            rows = list(csv_reader(file.text))
         except csv.Error as exc:
             raise FormatError(f"{file.label}: not a readable CSV ({exc})") from None
         if _read_rows((tuple(r) for r in rows), ctx, chat, None, None) != "read":

@@ -1,15 +1,18 @@
-"""Opening PDF and XLSX exports within bounds.
+"""Opening PDF, XLSX and CSV exports within bounds.
 
 A container can cost far more work than its size suggests: a 3 MB PDF with 10,000
 pages, a 100 KB workbook whose sheet declares a million rows or writes one cell in
 column XFD of every row, a zip that expands to gigabytes.  Every PDF and XLSX format
 reads through these helpers, which refuse what no real export looks like
 (:class:`InputTooLargeError`) and stop a sheet after a long run of empty rows (with a
-warning), so that a hostile file ends in a clear error or a bounded-time result.
+warning), so that a hostile file ends in a clear error or a bounded-time result.  A
+CSV cell, on the other hand, may be as long as its file: csv's default 128 KB field limit
+would refuse a whole export for one long message.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from typing import Any, Callable, Iterable, Iterator
@@ -205,3 +208,13 @@ def stop_reason(sheet: str, first_empty: int, stopped: int) -> str:
     return (f"sheet {sheet!r}: rows {first_empty}–{stopped} are all empty; reading stopped at row "
             f"{stopped} (a sheet is taken to end after {MAX_EMPTY_ROW_RUN} empty rows in a row); "
             "any rows further down are not read")
+
+
+# -- CSV ------------------------------------------------------------------------------
+
+def csv_reader(text: str, **options: Any):
+    """``csv.reader`` over a whole decoded file, with the field limit raised to the
+    file's length (the limit is process-wide and only ever raised here)."""
+    if csv.field_size_limit() < len(text) + 1:
+        csv.field_size_limit(len(text) + 1)
+    return csv.reader(io.StringIO(text, newline=""), **options)

@@ -95,3 +95,42 @@ def test_print_header_and_footer_patterns_are_linear(line, noise):
     started = time.monotonic()
     assert _is_page_noise(line) is noise
     assert time.monotonic() - started < GUARD
+
+
+@pytest.mark.parametrize("reader, cell", [
+    (parse_written_time, "2025/7/7" + BLANKS + "x"),
+    (parse_written_time, "06-24" + "\t" * 200_000 + "日"),
+    (parse_duration, "\t" * 200_000 + "\x01"),
+    (parse_duration, "1" + "\u3000" * 200_000 + "分x"),
+])
+def test_bill_cells_of_blanks_are_rejected_in_linear_time(reader, cell):
+    started = time.monotonic()
+    with pytest.raises(ValueError):
+        reader(cell)
+    assert time.monotonic() - started < GUARD
+
+
+def test_a_bill_row_whose_time_cell_is_a_run_of_blanks_is_a_row_warning():
+    header = "起始时间,通信地点,通信方式,对方号码,通信时长,通信类型,套餐优惠,实收通信费(元)"
+    rows = [header, "2025-06-24 10:20:11,杭州,主叫,13812345678,0秒,本地,--,0.00",
+            "2025-06-25" + BLANKS + "x,杭州,主叫,13812345678,1分12秒,本地,--,0.00"]
+    fmt, events, warnings, took = parse("cmcc-bill-202506.csv", "\n".join(rows))
+    assert took < GUARD
+    assert fmt == "cmcc-bill-csv" and len(events) == 1
+    (warning,) = warnings
+    assert warning.row == 3 and len(warning.reason) < 500
+    assert warning.reason.startswith("not a call record (not a date and time: '2025-06-25   ")
+
+
+def test_a_chat_sheet_message_longer_than_csv_field_limit_is_kept_verbatim():
+    # csv refuses fields over 128 KB by default: one long message refused the whole file.
+    long_text = "我要投诉，" * 60_000 + "\n还有这一行"
+    quoted = '"' + long_text + '"'
+    rows = ["客户名,消息序号,发送时间,发送内容,发送账号,账号类型",
+            f"tb_9527xiaoyu,1,2022-07-06 18:44:09,{quoted},tb_9527xiaoyu,客户",
+            "tb_9527xiaoyu,2,2022-07-06 18:45:30,亲，麻烦拍一下照片,悦颜美妆旗舰店:小雅,客服"]
+    fmt, events, warnings, took = parse("小鹿爱买买_聊天记录.csv", "\n".join(rows))
+    assert took < GUARD
+    assert fmt == "chat-sheet-csv" and warnings == []
+    assert [e.text for e in events] == [long_text, "亲，麻烦拍一下照片"]
+    assert [e.source.row for e in events] == [2, 3]
