@@ -26,7 +26,9 @@ from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
 from .call_records import Direction, call_event
 
-_CALLS_ROOT_RE = re.compile(r"<calls[\s>/]")
+# The root element, or a DOCTYPE naming it: an entity declared in the DOCTYPE can push
+# <calls> past the head the sniff sees, and such a file must reach the E105 refusal.
+_CALLS_ROOT_RE = re.compile(r"<calls[\s>/]|<!DOCTYPE\s+calls[\s\[>]")
 # type → (direction, what an unanswered call is called, or None when the duration decides)
 _CALL_TYPES: dict[str, tuple[Direction, str | None]] = {
     "1": ("in", None),
