@@ -21,6 +21,7 @@ _CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}")
 _PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦)")
 _QUOTE_OPEN = "“「『‘\""
 _QUOTE_CLOSE = "”」』’\""
+_QUOTE_MARK = re.compile("[" + re.escape(_QUOTE_OPEN + _QUOTE_CLOSE) + "]")
 
 
 def _alternation(patterns: Sequence[str]) -> str:
@@ -161,6 +162,8 @@ class ContextJudge:
         # between (快递说只有0.1公斤，你们就是寄了个空包).
         if cue is not None and self.own_voice.search(seg.text, cue.end(), cand.start) is None:
             return True
+        if _QUOTE_MARK.search(seg.text, 0, cand.start) is None:
+            return False
         before = seg.text[:cand.start]
         opened = sum(before.count(q) for q in _QUOTE_OPEN if q != '"')
         closed = sum(before.count(q) for q in _QUOTE_CLOSE if q != '"')

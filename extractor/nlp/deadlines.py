@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from typing import Mapping
 from datetime import date, datetime, time as dtime, timedelta
 
 from .ruleset import TimeWords
@@ -48,6 +49,10 @@ def chinese_number(text: str) -> float | None:
     return float(total + current)
 
 
+def _char_class(chars: str) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(set(chars))) + "]"
+
+
 def _alternation(words) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
@@ -59,13 +64,10 @@ class TimeExpression:
     start: int
     end: int
     text: str
-    groups: tuple[tuple[str, str], ...]
+    groups: Mapping[str, str]
 
     def group(self, name: str) -> str | None:
-        for key, value in self.groups:
-            if key == name:
-                return value
-        return None
+        return self.groups.get(name)
 
     @property
     def vague(self) -> bool:
@@ -85,25 +87,41 @@ class TimeGrammar:
         by = r"(?:前|之前|以前|内|之内|以内|为止)?"
         weekday_chars = "".join(words.weekdays) or "一"
         vague = _alternation(words.vague) or "(?!)"
-        self.pattern = re.compile(
-            "|".join([
-                rf"(?P<point>(?P<day>{day})(?:的)?(?P<part>{part})?(?:{clock})?{by})",
-                rf"(?P<ppoint>(?P<ppart>{part})(?:{clock.replace('hour', 'phour').replace('minute', 'pminute')})?{by})",
-                rf"(?P<clock>{bare_clock}{by})",
-                rf"(?P<dur>(?P<n>{num})(?:个)?(?P<unit>小时|钟头|天|日|工作日|周|星期|礼拜)(?P<within>内|之内|以内|左右)?)",
-                rf"(?P<week>(?P<wprefix>下个|下|这个|这|本)?(?:周|星期|礼拜)(?P<wd>[{re.escape(weekday_chars)}]){by})",
-                rf"(?P<thisweek>(?:这周|本周|这个星期|这星期|本星期|这礼拜|这个礼拜)(?:内|之内)?)",
-                rf"(?P<date>(?<![单编型尺码账房])(?:(?P<month>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})月)?(?P<dom>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:日|号){by})",
-                rf"(?P<monthend>月底(?:前|之前)?)",
-                rf"(?P<lunar>(?:正月|大年)?初(?P<lday>[一二三四五六七八九十]){by})",
-                rf"(?P<vague>{vague})",
-            ])
-        )
+        numerals = "0123456789零一二两三四五六七八九十百半"
+        first = {
+            "point": "".join(w[0] for w in [*words.days, *words.fused]),
+            "ppoint": "".join(w[0] for w in words.parts),
+            "clock": "0123456789",
+            "dur": numerals,
+            "week": "下这本周星礼",
+            "thisweek": "这本",
+            "date": numerals,
+            "monthend": "月",
+            "lunar": "正大初",
+            "vague": "".join(w[0] for w in words.vague),
+        }
+        alternatives = {
+            "point": rf"(?P<point>(?P<day>{day})(?:的)?(?P<part>{part})?(?:{clock})?{by})",
+            "ppoint": rf"(?P<ppoint>(?P<ppart>{part})(?:{clock.replace('hour', 'phour').replace('minute', 'pminute')})?{by})",
+            "clock": rf"(?P<clock>{bare_clock}{by})",
+            "dur": rf"(?P<dur>(?P<n>{num})(?:个)?(?P<unit>小时|钟头|天|日|工作日|周|星期|礼拜)(?P<within>内|之内|以内|左右)?)",
+            "week": rf"(?P<week>(?P<wprefix>下个|下|这个|这|本)?(?:周|星期|礼拜)(?P<wd>[{re.escape(weekday_chars)}]){by})",
+            "thisweek": rf"(?P<thisweek>(?:这周|本周|这个星期|这星期|本星期|这礼拜|这个礼拜)(?:内|之内)?)",
+            "date": rf"(?P<date>(?<![单编型尺码账房])(?:(?P<month>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})月)?(?P<dom>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:日|号){by})",
+            "monthend": rf"(?P<monthend>月底(?:前|之前)?)",
+            "lunar": rf"(?P<lunar>(?:正月|大年)?初(?P<lday>[一二三四五六七八九十]){by})",
+            "vague": rf"(?P<vague>{vague})",
+        }
+        # Each alternative is guarded by the characters it can start with, and the whole
+        # by all of them, so most positions of a message are rejected by one set lookup.
+        guarded = [f"(?={_char_class(first[name])}){alt}" for name, alt in alternatives.items() if first[name]]
+        every = "".join(sorted(set("".join(first.values()))))
+        self.pattern = re.compile(f"(?={_char_class(every)})(?:{'|'.join(guarded)})")
 
     def find(self, text: str) -> list[TimeExpression]:
         found = []
         for m in self.pattern.finditer(text):
-            groups = tuple((k, v) for k, v in m.groupdict().items() if v is not None)
+            groups = {k: v for k, v in m.groupdict().items() if v is not None}
             expr = TimeExpression(m.start(), m.end(), m.group(), groups)
             if expr.group("dur") is not None and not self._bounded_duration(expr, text):
                 continue

@@ -27,11 +27,17 @@ class Candidate:
     number: str | None = None
 
 
+def _char_class(chars: Sequence[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+
 def trie_pattern(words: Sequence[str]) -> str:
     """A regular expression matching any of ``words``, longest first at each position.
 
-    Factoring common prefixes keeps the work per position small, and every top-level
-    branch starting with a literal lets ``re`` skip positions that cannot start a word.
+    Common prefixes are factored into a trie.  ``re`` tries the branches of a node one by
+    one, so a node with many children is split in halves guarded by a lookahead on their
+    first characters: a position costs a few set lookups instead of a scan of hundreds
+    of alternatives.
     """
     trie: dict = {}
     for word in words:
@@ -40,11 +46,20 @@ def trie_pattern(words: Sequence[str]) -> str:
             node = node.setdefault(char, {})
         node[""] = {}
 
+    def branches(items: list[tuple[str, dict]]) -> str:
+        if len(items) <= 6:
+            parts = [re.escape(char) + build(child) for char, child in items]
+            return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+        half = len(items) // 2
+        left, right = items[:half], items[half:]
+        return (f"(?:(?={_char_class([c for c, _ in left])}){branches(left)}"
+                f"|(?={_char_class([c for c, _ in right])}){branches(right)})")
+
     def build(node: dict) -> str:
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
-        if not branches:
+        items = sorted((char, child) for char, child in node.items() if char)
+        if not items:
             return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        body = branches(items)
         if "" in node:
             body = "(?:" + body + ")?"
         return body
@@ -52,34 +67,46 @@ def trie_pattern(words: Sequence[str]) -> str:
     return build(trie) or "(?!)"
 
 
+@dataclass(frozen=True)
+class Hits:
+    """What the trie and the patterns found, before the segmentation is consulted: term
+    hits still to be checked against word boundaries, and pattern matches."""
+
+    terms: tuple[Candidate, ...] = ()
+    patterns: tuple[Candidate, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.patterns)
+
+
 class TriggerIndex:
     """Every term and pattern key of one role's rules."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
-        self.by_word: dict[str, list[tuple[Rule, bool]]] = {}
+        by_word: dict[str, list[tuple[Rule, bool]]] = {}
         for rule in self.rules:
             for term in rule.terms:
-                self.by_word.setdefault(term, []).append((rule, True))
+                by_word.setdefault(term, []).append((rule, True))
             for key in rule.keys:
-                self.by_word.setdefault(key, []).append((rule, False))
-        words = sorted(self.by_word)
-        # All words that are a prefix of each word: the trie reports only the longest
-        # word at a position, the shorter ones starting there are found through this.
-        self.prefixes: dict[str, tuple[str, ...]] = {
-            word: tuple(w for w in words if word.startswith(w)) for word in words
+                by_word.setdefault(key, []).append((rule, False))
+        words = sorted(by_word)
+        # The trie reports the longest word at a position; every shorter word starting
+        # there is one of its prefixes, so each longest word carries all their entries.
+        self.entries: dict[str, tuple[tuple[Rule, bool, int], ...]] = {
+            word: tuple((rule, is_term, len(w)) for w in words if word.startswith(w) for rule, is_term in by_word[w])
+            for word in words
         }
         self.regex = re.compile(trie_pattern(words))
 
     def has_trigger(self, text: str) -> bool:
         return self.regex.search(text) is not None
 
-    def candidates(self, text: str, word_ends: Callable[[], frozenset[int]]) -> list[Candidate]:
-        """Every trigger in ``text``.  ``word_ends`` gives the character offsets where a
-        token of the segmentation ends; it is called only if a term needs checking."""
-        found: list[Candidate] = []
+    def hits(self, text: str) -> Hits:
+        """Terms and pattern matches in ``text``: regular expressions only, no Doc needed,
+        so a message with none skips the rest of the pipeline."""
+        terms: list[Candidate] = []
         pattern_rules: dict[str, Rule] = {}
-        ends: frozenset[int] | None = None
         search = self.regex.search
         position = 0
         while True:
@@ -87,23 +114,30 @@ class TriggerIndex:
             if m is None:
                 break
             start = m.start()
-            for word in self.prefixes[m.group()]:
-                for rule, is_term in self.by_word[word]:
-                    if not is_term:
-                        pattern_rules.setdefault(rule.id, rule)
-                        continue
-                    end = start + len(word)
-                    if ends is None:
-                        ends = word_ends()
-                    if end in ends:
-                        found.append(Candidate(rule, start, end))
+            for rule, is_term, length in self.entries[m.group()]:
+                if is_term:
+                    terms.append(Candidate(rule, start, start + length))
+                else:
+                    pattern_rules[rule.id] = rule
             position = start + 1
+        patterns: list[Candidate] = []
         for rule in pattern_rules.values():
             for pattern in rule.patterns:
                 for m in pattern.finditer(text):
                     if m.end() > m.start():
-                        number = m.groupdict().get("number")
-                        found.append(Candidate(rule, m.start(), m.end(), number))
+                        number = m.groupdict().get("number") if pattern.groupindex else None
+                        patterns.append(Candidate(rule, m.start(), m.end(), number))
+        return Hits(tuple(terms), tuple(patterns))
+
+    @staticmethod
+    def candidates(text: str, hits: Hits, ends_word: Callable[[int, int], bool]) -> list[Candidate]:
+        """The triggers among ``hits``: terms for which ``ends_word(start, end)`` says
+        they end where a word of the segmentation ends, and patterns; then overlaps and
+        exclusions resolved."""
+        found = list(hits.patterns)
+        found.extend(c for c in hits.terms if ends_word(c.start, c.end))
+        if len(found) == 1 and found[0].rule.exclude is None:
+            return found
         return _drop_excluded(text, found)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Sequence
@@ -26,7 +26,7 @@ from typing import Sequence
 from ..model import Tag
 from .context import ContextJudge, Segments
 from .deadlines import TimeExpression, TimeGrammar
-from .matcher import Candidate, TriggerIndex
+from .matcher import Candidate, Hits, TriggerIndex
 from .normalize import Normalized
 from .ruleset import RuleSet, load_ruleset, user_dictionary_path
 
@@ -40,17 +40,46 @@ class Finding:
     label: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MessageState:
-    """What the components know about one message and what they have found so far."""
+    """What the components know about one message and what they have found so far.
+
+    The one mutable object of the tagger, on purpose: it lives for one Doc, each
+    component fills in its part, and copying it three times per message would cost more
+    than the rules themselves.  It sits in ``doc.user_data[STATE_KEY]`` (also readable as
+    ``doc._.evidence``)."""
 
     role: str
     time: datetime
     norm: Normalized
-    overdue: bool = False
-    candidates: tuple[Candidate, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    tags: tuple[Tag, ...] = field(default=())
+    hits: Hits | None = None  # found before the Doc was made, when the caller prefiltered
+    candidates: list[Candidate] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    tags: tuple[Tag, ...] = ()
+    # Tags whose only grounds need a promised deadline to have passed (还没发货): the
+    # conversation decides, see Tagger.tag_events.
+    if_overdue: tuple[Tag, ...] = ()
+    tracking: str | None = None  # the message's tracking number ("" for none), once looked for
+    _segments: Segments | None = None
+    _times: list[TimeExpression] | None = None
+
+    @property
+    def text(self) -> str:
+        return self.norm.text
+
+    def segments(self) -> Segments:
+        if self._segments is None:
+            self._segments = Segments.of(self.norm.text)
+        return self._segments
+
+    def times(self, grammar: TimeGrammar) -> list[TimeExpression]:
+        if self._times is None:
+            self._times = grammar.find(self.norm.text) if self.role == "seller" else []
+        return self._times
+
+
+# Where the state lives on a Doc: the key spaCy itself uses for ``doc._.evidence``.
+STATE_KEY = ("._.", "evidence", None, None)
 
 
 @dataclass(frozen=True)
@@ -101,30 +130,30 @@ class _Component:
 
 class TriggerComponent(_Component):
     def __call__(self, doc):
-        state: MessageState = doc._.evidence
+        state: MessageState = doc.user_data[STATE_KEY]
         index = self.rules.indexes.get(state.role)
         if index is None:
             return doc
 
-        def word_ends() -> frozenset[int]:
-            return frozenset(token.idx + len(token) for token in doc)
+        def ends_word(start: int, end: int) -> bool:
+            span = doc.char_span(start, end, alignment_mode="expand")
+            return span is not None and span.end_char == end
 
-        found = index.candidates(doc.text, word_ends)
-        doc._.evidence = replace(state, candidates=tuple(found))
+        hits = state.hits if state.hits is not None else index.hits(state.text)
+        state.candidates = index.candidates(state.text, hits, ends_word)
         return doc
 
 
 class ContextComponent(_Component):
     def __call__(self, doc):
-        state: MessageState = doc._.evidence
+        state: MessageState = doc.user_data[STATE_KEY]
         if not state.candidates:
             return doc
         judge = self.rules.judge
-        seg = Segments.of(doc.text)
-        times = self.rules.grammar.find(doc.text) if state.role == "seller" else []
+        seg = state.segments()
         findings = []
         for cand in state.candidates:
-            label = self._judge(judge, seg, cand, state, times)
+            label = self._judge(judge, seg, cand, state)
             if label is not None:
                 findings.append(Finding(cand, label))
         if any(f.label == "shipping_promise" for f in findings):
@@ -133,42 +162,14 @@ class ContextComponent(_Component):
             done_clauses = {seg.clause(f.candidate.start) for f in findings if f.label == "shipped"}
             findings = [f for f in findings if f.label != "shipping_promise"
                         or seg.clause(f.candidate.start) not in done_clauses]
-        doc._.evidence = replace(state, findings=tuple(findings))
+        state.findings = findings
         return doc
 
-    def _has_tracking(self, text: str) -> bool:
-        return _tracking_number(self.rules.ruleset.tracking, text) is not None
-
-    def _judge(self, judge: ContextJudge, seg: Segments, cand: Candidate, state: MessageState,
-               times: list[TimeExpression]) -> str | None:
+    def _judge(self, judge: ContextJudge, seg: Segments, cand: Candidate, state: MessageState) -> str | None:
         rule = cand.rule
         filters = rule.filters
-        if "overdue" in filters and not state.overdue:
-            return None
         if rule.label == "shipping_promise":
-            clause_start, clause_end = seg.clause(cand.start)
-            in_clause = [t for t in times if clause_start <= t.start < clause_end]
-            future_time = any(
-                t.vague or (self.rules.grammar.resolve(t, state.time) or state.time) > state.time
-                for t in in_clause
-            )
-            if judge.already_done(seg, cand, future_time, self._has_tracking(seg.text)):
-                if rule.done_label is None:
-                    return None
-                if judge.negated(seg, cand) or judge.hypothetical_claim(seg, cand) \
-                        or judge.asks_about(seg, cand) or judge.subordinate(seg, cand):
-                    return None
-                return rule.done_label
-            if "question" in filters and judge.proposes(seg, cand):
-                return None
-            if "refusal" in filters and judge.refused(seg, cand):
-                return None
-            if "subordinate" in filters and judge.subordinate(seg, cand):
-                return None
-            has_time = any(not t.vague for t in in_clause) or _time_before(seg, cand, times) is not None
-            if not judge.committed(seg, cand, has_time or any(t.vague for t in in_clause)):
-                return None
-            return rule.label
+            return self._judge_promise(judge, seg, cand, state)
         if "negation" in filters and judge.negated(seg, cand):
             return None
         if "resolved" in filters and judge.resolved_claim(seg, cand):
@@ -182,6 +183,36 @@ class ContextComponent(_Component):
         if "question" in filters and judge.asks_about(seg, cand):
             return None
         if "subordinate" in filters and judge.subordinate(seg, cand):
+            return None
+        return rule.label
+
+    def _judge_promise(self, judge: ContextJudge, seg: Segments, cand: Candidate,
+                       state: MessageState) -> str | None:
+        """A shipping verb: a promise, a shipment already done, or neither."""
+        rule = cand.rule
+        filters = rule.filters
+        grammar = self.rules.grammar
+        times = state.times(grammar)
+        clause_start, clause_end = seg.clause(cand.start)
+        in_clause = [t for t in times if clause_start <= t.start < clause_end]
+        future_time = any(t.vague or (grammar.resolve(t, state.time) or state.time) > state.time for t in in_clause)
+        if state.tracking is None:
+            state.tracking = _tracking_number(self.rules.ruleset.tracking, state.text) or ""
+        if judge.already_done(seg, cand, future_time, bool(state.tracking)):
+            if rule.done_label is None:
+                return None
+            if judge.negated(seg, cand) or judge.hypothetical_claim(seg, cand) \
+                    or judge.asks_about(seg, cand) or judge.subordinate(seg, cand):
+                return None
+            return rule.done_label
+        if "question" in filters and judge.proposes(seg, cand):
+            return None
+        if "refusal" in filters and judge.refused(seg, cand):
+            return None
+        if "subordinate" in filters and judge.subordinate(seg, cand):
+            return None
+        has_time = bool(in_clause) or _time_before(seg, cand, times) is not None
+        if not judge.committed(seg, cand, has_time):
             return None
         return rule.label
 
@@ -210,18 +241,20 @@ def _time_before(seg: Segments, cand: Candidate, times: list[TimeExpression]) ->
 
 class AttributeComponent(_Component):
     def __call__(self, doc):
-        state: MessageState = doc._.evidence
+        state: MessageState = doc.user_data[STATE_KEY]
         if not state.findings:
             return doc
-        seg = Segments.of(doc.text)
+        seg = state.segments()
         grammar = self.rules.grammar
-        times = grammar.find(doc.text) if state.role == "seller" else []
+        times = state.times(grammar)
         norm = state.norm
         grouped: dict[tuple[str, str | None], dict] = {}
         for finding in state.findings:
             cand = finding.candidate
             reason = cand.rule.reason if finding.label == cand.rule.label else None
-            slot = grouped.setdefault((finding.label, reason), {"words": [], "deadlines": [], "tracking": None})
+            slot = grouped.setdefault((finding.label, reason),
+                                      {"words": [], "deadlines": [], "tracking": None, "overdue_only": True})
+            slot["overdue_only"] = slot["overdue_only"] and "overdue" in cand.rule.filters
             _add_word(slot["words"], norm.original_span(cand.start, cand.end))
             if finding.label == "shipping_promise":
                 expr = _time_before(seg, cand, times)
@@ -231,18 +264,22 @@ class AttributeComponent(_Component):
                     if deadline is not None and not self.rules.judge.conditional(seg, cand):
                         slot["deadlines"].append(deadline)
             elif finding.label == "shipped" and slot["tracking"] is None:
-                slot["tracking"] = cand.number or _tracking_number(self.rules.ruleset.tracking, doc.text)
-        tags = []
+                if state.tracking is None:
+                    state.tracking = _tracking_number(self.rules.ruleset.tracking, state.text) or ""
+                slot["tracking"] = cand.number or state.tracking or None
+        tags, if_overdue = [], []
         for (label, reason), slot in grouped.items():
-            tags.append(Tag(
+            tag = Tag(
                 label=label,
                 evidence=tuple(slot["words"]),
                 reason=reason,
                 # The END of the promised window: with two times stated, the later one.
                 deadline=max(slot["deadlines"]) if slot["deadlines"] else None,
                 tracking=slot["tracking"],
-            ))
-        doc._.evidence = replace(state, tags=tuple(tags))
+            )
+            (if_overdue if slot["overdue_only"] else tags).append(tag)
+        state.tags = tuple(tags)
+        state.if_overdue = tuple(if_overdue)
         return doc
 
 

@@ -1,12 +1,14 @@
 """The tagger: message tags from the spaCy pipeline, conversation context, structure.
 
-A :class:`Tagger` builds the pipeline once.  ``tag_events`` walks each buyer's
-conversation in time order, because two message-level rules need what came before:
+A :class:`Tagger` builds the pipeline once.  ``tag_events`` works in stages over chunks
+of messages (normalize all, prefilter all, segment the ones left, run each component
+over them), which keeps each stage's code and data hot; then it walks each buyer's
+conversation in time order, because two rules need what came before:
 
 - the seller's bare agreement (是的亲) to a time the buyer proposed (今天能发吗) is a
   shipping promise for that time;
 - a buyer's 还没发货 is a late-shipment claim only once a promised deadline has passed
-  with no shipment since (inside the window it alleges nothing).
+  with no shipment since.
 
 Structural tags come from :mod:`extractor.structure` over the same conversation.
 """
@@ -22,20 +24,24 @@ from typing import Sequence
 
 from ..model import Event, Tag
 from ..structure import structural_tags
-from .normalize import normalize
-from .pipeline import MessageState, build_nlp, compiled_rules
+from .normalize import Normalized, normalize
+from .pipeline import STATE_KEY, MessageState, build_nlp, compiled_rules
 
 LABEL_ORDER = ("seller_contact", "seller_initiated", "buyer_silence", "shipping_promise", "shipped",
                "return_claim", "delay_claim", "compensation_demand", "threat")
 _ORDER = {label: n for n, label in enumerate(LABEL_ORDER)}
+# Messages per stage: large enough to keep each stage hot, small enough that the Docs of
+# one chunk stay small in memory.
+CHUNK = 512
 
 
 @dataclass(frozen=True)
-class Prompt:
-    """The buyer's latest question about shipping with a time, awaiting the seller."""
+class MessageResult:
+    """A message's own tags, and those that count only after a missed deadline."""
 
-    event: Event
-    words: str
+    norm: Normalized
+    tags: tuple[Tag, ...] = ()
+    if_overdue: tuple[Tag, ...] = ()
 
 
 class Tagger:
@@ -45,32 +51,37 @@ class Tagger:
         self.nlp = build_nlp(self.rules_files)
         self._pipes = [proc for _, proc in self.nlp.pipeline]
 
-    # -- one message -----------------------------------------------------------------
+    # -- messages ----------------------------------------------------------------------
     def tag_text(self, text: str, role: str, time: datetime, *, overdue: bool = False) -> tuple[Tag, ...]:
-        """Message-level tags of one text said by ``role`` at ``time``."""
-        index = self.rules.indexes.get(role)
-        if index is None:
-            return ()
-        norm = normalize(text)
-        if not index.has_trigger(norm.text):
-            return ()
-        doc = self.nlp.make_doc(norm.text)
-        doc._.evidence = MessageState(role=role, time=time, norm=norm, overdue=overdue)
-        for proc in self._pipes:
-            doc = proc(doc)
-        return doc._.evidence.tags
+        """Message-level tags of one text said by ``role`` at ``time`` (``overdue``: a
+        promised shipping deadline has passed)."""
+        (result,) = self._analyse([(text, role, time)])
+        return result.tags + (result.if_overdue if overdue else ())
 
-    def message_tags(self, event: Event, *, overdue: bool = False, prompt: Prompt | None = None) -> tuple[Tag, ...]:
-        if event.kind == "order":
-            return self._order_tags(event)
-        if event.kind != "message" or event.role not in ("buyer", "seller"):
-            return ()  # system lines, auto-replies, calls and notes say nothing we tag
-        tags = self.tag_text(event.text, event.role, event.time, overdue=overdue)
-        if prompt is not None and event.role == "seller" and not any(t.label == "shipping_promise" for t in tags):
-            agreed = self._agreement(event, prompt)
-            if agreed is not None:
-                tags = tags + (agreed,)
-        return tags
+    def _analyse(self, messages: Sequence[tuple[str, str, datetime]]) -> list[MessageResult]:
+        """Message-level analysis of (text, role, time) triples, stage by stage."""
+        norms = [normalize(text) for text, _, _ in messages]
+        indexes = self.rules.indexes
+        # The prefilter: the rules' regular expressions on the normalized text.  Most chat
+        # lines have no trigger at all and never reach the segmenter.
+        hits = [indexes[role].hits(norm.text) if role in indexes else None
+                for norm, (_, role, _) in zip(norms, messages)]
+        results = [MessageResult(norm) for norm in norms]
+        todo = [i for i, h in enumerate(hits) if h]
+        make_doc = self.nlp.make_doc
+        docs = [make_doc(norms[i].text) for i in todo]
+        states = []
+        for i, doc in zip(todo, docs):
+            _, role, time = messages[i]
+            state = MessageState(role=role, time=time, norm=norms[i], hits=hits[i])
+            doc.user_data[STATE_KEY] = state
+            states.append(state)
+        for proc in self._pipes:
+            for doc in docs:
+                proc(doc)
+        for i, state in zip(todo, states):
+            results[i] = MessageResult(norms[i], state.tags, state.if_overdue)
+        return results
 
     def _order_tags(self, event: Event) -> tuple[Tag, ...]:
         order = event.order
@@ -81,60 +92,73 @@ class Tagger:
             evidence.append(f"物流单号 {order.tracking}")
         return (Tag("shipped", evidence=tuple(evidence), tracking=order.tracking or None),)
 
-    def _agreement(self, event: Event, prompt: Prompt) -> Tag | None:
-        judge = self.rules.judge
-        if not judge.is_agreement(normalize(event.text).text):
+    def _agreement(self, event: Event, norm: Normalized, asked: Sequence[tuple[Event, Normalized]]) -> Tag | None:
+        """是的亲 after the buyer's 今天能发吗: a promise for the time the buyer named,
+        counted from the buyer's message."""
+        if not self.rules.judge.is_agreement(norm.text):
             return None
         grammar = self.rules.grammar
-        asked = normalize(prompt.event.text)
-        times = grammar.find(asked.text)
-        if not times:
-            return None
-        expr = times[-1]
-        deadline = grammar.resolve(expr, prompt.event.time)
-        return Tag("shipping_promise", evidence=(event.text.strip(), prompt.words), deadline=deadline)
-
-    def _prompt(self, event: Event) -> Prompt | None:
-        """A buyer message asking whether the goods ship at a time (今天能发吗)."""
-        norm = normalize(event.text)
-        if not self.rules.judge.asks_about_shipping(norm.text):
-            return None
-        if not self.rules.grammar.find(norm.text):
-            return None
-        return Prompt(event, event.text.strip())
+        for question, question_norm in reversed(asked):
+            if not self.rules.judge.asks_about_shipping(question_norm.text):
+                continue
+            times = [t for t in grammar.find(question_norm.text) if not t.vague]
+            if not times:
+                continue
+            deadline = grammar.resolve(times[-1], question.time)
+            return Tag("shipping_promise", evidence=(event.text.strip(), question.text.strip()), deadline=deadline)
+        return None
 
     # -- a timeline --------------------------------------------------------------------
     def tag_events(self, events: Sequence[Event]) -> list[Event]:
         """Every event with its tags (message-level and structural), in the order given."""
-        by_buyer: dict[str, list[int]] = {}
-        loose: list[int] = []
-        for i, event in enumerate(events):
-            (by_buyer.setdefault(event.buyer, []) if event.buyer is not None else loose).append(i)
+        speaking = [i for i, e in enumerate(events) if e.kind == "message" and e.role in ("buyer", "seller")]
+        analysed: dict[int, MessageResult] = {}
+        for start in range(0, len(speaking), CHUNK):
+            chunk = speaking[start:start + CHUNK]
+            found = self._analyse([(events[i].text, events[i].role, events[i].time) for i in chunk])
+            analysed.update(zip(chunk, found))
+
         tags: list[tuple[Tag, ...]] = [()] * len(events)
-        for i in loose:
-            tags[i] = self.message_tags(events[i])
+        by_buyer: dict[str, list[int]] = {}
+        for i, event in enumerate(events):
+            if event.kind == "order":
+                tags[i] = self._order_tags(event)
+            elif i in analysed:
+                tags[i] = analysed[i].tags
+            if event.buyer is not None:
+                by_buyer.setdefault(event.buyer, []).append(i)
         for indices in by_buyer.values():
             indices.sort(key=lambda i: (events[i].time, i))
-            self._conversation(events, indices, tags)
+            self._conversation(events, indices, analysed, tags)
+
         out = []
         for event, event_tags in zip(events, tags):
-            ordered = tuple(sorted(event_tags, key=lambda t: _ORDER.get(t.label, len(_ORDER))))
-            out.append(event if ordered == event.tags else replace(event, tags=ordered))
+            if len(event_tags) > 1:
+                event_tags = tuple(sorted(event_tags, key=lambda t: _ORDER.get(t.label, len(_ORDER))))
+            out.append(event if event_tags == event.tags else replace(event, tags=event_tags))
         return out
 
-    def _conversation(self, events: Sequence[Event], indices: list[int], tags: list) -> None:
-        prompt: Prompt | None = None
+    def _conversation(self, events: Sequence[Event], indices: list[int],
+                      analysed: dict[int, MessageResult], tags: list) -> None:
+        asked: list[tuple[Event, Normalized]] = []  # the buyer's messages since the seller spoke
         open_deadlines: list[datetime] = []
         for i in indices:
             event = events[i]
-            overdue = any(d < event.time for d in open_deadlines)
-            found = self.message_tags(event, overdue=overdue, prompt=prompt)
-            tags[i] = found
-            if event.kind == "message" and event.role == "buyer":
-                prompt = self._prompt(event) or prompt
-            elif event.kind == "message" and event.role == "seller":
-                prompt = None
-            for tag in found:
+            result = analysed.get(i)
+            if result is not None:
+                found = result.tags
+                if result.if_overdue and any(d < event.time for d in open_deadlines):
+                    found = found + result.if_overdue
+                if event.role == "seller":
+                    if asked and not any(t.label == "shipping_promise" for t in found):
+                        agreed = self._agreement(event, result.norm, asked)
+                        if agreed is not None:
+                            found = found + (agreed,)
+                    asked = []
+                else:
+                    asked.append((event, result.norm))
+                tags[i] = found
+            for tag in tags[i]:
                 if tag.label == "shipping_promise" and tag.deadline is not None:
                     open_deadlines.append(tag.deadline)
                 elif tag.label == "shipped":
