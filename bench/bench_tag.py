@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     index = tagger.rules.indexes
     from extractor.nlp.normalize import normalize
 
-    triggered = [e for e in events if index[e.role].hits(normalize(e.text).text)]
+    triggered = [e for e in events if index[e.role].hits(normalize(e.text).text).found]
     trig_texts = [e.text for e in triggered]
     jieba_trig_s, tag_trig_s = interleaved(triggered, tagger, jieba)
 

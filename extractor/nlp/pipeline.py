@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from ..model import Tag
 from .context import ContextJudge, Segments
@@ -34,8 +34,7 @@ _LOCK = threading.Lock()
 _JIEBA_READY = False
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     candidate: Candidate
     label: str
 

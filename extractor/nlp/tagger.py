@@ -16,11 +16,11 @@ Structural tags come from :mod:`extractor.structure` over the same conversation.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from ..model import Event, Tag
 from ..structure import structural_tags
@@ -35,8 +35,7 @@ _ORDER = {label: n for n, label in enumerate(LABEL_ORDER)}
 CHUNK = 512
 
 
-@dataclass(frozen=True)
-class MessageResult:
+class MessageResult(NamedTuple):
     """A message's own tags, and those that count only after a missed deadline."""
 
     norm: Normalized
@@ -67,7 +66,7 @@ class Tagger:
         hits = [indexes[role].hits(norm.text) if role in indexes else None
                 for norm, (_, role, _) in zip(norms, messages)]
         results = [MessageResult(norm) for norm in norms]
-        todo = [i for i, h in enumerate(hits) if h]
+        todo = [i for i, h in enumerate(hits) if h is not None and h.found]
         make_doc = self.nlp.make_doc
         docs = [make_doc(norms[i].text) for i in todo]
         states = []
