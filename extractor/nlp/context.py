@@ -18,7 +18,7 @@ from .matcher import Candidate
 _SENTENCE_END = re.compile(r"[。!?！？\n]+")
 _CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}")
 # 了 right after a verb, or after its direction (给您寄出了, 发过去了): it has happened.
-_PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦)")
+_PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦|啰|咯|喽|咗)")
 _QUOTE_OPEN = "“「『‘\""
 _QUOTE_CLOSE = "”」』’\""
 _QUOTE_MARK = re.compile("[" + re.escape(_QUOTE_OPEN + _QUOTE_CLOSE) + "]")
