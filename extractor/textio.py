@@ -50,23 +50,68 @@ def decode_bytes(data: bytes, *, name: str = "<bytes>") -> DecodedText:
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         return _strict(data, "utf-16", name, "utf-16")
     try:
-        return DecodedText(data.decode("utf-8"), "utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        text = None
+    # NUL is valid UTF-8, and so is BOM-less UTF-16 whose bytes all lie below 0x80
+    # ("在吗" is 28 57 17 54).  Such all-ASCII bytes with NULs are read as UTF-16 when the
+    # NUL pattern says so and the lines survive; anything else that is valid UTF-8 stays
+    # UTF-8, NULs kept (a UTF-16 fragment pasted into a UTF-8 file, byte for byte).
+    if text is not None and ("\x00" not in text or not data.isascii()):
+        return DecodedText(text, "utf-8")
     utf16 = _looks_utf16(data)
     if utf16:
-        decoded = _strict(data, utf16, name, utf16)
-        if not _mostly_controls(decoded.text):
+        try:
+            decoded = DecodedText(data.decode(utf16), utf16)
+        except UnicodeDecodeError:
+            decoded = None  # a guess, not a BOM: fall back to what else the bytes are
+        if (decoded is not None and not _mostly_controls(decoded.text)
+                and (text is None or "\n" in decoded.text or "\n" not in text)):
             return decoded
+    if text is not None:
+        return DecodedText(text, "utf-8")
     if b"\x00" in data:
         raise EncodingError(f"{name}: binary data (NUL bytes), not a text export")
     try:
-        return DecodedText(data.decode("gb18030"), "gb18030")
+        text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
         raise EncodingError(
             f"{name}: not valid UTF-8, UTF-16 or GB18030/GBK (bad byte at offset {exc.start}); "
             "re-save the export as UTF-8"
         ) from None
+    _refuse_mixed(data, name)
+    return DecodedText(text, "gb18030")
+
+
+# A GBK line is valid UTF-8 only by accident: in the project's corpora 4 of 1,482
+# Chinese lines were ("谢谢", "[图片]"), none with more than two characters beyond
+# ASCII.  A line with this many is UTF-8 for certain.
+_UTF8_EVIDENCE = 4
+
+
+def _refuse_mixed(data: bytes, name: str) -> None:
+    """A file that is not UTF-8 as a whole, yet whose lines of Chinese are mostly UTF-8
+    (or hold one line that can only be UTF-8), mixes encodings: a GBK export pasted into
+    a UTF-8 file.  GB18030 decodes such UTF-8 lines without an error, into mojibake,
+    so the file is refused instead."""
+    utf8_lines, other_lines = [], []
+    strong = None
+    for number, raw in enumerate(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n"), start=1):
+        if raw.isascii():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            other_lines.append(number)
+            continue
+        utf8_lines.append(number)
+        if strong is None and sum(not ch.isascii() for ch in line) >= _UTF8_EVIDENCE:
+            strong = number
+    if other_lines and (strong is not None or len(utf8_lines) > len(other_lines)):
+        raise EncodingError(
+            f"{name}: mixes encodings: line {strong or utf8_lines[0]} is UTF-8 but line {other_lines[0]} "
+            "is not (GBK?); decoding it either way would garble part of it; re-save the export in one "
+            "encoding (UTF-8)")
 
 
 def _strict(data: bytes, codec: str, name: str, label: str) -> DecodedText:

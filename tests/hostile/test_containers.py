@@ -260,3 +260,21 @@ def test_excel_dates_beyond_year_9999_are_row_warnings(tmp_path):
     assert [(w.row, w.reason) for w in report.warnings] == [(2, (
         "sheet 通话详单: not a call record (not a date and time: 10000000000): "
         "10000000000, 杭州, 主叫, 13812345678, 0秒, 本地, --, 0.00"))]
+
+
+def test_a_sheet_whose_xml_breaks_off_keeps_the_rows_before_with_a_warning(tmp_path):
+    # Found by fuzzing: the XML parser's error mid-sheet escaped as an internal error.
+    source = DATA / "chat" / "chat_sheet.xlsx"
+    with zipfile.ZipFile(source) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = sheet[: sheet.index(b'<row r="4"')]
+    path = tmp_path / "chat_sheet.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    events, report = run(path)
+    assert report.format == "chat-sheet-xlsx" and [e.source.row for e in events][:2] == [2, 3]
+    assert report.warnings[0].reason.startswith(
+        "sheet 'tb_9527xiaoyu' could not be read to the end (ParseError: no element found: ")
+    assert report.warnings[0].reason.endswith("; its later rows are missing")

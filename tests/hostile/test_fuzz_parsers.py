@@ -255,6 +255,7 @@ def test_text_formats_take_any_mutation(fmt, index, plan):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(member=fraction, plan=plans, inside=st.booleans())
 @example(member=0.0, plan=[("truncate", 0.5)], inside=False)
+@example(member=0.75, plan=[("truncate", 0.6)], inside=True)  # sheet XML cut short: was E199 ParseError
 @example(member=0.99, plan=[("repeat", 0.6, 60, 150)], inside=True)
 def test_sheet_formats_take_any_mutation(fmt, member, plan, inside):
     name, data = pick(fmt, 0)
