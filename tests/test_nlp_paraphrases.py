@@ -317,6 +317,23 @@ s||亲，退货地址发您了
 s||好的亲，已经帮您备注了
 s|shipping_promise|亲，今天下单的话明天发货
 s|shipping_promise|亲，现在下单今天就能发
+s|shipping_promise|亲，这边看到您的订单了，会尽快安排的
+s|shipping_promise|今天的单子今天都会发出的
+s|shipping_promise|下午四点统一发货
+s|shipping_promise|亲，周末仓库休息，周一给您发
+s|shipping_promise|最迟明天发出
+s|shipping_promise|亲，今天肯定能发
+s|shipping_promise|我们24H内发货
+s|shipping_promise|亲，我们已经在安排发货了
+s|shipping_promise|隔天发哦亲
+s|shipping_promise|亲，这两天就给您发出
+s|shipped|已经给您发货了哦，注意查收
+s|shipped|亲，已经揽收了
+s|shipped|亲，快递小哥已经取走了
+s|shipped|已经安排补发了，单号稍后发您
+s||亲，单号稍后发您
+s||亲，退款已经原路返回了
+s||亲，已经帮您申请了
 """
 
 

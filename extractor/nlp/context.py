@@ -19,6 +19,7 @@ _SENTENCE_END = re.compile(r"[。!?！？\n]+")
 _CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}")
 # 了 right after a verb, or after its direction (给您寄出了, 发过去了): it has happened.
 _PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦|啰|咯|喽|咗)")
+_IN_PROGRESS = re.compile(r"(?:正在|已经在|在)(?:给您|帮您|为您|给你|帮你)?(?:安排|打包|准备)?$")
 _QUOTE_OPEN = "“「『‘\""
 _QUOTE_CLOSE = "”」』’\""
 _QUOTE_MARK = re.compile("[" + re.escape(_QUOTE_OPEN + _QUOTE_CLOSE) + "]")
@@ -226,6 +227,8 @@ class ContextJudge:
         With a tracking number in the message, 就给您发出了 is done too."""
         start, _ = seg.clause(cand.start)
         window = seg.text[max(start, cand.start - 8):cand.start]
+        if _IN_PROGRESS.search(window):
+            return False  # 已经在安排发货了: under way, not done
         if self.done.search(window) or self.done.match(seg.text, cand.start, cand.end):
             return True
         if _PERFECTIVE_AFTER.match(seg.text, cand.end) and not future_time:

@@ -104,7 +104,7 @@ class TimeGrammar:
             "point": rf"(?P<point>(?P<day>{day})(?:的)?(?P<part>{part})?(?:{clock})?{by})",
             "ppoint": rf"(?P<ppoint>(?P<ppart>{part})(?:{clock.replace('hour', 'phour').replace('minute', 'pminute')})?{by})",
             "clock": rf"(?P<clock>{bare_clock}{by})",
-            "dur": rf"(?P<dur>(?P<n>{num})(?:个)?(?P<unit>小时|钟头|天|日|工作日|周|星期|礼拜)(?P<within>内|之内|以内|左右)?)",
+            "dur": rf"(?P<dur>(?P<n>{num})(?:个)?(?P<unit>小时|钟头|h|H|天|日|工作日|周|星期|礼拜|月)(?P<within>内|之内|以内|左右)?)",
             "week": rf"(?P<week>(?P<wprefix>下个|下|这个|这|本)?(?:周|星期|礼拜)(?P<wd>[{re.escape(weekday_chars)}]){by})",
             "thisweek": rf"(?P<thisweek>(?:这周|本周|这个星期|这星期|本星期|这礼拜|这个礼拜)(?:内|之内)?)",
             "date": rf"(?P<date>(?<![单编型尺码账房])(?:(?P<month>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})月)?(?P<dom>[0-9]{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:日|号){by})",
@@ -149,8 +149,8 @@ class TimeGrammar:
             if n is None:
                 return None
             unit = expr.group("unit")
-            hours = {"小时": 1, "钟头": 1, "天": 24, "日": 24, "工作日": 24, "周": 168,
-                     "星期": 168, "礼拜": 168}[unit]
+            hours = {"小时": 1, "钟头": 1, "h": 1, "H": 1, "天": 24, "日": 24, "工作日": 24, "周": 168,
+                     "星期": 168, "礼拜": 168, "月": 720}[unit]
             return sent + timedelta(hours=n * hours)
         if expr.group("point") is not None:
             word = expr.group("day")
