@@ -20,6 +20,7 @@ from extractor.render.pdf import cjk_font_family
 from report_fixtures import FIXED_NOW, LIN, LIN_ORDER, SHOP, XIAOYA, single_chat, story
 
 PAGE_RE = re.compile(r"第\s*(\d+)\s*页\s*/\s*共\s*(\d+)\s*页")
+HEADER_BAND = 40  # points from the top of a page: the running header, above the page body
 
 
 @pytest.fixture(scope="module")
@@ -39,29 +40,26 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def content_column(pdf: pdfplumber.PDF) -> str:
-    """The text of the timeline's 内容 column on every page, in reading order.
+def timeline_text(pdf: pdfplumber.PDF) -> str:
+    """The text of the timeline section, page after page, in reading order, without the
+    running header and the page numbers.
 
-    Cropping to the column keeps a message's wrapped lines together (reading the whole
-    page would interleave them with the neighbouring cells)."""
+    On paper the timeline is one column (a line of facts, then the message), so reading
+    the page body top to bottom keeps a message's wrapped lines together."""
     parts = []
     for page in pdf.pages:
         words = page.extract_words()
-        heads = [(w, s) for w in words if w["text"] == "内容" for s in words
-                 if s["text"] == "来源" and abs(s["top"] - w["top"]) < 1]
-        if not heads:
-            continue
-        content, source = heads[0]
         footer = min((w["top"] for w in words if w["text"].startswith("第") and PAGE_RE.search(
             " ".join(x["text"] for x in words if abs(x["top"] - w["top"]) < 1))), default=page.height)
-        crop = page.crop((content["x0"] - 2, content["bottom"], source["x0"] - 1, footer - 1))
-        parts.append(crop.extract_text() or "")
-    return squash("".join(parts))
+        parts.append(page.crop((0, HEADER_BAND, page.width, footer - 1)).extract_text() or "")
+    text = squash("".join(parts))
+    start = text.index("时间线（")
+    return text[start:text.index("附录：", start)]
 
 
 def test_every_message_of_the_case_is_in_the_pdf(lin_pdf, lin_case):
     with pdfplumber.open(lin_pdf) as pdf:
-        column = content_column(pdf)
+        column = timeline_text(pdf)
     messages = [ce.event.text for ce in lin_case.events if ce.event.kind in ("message", "note") and ce.event.text]
     assert len(messages) == 11  # ten chat messages and a staff call note
     for text in messages:
@@ -75,7 +73,7 @@ def test_page_numbers_and_running_header(lin_pdf):
         for number, page in enumerate(pdf.pages, 1):
             text = page.extract_text()
             assert PAGE_RE.search(text).groups() == (str(number), str(total))
-            top = page.crop((0, 0, page.width, 40)).extract_text()
+            top = page.crop((0, 0, page.width, HEADER_BAND)).extract_text()
             assert SHOP in top and LIN in top and LIN_ORDER in top
 
 
@@ -84,6 +82,14 @@ def test_text_is_set_in_an_embedded_cjk_subset(lin_pdf):
         fonts = {c["fontname"] for page in pdf.pages for c in page.chars}
     assert fonts and all(re.match(r"^[A-Z]{6}\+", f) for f in fonts), fonts
     assert any("CJK" in f for f in fonts)
+
+
+def test_text_is_set_in_one_face(lin_pdf):
+    # Every face in a PDF is one more font to subset for every file (issue 5's speed
+    # target): on paper, headings and values are set in the regular face too.
+    with pdfplumber.open(lin_pdf) as pdf:
+        fonts = {c["fontname"] for page in pdf.pages for c in page.chars}
+    assert len(fonts) == 1 and "CJK" in next(iter(fonts)), fonts
 
 
 def test_pdf_a_3u_metadata(lin_pdf):
@@ -132,8 +138,8 @@ def test_hostile_text_is_printed_as_text(tmp_path):
     path = tmp_path / "x.pdf"
     path.write_bytes(Renderer(generated_at=FIXED_NOW).render("pdf", case, "x"))
     with pdfplumber.open(path) as pdf:
-        column = content_column(pdf)
-        top = pdf.pages[0].crop((0, 0, pdf.pages[0].width, 40)).extract_text()
+        column = timeline_text(pdf)
+        top = pdf.pages[0].crop((0, 0, pdf.pages[0].width, HEADER_BAND)).extract_text()
     for text in texts:
         assert squash(text) in column
     assert "tb_<i>x</i>" in top

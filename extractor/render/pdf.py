@@ -3,8 +3,11 @@ A4, with an embedded subset of a CJK font, page numbers 第 N 页 / 共 M 页 an
 header.  The file is PDF/A-3u and carries the case's original source files and a
 manifest (names, sizes, SHA-256, tool version) as embedded attachments.
 
-What costs time is paid once per process: importing WeasyPrint, finding the CJK font,
-the FontConfiguration and the font stylesheet.
+Speed: what can be is paid once per process: importing WeasyPrint, finding the CJK
+font, the FontConfiguration, parsing the stylesheets (the PDF's HTML carries no inline
+<style>; WeasyPrint gets report.css and report-pdf.css parsed once).  Per PDF, the
+templates' paper variant keeps the markup lean (_findings_paper, _timeline_paper), and
+the text is set in one face of one family, so one font is subset per file.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from .view import case_view
 
 PDF_VARIANT = "pdf/a-3u"
 MANIFEST_NAME = "manifest.json"
+# The PDF's styles, in cascade order: the page's own (with its print rules), then the
+# PDF-only rules.  Templates, so --templates can override them.
+PAPER_STYLESHEETS = ("report.css", "report-pdf.css")
 # Families tried first, in order; otherwise the first family fontconfig lists for zh.
 PREFERRED_CJK_FAMILIES = (
     "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans SC",
@@ -83,11 +89,24 @@ class _PdfResources:
         self.fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
         quoted = family.replace("\\", "\\\\").replace('"', '\\"')
         # A user stylesheet: !important so the font that was checked to cover Chinese is
-        # the one used, also in the page margins (running header, page numbers).
+        # the one used on every element (no monospace or fallback family: each face in
+        # the PDF is one more font to subset per file), also in the page margins
+        # (running header, page numbers).
         rule = f'font-family: "{quoted}", sans-serif !important;'
-        self.font_css = CSS(string=f"html, body {{ {rule} }} @page {{ {rule} }}",
+        self.font_css = CSS(string=f"* {{ {rule} }} @page {{ {rule} }}",
                             font_config=self.font_config, url_fetcher=self.fetcher)
         self.family = family
+        self._css = CSS
+        self._sheets: dict[str, Any] = {}
+
+    def stylesheet(self, text: str) -> Any:
+        """The stylesheet ``text``, parsed once per process (one entry per distinct text:
+        the built-in files and any --templates override of them)."""
+        sheet = self._sheets.get(text)
+        if sheet is None:
+            sheet = self._sheets[text] = self._css(
+                string=text, font_config=self.font_config, url_fetcher=self.fetcher)
+        return sheet
 
 
 @lru_cache(maxsize=1)
@@ -143,12 +162,13 @@ def render_case_pdf(case: Case, ctx: RenderContext) -> bytes:
     res = pdf_resources()
     from weasyprint import HTML
 
-    html = case_html(case, ctx, case_view(case, ctx.mask))
+    html = case_html(case, ctx, case_view(case, ctx.mask), paper=True)
     try:
+        sheets = [res.stylesheet(ctx.render_template(name)) for name in PAPER_STYLESHEETS]
         document = HTML(string=html, url_fetcher=res.fetcher)
         return document.write_pdf(
             font_config=res.font_config,
-            stylesheets=[res.font_css],
+            stylesheets=[*sheets, res.font_css],
             pdf_variant=PDF_VARIANT,
             attachments=attachments(case, ctx),
         )
