@@ -86,6 +86,17 @@ class InputFile:
         return split_lines(self.text)
 
 
+# What a warning must not carry to a terminal or a log: control characters (an ESC
+# sequence can clear the screen or retitle the window, a line break can forge a line
+# of output) and bidi controls (which reorder what follows them).  Warnings quote
+# hostile text; events keep it verbatim, warnings show these characters escaped.
+_UNPRINTABLE_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 class ParseContext:
     """Per-file state a parser writes to: warnings, and helpers that stamp provenance,
     roles and time zones the same way in every format."""
@@ -109,7 +120,7 @@ class ParseContext:
 
     def warn(self, reason: str, *, line: int | None = None, row: int | None = None,
              page: int | None = None) -> None:
-        self.warnings.append(ParseWarning(self.file.label, reason, line, row, page))
+        self.warnings.append(ParseWarning(self.file.label, printable(reason), line, row, page))
 
     # -- times --------------------------------------------------------------
     def localize(self, naive: datetime) -> datetime:
