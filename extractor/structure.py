@@ -23,6 +23,10 @@ from typing import Sequence
 
 from .model import Event, Tag
 
+# Tags are immutable: the two without attributes are shared by every event that has them.
+CONTACT = Tag("seller_contact")
+INITIATED = Tag("seller_initiated")
+
 OPENING_GAP = timedelta(minutes=30)
 RECENT_BUYER = timedelta(hours=12)
 SILENCE = timedelta(hours=24)
@@ -87,15 +91,15 @@ def structural_tags(conversation: Sequence[Event]) -> list[tuple[Tag, ...]]:
     for position, (index, event, event_side) in enumerate(taking_part):
         if event_side != "seller":
             continue
-        tags = [Tag("seller_contact")]
+        tags = [CONTACT]
         previous = taking_part[position - 1] if position else None
         if previous is None:
-            tags.append(Tag("seller_initiated"))
+            tags.append(INITIATED)
         else:
             _, before, before_side = previous
             gap = event.time - before.time
             if gap >= OPENING_GAP and not (before_side == "buyer" and gap < RECENT_BUYER):
-                tags.append(Tag("seller_initiated"))
+                tags.append(INITIATED)
         answer = next_answer[position]
         end = answer.time if answer is not None else last_time
         if end - event.time >= SILENCE:

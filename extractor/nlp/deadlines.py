@@ -121,8 +121,7 @@ class TimeGrammar:
     def find(self, text: str) -> list[TimeExpression]:
         found = []
         for m in self.pattern.finditer(text):
-            groups = {k: v for k, v in m.groupdict().items() if v is not None}
-            expr = TimeExpression(m.start(), m.end(), m.group(), groups)
+            expr = TimeExpression(m.start(), m.end(), m.group(), m.groupdict())
             if expr.group("dur") is not None and not self._bounded_duration(expr, text):
                 continue
             if expr.group("date") is not None and expr.group("month") is None \
