@@ -202,9 +202,11 @@ def test_order_record_with_a_shipping_time_is_shipped(tagger):
     event = Event(shipped_at, "seller", "order", None, BUYER, "卖家已发货，等待买家确认", source, order=order)
     unshipped = Event(SENT, "seller", "order", None, BUYER, "买家已付款，等待卖家发货", source,
                       order=Order("2765432109876543211", SENT, None))
-    tagged, waiting = tagger.tag_events([event, unshipped])
+    paid = Event(SENT, "system", "order", None, BUYER, "订单 2765432109876543210 付款 59.00 元", source, order=order)
+    tagged, waiting, payment = tagger.tag_events([event, unshipped, paid])
     assert [(t.label, t.tracking) for t in tagged.tags] == [("shipped", "75312345678901")]
     assert waiting.tags == ()
+    assert payment.tags == ()  # the same order's payment record is not the shipment
 
 
 def test_calls_and_notes_carry_only_structural_tags(tagger):
@@ -222,3 +224,15 @@ def test_tag_events_keeps_order_and_untagged_events_unchanged(tagger):
     out = tagger.tag_events([first, second])
     assert out[0] is first
     assert [t.label for t in out[1].tags] == ["return_claim"]
+
+
+def test_numbers_and_links_are_not_words(tagger):
+    card = "【宝贝】悦颜玻尿酸精华液30ml\n¥59.00\nhttps://item.taobao.com/item.htm?id=652301234567"
+    assert tagger.tag_text(card, "buyer", SENT) == ()
+    assert [t.label for t in tagger.tag_text("我要打12345投诉", "buyer", SENT)] == ["threat"]
+    assert tagger.tag_text("订单号3123456789，麻烦查一下", "buyer", SENT) == ()
+
+
+def test_the_longest_tracking_number_wins(tagger):
+    (tag,) = tagger.tag_text("已发货，顺丰单号SF1234567890123", "seller", SENT)
+    assert tag.tracking == "SF1234567890123"

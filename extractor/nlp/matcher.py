@@ -65,6 +65,29 @@ def trie_pattern(words: Sequence[str]) -> str:
     return build(trie) or "(?!)"
 
 
+# Product links and card URLs are machine text: nothing in them is anyone's words.
+_LINK = re.compile(r"(?:https?://|www\.)[^\s，。！？]+")
+
+
+def _cuts_a_word(text: str, start: int, end: int) -> bool:
+    """A term beginning or ending in an ASCII letter or digit must not run on into more of
+    them (12345 inside an item id, EMS inside a word)."""
+    first, last = text[start], text[end - 1]
+    if first.isascii() and first.isalnum() and start > 0:
+        before = text[start - 1]
+        if before.isascii() and before.isalnum():
+            return True
+    if last.isascii() and last.isalnum() and end < len(text):
+        after = text[end]
+        if after.isascii() and after.isalnum():
+            return True
+    return False
+
+
+def _inside(cand: "Candidate", spans) -> bool:
+    return any(s <= cand.start and cand.end <= e for s, e in spans)
+
+
 class Hits(NamedTuple):
     """What the trie and the patterns found, before the segmentation is consulted: term
     hits still to be checked against word boundaries, and pattern matches.  True when
@@ -107,6 +130,7 @@ class TriggerIndex:
         terms: list[Candidate] = []
         pattern_rules: dict[str, Rule] = {}
         search = self.regex.search
+        links = [m.span() for m in _LINK.finditer(text)] if ("http" in text or "www." in text) else ()
         position = 0
         while True:
             m = search(text, position)
@@ -115,7 +139,9 @@ class TriggerIndex:
             start = m.start()
             for rule, is_term, length in self.entries[m.group()]:
                 if is_term:
-                    terms.append(Candidate(rule, start, start + length))
+                    end = start + length
+                    if not _cuts_a_word(text, start, end):
+                        terms.append(Candidate(rule, start, end))
                 else:
                     pattern_rules[rule.id] = rule
             position = start + 1
@@ -126,6 +152,9 @@ class TriggerIndex:
                     if m.end() > m.start():
                         number = m.groupdict().get("number") if pattern.groupindex else None
                         patterns.append(Candidate(rule, m.start(), m.end(), number))
+        if links:
+            terms = [c for c in terms if not _inside(c, links)]
+            patterns = [c for c in patterns if not _inside(c, links)]
         return Hits(tuple(terms), tuple(patterns))
 
     @staticmethod

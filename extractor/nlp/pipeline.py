@@ -262,10 +262,13 @@ class AttributeComponent(_Component):
                     deadline = grammar.resolve(expr, state.time)
                     if deadline is not None and not self.rules.judge.conditional(seg, cand):
                         slot["deadlines"].append(deadline)
-            elif finding.label == "shipped" and slot["tracking"] is None:
+            elif finding.label == "shipped":
                 if state.tracking is None:
                     state.tracking = _tracking_number(self.rules.ruleset.tracking, state.text) or ""
-                slot["tracking"] = cand.number or state.tracking or None
+                # the longest number found wins (SF1234567890123 over 1234567890123)
+                number = cand.number or state.tracking or None
+                if number and len(number) > len(slot["tracking"] or ""):
+                    slot["tracking"] = number
         tags, if_overdue = [], []
         for (label, reason), slot in grouped.items():
             tag = Tag(

@@ -83,8 +83,10 @@ class Tagger:
         return results
 
     def _order_tags(self, event: Event) -> tuple[Tag, ...]:
+        """An order record's shipping time is a shipment: the record dated at that time
+        (the export gives one record for the payment and one for the shipment)."""
         order = event.order
-        if order is None or order.shipped is None:
+        if order is None or order.shipped is None or event.time != order.shipped:
             return ()
         evidence = [f"发货时间 {order.shipped:%Y-%m-%d %H:%M:%S}"]
         if order.tracking:
