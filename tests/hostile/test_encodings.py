@@ -108,3 +108,12 @@ def test_utf16_without_a_bom_whose_bytes_are_all_ascii_is_not_read_as_utf8():
     text = "tb_9527xiaoyu 2022-7-2 20:57:11\r\n在吗\r\n"
     decoded = decode_bytes(text.encode("utf-16-le"))
     assert (decoded.text, decoded.encoding) == (text, "utf-16-le")
+
+
+def test_a_failed_utf16_guess_is_not_blamed_on_a_byte_order_mark():
+    # No BOM here: the NUL pattern suggested UTF-16, a lone surrogate broke it, and the
+    # error used to say "declared utf-16-le by its byte-order mark".
+    data = "tb_9527xiaoyu 2022-7-2 20:57:11\n".encode("utf-16-le") + b"\x00\xd8\xff\x00"
+    with pytest.raises(EncodingError) as info:
+        decode_bytes(data, name="千牛聊天记录.txt")
+    assert str(info.value) == "[E102] 千牛聊天记录.txt: binary data (NUL bytes), not a text export"
