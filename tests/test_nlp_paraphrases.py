@@ -334,6 +334,20 @@ s|shipped|已经安排补发了，单号稍后发您
 s||亲，单号稍后发您
 s||亲，退款已经原路返回了
 s||亲，已经帮您申请了
+b|compensation_demand|医药费你们给我报销
+b|compensation_demand|来回打车费你们得出
+b|threat|我会让更多人知道你们家的东西有多差
+b|delay_claim:late_shipment|都过了发货时间了
+b|delay_claim:late_shipment|下单三天了，一直显示待发货
+b|delay_claim:out_of_stock|说是现货结果是预售
+b|return_claim:ineffective|一点作用都不起
+b|return_claim:allergy|嘴唇肿了
+b|return_claim:no_reason|尺码选错了，能换一下吗
+b|return_claim:damaged|盒子凹陷了一块
+s|shipped|昨天就给您发了哦
+s|shipped|刚刚寄出去了
+s|shipping_promise|下午给您发
+s||亲，上午好
 """
 
 
