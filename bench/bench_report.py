@@ -56,15 +56,18 @@ def main() -> int:
         print(f"PDF,  {args.big} events, again: {time.perf_counter() - t:.3f} s")
 
         cases = [_case(root / f"c{i:03d}", args.events, f"tb_buyer{i:03d}") for i in range(args.pdfs)]
-        timings = []
+        timings, cpu = [], []
         for i, case in enumerate(cases):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             renderer.render("pdf", case, case.buyer)
             timings.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
         rest = timings[1:] or timings
         print(f"{args.pdfs} PDFs of {args.events}-event cases: total {sum(timings):.2f} s; "
               f"first {timings[0]:.3f} s; after the first: mean {statistics.mean(rest):.3f} s, "
               f"median {statistics.median(rest):.3f} s, max {max(rest):.3f} s")
+        # CPU time of this process: what a PDF costs, whatever else the machine is running.
+        print(f"  CPU time per PDF after the first: median {statistics.median(cpu[1:] or cpu):.3f} s")
         target = 0.3
         verdict = "meets" if statistics.median(rest) < target else "MISSES"
         print(f"target: each PDF after the first under {target} s: {verdict} the target (median)")
