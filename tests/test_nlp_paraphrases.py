@@ -348,6 +348,36 @@ s|shipped|昨天就给您发了哦
 s|shipped|刚刚寄出去了
 s|shipping_promise|下午给您发
 s||亲，上午好
+b|return_claim:quality|盘扣还掉了一个
+b|return_claim:quality|表带没戴几天就松了
+b|return_claim:quality|灯罩歪了
+b|return_claim:quality|鞋带孔的铆钉掉了
+b||钱掉了
+b||我把他拉黑了，门开了
+b||快递到了，我先走开了
+b||气死我了，电话打不通
+b||快递箱子压扁了，但东西没事
+b||盒子有点压扁了，不过不影响使用，不用退
+b||我朋友用了说过敏，我有点担心
+b||别家的用了过敏，你们这个会吗
+b||以前用别的牌子没效果
+b|compensation_demand|这事你们看着办，怎么也得表示一下
+b|compensation_demand|检查费你们得出
+b||运费你们出吧
+b|return_claim:missing_item|说明书没放
+b|return_claim:missing_item|配送的勺子不见了
+b|return_claim:no_reason|买了后悔了，不想要了
+b|return_claim:no_reason|鞋子有点小了
+b|return_claim:wrong_item|怎么给我发了个蓝色的
+b||怎么发这么慢
+b|return_claim:quality|吹风机用了三天就罢工了
+b|delay_claim:fake_shipment|单号查询不到，你们是不是伪造的
+b|delay_claim:late_shipment|急死了还不发
+b||好不好看啊
+b||我身体不行了，先睡了
+b||还是那样
+b||还是老样子
+b||还是那个问题，你们看着办
 """
 
 
