@@ -81,3 +81,26 @@ def test_formulas_from_nicks_are_neutralized(tmp_path, nick):
     assert cell.value == "'" + nick and cell.data_type == "s"
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     assert _csv_rows(tmp_path / "out" / "register.csv")[1][1] == "'" + nick
+
+
+def test_xlsx_bytes_depend_on_the_generation_time_not_the_clock(register, monkeypatch):
+    import time as time_module
+    import zipfile
+    from datetime import timezone
+
+    from extractor.render.context import RenderContext
+    from extractor.render.env import make_environment
+    from extractor.render.register import register_xlsx
+
+    ctx = RenderContext(make_environment(), FIXED_NOW)
+    rows = [["3021456789012345678", "tb_lin8866", "2025-06-24 09:58:45", "", 3, 0, 83.2, "延迟发货", "疑似恶意"]]
+    first = register_xlsx(rows, ctx)
+    real = time_module.time
+    monkeypatch.setattr(time_module, "time", lambda: real() + 3600)  # an hour later by the clock
+    second = register_xlsx(rows, ctx)
+    assert first == second
+    utc = FIXED_NOW.astimezone(timezone.utc)
+    with zipfile.ZipFile(io.BytesIO(first)) as z:
+        assert {i.date_time for i in z.infolist()} == {utc.timetuple()[:6]}
+        core = z.read("docProps/core.xml").decode()
+    assert core.count(utc.strftime("%Y-%m-%dT%H:%M:%SZ")) == 2  # created and modified

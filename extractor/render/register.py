@@ -67,7 +67,28 @@ def register_xlsx(rows: Iterable[Sequence[Any]], ctx: RenderContext) -> bytes:
     wb.properties.modified = when
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _pin_zip_times(buf.getvalue(), when)
+
+
+def _pin_zip_times(data: bytes, when) -> bytes:
+    """openpyxl stamps the zip entries and docProps' ``modified`` with the clock at save
+    time; pin both to the run's generation time so the same run gives the same bytes."""
+    import re
+    import zipfile
+
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              lambda m: m.group(1) + stamp + m.group(2), body)
+            pinned = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            pinned.compress_type = zipfile.ZIP_DEFLATED
+            pinned.external_attr = info.external_attr
+            dst.writestr(pinned, body)
+    return out.getvalue()
 
 
 def render_register_csv(run: RunIndex, ctx: RenderContext) -> bytes:
