@@ -31,6 +31,9 @@ _MOBILE_RE = re.compile(
 _INVISIBLE = {
     *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065),
     *range(0x2066, 0x206A), 0x061C, 0xFEFF, 0x00AD,
+    # Control characters (but tab and line feed): invisible on screen, and in a PDF one
+    # of them is enough for pdfminer-based readers to drop the page's whole text layer.
+    *(c for c in range(0x00, 0x20) if c not in (0x09, 0x0A)), *range(0x7F, 0xA0),
 }
 
 CHANNEL_ZH = {"message": "旺旺", "auto_reply": "旺旺", "system": "系统", "call": "电话",
