@@ -121,7 +121,7 @@ def test_every_duration_form(written, seconds):
     assert parse_duration(written) == seconds
 
 
-@pytest.mark.parametrize("written", ["十秒", "1分70", "abc", "秒", "1:2:3:4"])
+@pytest.mark.parametrize("written", ["十秒", "1分70", "abc", "秒", "1:2:3:4", -5, -0.5, timedelta(seconds=-3)])
 def test_unreadable_durations_are_errors(written):
     with pytest.raises(ValueError):
         parse_duration(written)

@@ -39,7 +39,15 @@ EMPTY_VALUES = frozenset({"", "--", "-", "—", "null", "NULL", "无"})
 
 def parse_duration(value: Any) -> int | None:
     """Seconds from ``0秒``, ``1分12秒``, ``1小时2分3秒``, ``00:01:12``, ``72`` or an Excel
-    time cell; None for an empty cell (``--``).  Raises ValueError for anything else."""
+    time cell; None for an empty cell (``--``).  Raises ValueError for anything else,
+    a negative duration included."""
+    seconds = _duration_seconds(value)
+    if seconds is not None and seconds < 0:
+        raise ValueError(f"negative duration: {value!r}")
+    return seconds
+
+
+def _duration_seconds(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
