@@ -59,7 +59,7 @@ def _duration_seconds(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
+        if not math.isfinite(value) or value < 0:
             raise ValueError(f"not a duration: {value!r}")
         # A bare number from a sheet: whole seconds, or a fraction of a day when the
         # cell held an Excel time without a time format.
