@@ -296,7 +296,7 @@ b||在路上了吗
 b||能不能今天发
 b||我明天不在家，后天送可以吗
 b||能帮我催一下快递吗
-b||好评返现怎么领
+b|compensation_demand|好评返现怎么领
 b|compensation_demand|差价能退吗
 b||降价了能保价吗
 b||你们家还有别的颜色吗
@@ -378,6 +378,12 @@ b||我身体不行了，先睡了
 b||还是那样
 b||还是老样子
 b||还是那个问题，你们看着办
+b|return_claim:quality|质量这么差能退吗
+b||没效果能退吗
+b|return_claim:no_reason|太小了能换吗
+b|compensation_demand|给我发个红包
+b|compensation_demand|你们说好的补偿呢
+b|compensation_demand|说好的好评返现呢
 """
 
 

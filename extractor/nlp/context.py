@@ -19,6 +19,8 @@ _SENTENCE_END = re.compile(r"[。!?！？\n]+")
 _CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}")
 # 了 right after a verb, or after its direction (给您寄出了, 发过去了): it has happened.
 _PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦|啰|咯|喽|咗)")
+# Degree words say a state is real (质量这么差, 太小了, 又坏了), not a case put as a question.
+_STATE = re.compile(r"这么|那么|太|真的|特别|好|都|又|也太|越来越|一直|老是|总是")
 _IN_PROGRESS = re.compile(r"(?:正在|已经在|在)(?:给您|帮您|为您|给你|帮你)?(?:安排|打包|准备)?$")
 _QUOTE_OPEN = "“「『‘\""
 _QUOTE_CLOSE = "”」』’\""
@@ -152,6 +154,8 @@ class ContextJudge:
             return True
         if self._perfective(seg.text, cand) or self.assertion.search(seg.text, s_start, cand.start):
             return False
+        if _STATE.search(seg.text, max(c_start, cand.start - 3), cand.end):
+            return False  # 质量这么差能退吗: a state the buyer is in, not a policy question
         return self.policy_after.match(seg.text[cand.end:s_end + 1]) is not None
 
     def quoted(self, seg: Segments, cand: Candidate) -> bool:
