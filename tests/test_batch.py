@@ -96,3 +96,31 @@ def test_batch_refuses_a_file_as_input_dir(tmp_path):
     result = CliRunner().invoke(app, ["batch", str(f), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error [E400] {f}: not a folder; `evidence batch` takes a folder of exports"
+
+
+def test_index_lists_the_case_columns_and_allows_only_its_own_sorter(tmp_path):
+    import base64
+    import hashlib
+
+    from bs4 import BeautifulSoup
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["batch", str(ROOT / "corpora" / "demo"), "-o", str(out),
+                                      "--workers", "1", "--outputs", "html"])
+    assert result.exit_code == 0, result.output
+    soup = BeautifulSoup((out / "index.html").read_text("utf-8"), "lxml")
+    table = soup.select_one("table.sortable")
+    assert [th.get_text() for th in table.select("thead th")] == [
+        "买家", "订单编号", "卖家联系", "买家回复", "最长沉默(小时)", "主张", "风险提示", "报告"]
+    rows = {tr.select("td")[0].get_text(): [td.get_text() for td in tr.select("td")] for tr in table.select("tbody tr")}
+    assert rows["tb_lin8866"][1] == "3021456789012345678"
+    assert int(rows["tb_lin8866"][2]) > 0 and rows["tb_lin8866"][6].startswith("疑似恶意")
+    assert [a["href"] for a in table.select("a")] == ["tb_lin8866.html", "小鹿爱买买.html"]
+    scripts = soup.find_all("script")
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].string.encode("utf-8")).digest()).decode()
+    csp = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
+    assert csp.endswith(f"script-src 'sha256-{digest}'") and "default-src 'none'" in csp
+    case_page = BeautifulSoup((out / "tb_lin8866.html").read_text("utf-8"), "lxml")
+    assert case_page.find_all("script") == []
+    assert "script-src" not in case_page.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]

@@ -1,9 +1,14 @@
 """The HTML case report and the run index: self-contained pages, styles inlined,
-nothing fetched, no scripts (the page's Content-Security-Policy forbids both)."""
+nothing fetched.  Case reports run no script; the index runs one, its table sorter,
+allowed by its hash in the Content-Security-Policy and by nothing else."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
+
+from markupsafe import Markup
 
 from ..cases import Case
 from .context import RenderContext
@@ -25,12 +30,24 @@ def render_case_html(case: Case, ctx: RenderContext) -> bytes:
     return case_html(case, ctx).encode("utf-8")
 
 
+def sort_script(ctx: RenderContext) -> tuple[Markup, str]:
+    """The sorter's source (a template file, so a user's folder may replace it) and the
+    CSP hash that lets exactly that source run."""
+    loader = ctx.env.loader
+    assert loader is not None
+    source, _, _ = loader.get_source(ctx.env, "sort-table.js")
+    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
+    return Markup(source), f"sha256-{digest}"
+
+
 def render_index_html(run: RunIndex, ctx: RenderContext) -> bytes:
     m = masker(ctx.mask)
+    script, script_hash = sort_script(ctx)
     shops = "、".join(dict.fromkeys(s["shop"] for s in run.summaries if s.get("shop")))
     unassigned = [event_view("", e, m) for e in run.unassigned]
     html = ctx.render_template(
         "index.html.j2", cases=list(run.summaries), unassigned=unassigned, shops=shops,
         meta=ctx.meta(), files=[file_view(f) for f in run.files], files_in_case=False, paper=False,
+        sort_script=script, script_hash=script_hash,
     )
     return html.encode("utf-8")

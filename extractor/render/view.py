@@ -243,16 +243,22 @@ def case_summary(case: Case, name: str, mask: bool, outputs: tuple[str, ...]) ->
     """A JSON-able digest of a case for the run's register and index (a batch worker
     returns this instead of the whole case)."""
     m = masker(mask)
+    rows = register_rows(case, mask)
+    claims = [c for r in rows for c in r[7].split("、") if c]
     return {
         "buyer": m(case.buyer),
         "name": name,
+        "contacts": sum(r[4] for r in rows),
+        "replies": sum(r[5] for r in rows),
+        "silence_hours": case.silence.hours if case.silence else None,
+        "claims_text": "、".join(dict.fromkeys(claims)),
         "shop": m(case.shop) if case.shop else "",
         "orders": [o.order_id for o in case.orders],
         "events": len(case.events),
         "claims": len(case.claims),
         "risk": case.risk,
         "outputs": {kind: f"{name}.{kind}" for kind in outputs},
-        "register_rows": register_rows(case, mask),
+        "register_rows": rows,
         "first_event": case.events[0].event.time.isoformat() if case.events else None,
     }
 
