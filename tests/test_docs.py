@@ -1,0 +1,24 @@
+"""The project's documented contracts stay in step with their sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_TAGS = ROOT.parent / "shared" / "TAGS.md"
+
+
+@pytest.mark.skipif(not SHARED_TAGS.exists(), reason="../shared/TAGS.md is not beside this checkout")
+def test_docs_tags_md_carries_the_shared_tag_definitions_verbatim():
+    ours = (ROOT / "docs" / "tags.md").read_text("utf-8")
+    assert ours.startswith(SHARED_TAGS.read_text("utf-8").rstrip("\n"))
+
+
+def test_every_label_of_the_contract_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    tags = (ROOT / "docs" / "tags.md").read_text("utf-8")
+    for label in ("seller_contact", "seller_initiated", "buyer_silence", "shipping_promise", "shipped",
+                  "return_claim", "delay_claim", "compensation_demand", "threat"):
+        assert f"`{label}`" in tags and f"`{label}`" in readme
