@@ -92,8 +92,22 @@ def case_to_dict(case: Case, mask: bool = True) -> dict[str, Any]:
     }
 
 
-def dumps(data: Any) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def dumps(data: dict[str, Any]) -> bytes:
+    """The case as JSON: one top-level field a line and one list item (an event, a file)
+    a line.  Readable and diffable, and written by json's C encoder: ``indent=`` would
+    fall back to the pure-Python one, several times slower on a batch of 10,000 cases."""
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"    {_compact(item)}" for item in value)
+            lines.append(f"  {_compact(key)}: [\n{items}\n  ]")
+        else:
+            lines.append(f"  {_compact(key)}: {_compact(value)}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode("utf-8")
 
 
 def render_case_json(case: Case, ctx: RenderContext) -> bytes:
