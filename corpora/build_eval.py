@@ -30,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EVAL = HERE / "eval"
-SPLITS = ("test", "dev")
+SPLITS = ("test", "dev", "dev2")
 BEIJING = timezone(timedelta(hours=8))
 
 MESSAGE_LABELS = (
@@ -77,6 +77,8 @@ DECOY_KINDS = (
     "seller_question",  # the seller asking or proposing a time (明天发可以吗？)
     "buyer_shipment",  # the buyer's own return parcel (寄回去了，单号…)
     "mention",  # a trigger word used for something else (我家狗对牛肉过敏)
+    "postage",  # asking the shop to pay return postage in a defect case (ordinary after-sales)
+    "praise",  # praise that uses claim words (效果很好, 质量没得说)
 )
 PROMISE_FORMS = (
     "today",  # 今天 → 23:59:59
@@ -119,6 +121,9 @@ CATEGORIES = (
     "home",
     "baby",
     "pets",
+    "books",
+    "toys",
+    "sports",
 )
 BUYER_TYPES = ("honest", "malicious", "rival", "unclear")
 SCRIPTS = ("simplified", "traditional", "mixed")
