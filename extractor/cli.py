@@ -157,17 +157,36 @@ def eval_cmd(
     run_command(body)
 
 
+OUTPUTS_OPT = typer.Option("html,pdf,json", "--outputs", help="Per-case outputs, comma-separated.")
+SHIP_OPT = typer.Option(72.0, "--ship-within", help="Hours from payment to the shipping deadline.")
+TEMPLATES_OPT = typer.Option(None, "--templates", help="A folder of templates that override the built-in ones.")
+NO_MASK_OPT = typer.Option(False, "--no-mask", help="Show phone numbers in full.")
+
+
+def case_outputs(outputs: str) -> tuple[str, ...]:
+    kinds = tuple(k.strip() for k in outputs.split(",") if k.strip())
+    if not kinds or set(kinds) - {"html", "pdf", "json"}:
+        raise UsageError(f"--outputs takes html, pdf and json; got {outputs!r}")
+    return kinds
+
+
+def positive_hours(ship_within: float) -> float:
+    if ship_within <= 0:
+        raise UsageError("--ship-within must be a positive number of hours")
+    return ship_within
+
+
 @app.command("batch")
 def batch_cmd(
     in_dir: str = typer.Argument(..., help="A folder of exports (walked recursively)."),
     out: str = typer.Option(..., "--out", "-o", help="Folder for the reports, index, register and run.json."),
     workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0: one per core)."),
     force: bool = typer.Option(False, "--force", help="Redo every case, even those whose inputs did not change."),
-    outputs: str = typer.Option("html,pdf,json", "--outputs", help="Per-case outputs, comma-separated."),
-    ship_within: float = typer.Option(72.0, "--ship-within", help="Hours from payment to the shipping deadline."),
-    no_mask: bool = typer.Option(False, "--no-mask", help="Show phone numbers in full."),
-    templates: Optional[str] = typer.Option(None, "--templates", help="A folder of templates that override the built-in ones."),
-    rules: Optional[List[str]] = typer.Option(None, "--rules", help="An extra rules file (repeatable)."),
+    outputs: str = OUTPUTS_OPT,
+    ship_within: float = SHIP_OPT,
+    no_mask: bool = NO_MASK_OPT,
+    templates: Optional[str] = TEMPLATES_OPT,
+    rules: Optional[List[str]] = RULES_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -179,17 +198,11 @@ def batch_cmd(
         from .batch import BatchOptions, run_batch
         from .progress import progress_for
 
-        kinds = tuple(k.strip() for k in outputs.split(",") if k.strip())
-        unknown = sorted(set(kinds) - {"html", "pdf", "json"})
-        if unknown or not kinds:
-            raise UsageError(f"--outputs takes html, pdf and json; got {outputs!r}")
         if workers < 0:
             raise UsageError("--workers must be 0 (one per core) or more")
-        if ship_within <= 0:
-            raise UsageError("--ship-within must be a positive number of hours")
         options = BatchOptions(
             parse=parse_options(tz, shop, staff), format_name=format, rules_files=tuple(rules or ()),
-            ship_within_hours=ship_within, outputs=kinds, mask_phones=not no_mask,
+            ship_within_hours=positive_hours(ship_within), outputs=case_outputs(outputs), mask_phones=not no_mask,
             templates=templates, workers=workers, force=force,
         )
         progress = progress_for(sys.stderr)
@@ -217,11 +230,11 @@ def batch_cmd(
 def report_cmd(
     paths: List[str] = typer.Argument(..., help="Export files or folders (walked recursively)."),
     out: str = typer.Option(..., "--out", "-o", help="Folder for the reports, index.html and the register."),
-    ship_within: float = typer.Option(72.0, "--ship-within", help="Hours from payment to the shipping deadline."),
-    templates: Optional[str] = typer.Option(None, "--templates", help="A folder of templates that override the built-in ones."),
-    no_mask: bool = typer.Option(False, "--no-mask", help="Show phone numbers in full."),
-    outputs: str = typer.Option("html,pdf,json", "--outputs", help="Per-case outputs, comma-separated."),
-    rules: Optional[List[str]] = typer.Option(None, "--rules", help="An extra rules file (repeatable)."),
+    ship_within: float = SHIP_OPT,
+    templates: Optional[str] = TEMPLATES_OPT,
+    no_mask: bool = NO_MASK_OPT,
+    outputs: str = OUTPUTS_OPT,
+    rules: Optional[List[str]] = RULES_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -232,10 +245,10 @@ def report_cmd(
     def body() -> int:
         from .render import RenderOptions, report_paths
 
-        kinds = tuple(k.strip() for k in outputs.split(",") if k.strip())
-        options = RenderOptions(templates=templates, mask_phones=not no_mask, argv=tuple(sys.argv), outputs=kinds)
+        options = RenderOptions(templates=templates, mask_phones=not no_mask, argv=tuple(sys.argv),
+                                outputs=case_outputs(outputs))
         result = report_paths(paths, out, parse_options(tz, shop, staff), format, tuple(rules or ()),
-                              ship_within, options)
+                              positive_hours(ship_within), options)
         status = report_files(result.parsed)
         if result.output is None:
             return status or 2
