@@ -384,6 +384,43 @@ b|return_claim:no_reason|太小了能换吗
 b|compensation_demand|给我发个红包
 b|compensation_demand|你们说好的补偿呢
 b|compensation_demand|说好的好评返现呢
+b|return_claim:ineffective|喝了一个月了 啥用没有
+b|return_claim:ineffective|这驱蚊水跟喷白开水似的
+b|return_claim:ineffective|说是能控油 这控的哪门子油
+b|return_claim:allergy|敷完面膜脸上火辣辣地疼
+b|return_claim:allergy|擦了三天胳膊上一片小红点
+b|return_claim:quality|卫衣才洗了一次就全是球
+b|return_claim:quality|耳机用了两天左边一边没声音
+b|return_claim:quality|平底锅的涂层一块块地脱落
+b|return_claim:quality|羽绒服一直跑绒 穿深色毛衣全是白毛
+b|return_claim:damaged|快递到了 杯子是碎的
+b|return_claim:wrong_item|这是42码的？我拍的40
+b|return_claim:wrong_item|收到的手机膜是11寸的 贴不上
+b|return_claim:missing_item|拼图拼到一半发现没有第3袋
+b|return_claim:missing_item|我买的三盒 怎么就来了一盒
+b|return_claim:not_as_described|防伪码扫出来显示已被查询过
+b|return_claim:not_as_described|这不是虚假宣传吗？
+b|return_claim:no_reason|鞋子39偏大了 想换38
+b|return_claim:no_reason|裤子穿上长了一大截
+b|compensation_demand|20块钱打发谁呢 起码给100
+b|compensation_demand|能不能送点小样补偿一下
+b|compensation_demand|耽误的这两百块你们出
+b|threat|再不处理我就在评价里让大家都看看
+b|delay_claim:late_shipment|说好周三发 结果又没发
+b|delay_claim:late_shipment|周一都过了 还没发
+b|delay_claim:out_of_stock|卖的时候为什么不说缺货
+b|delay_claim:fake_shipment|快递员压根没来取件吧
+b|return_claim:quality|第一次穿就开线 不是质量问题是啥
+b||产品说明写的"24小时持久" 我还没用
+b||不是我弄坏的
+b||你们一般少发了怎么处理
+b||平台规定超时不发货要赔付吗
+b||哪款酸味淡一点
+b||拍的时候选错地址了 能改吗
+b|return_claim:missing_item|说好的送两个杯子呢 我看看到了没
+b||我朋友说你们家这个没用 我先试试
+b||没有第二种颜色了吗
+b|return_claim:no_reason|同事说这个牌子闷痘 我不想要了
 """
 
 

@@ -25,6 +25,10 @@ _IN_PROGRESS = re.compile(r"(?:正在|已经在|在)(?:给您|帮您|为您|给�
 _QUOTE_OPEN = "“「『‘\""
 _QUOTE_CLOSE = "”」』’\""
 _QUOTE_MARK = re.compile("[" + re.escape(_QUOTE_OPEN + _QUOTE_CLOSE) + "]")
+# 不是质量问题是啥 / 这不是虚假宣传吗: a rhetorical question asserts what it seems to deny.
+_RHETORICAL_AFTER = re.compile(r"(是啥|是什么|又是什么|还能是啥|还能是什么|那是啥|是哪样)")
+_RHETORICAL_NOT = re.compile(r"(这|那|难道|还|这不就|这还)不是")
+_RHETORICAL_END = re.compile(r"(吗|么|嘛)[?？!！~～。.\s]*$|[?？]\s*$")
 
 
 def _alternation(patterns: Sequence[str]) -> str:
@@ -80,6 +84,14 @@ class Segments:
 
 
 
+def _closes_a_quote(between: str) -> bool:
+    """The words after a quoting phrase hold a whole quotation, opened and closed."""
+    typographic = [c for c in between if c in _QUOTE_OPEN + _QUOTE_CLOSE and c != '"']
+    if typographic and typographic[-1] in _QUOTE_CLOSE:
+        return True
+    return between.count('"') >= 2 and between.count('"') % 2 == 0
+
+
 def _a_not_a(text: str, cue: int) -> bool:
     """是不是 / 有没有 / 会不会: a question, not a negation."""
     return 0 < cue < len(text) - 1 and text[cue] in "不没" and text[cue - 1] == text[cue + 1]
@@ -119,11 +131,23 @@ class ContextJudge:
         start, end = seg.clause(cand.start)
         before = seg.text[start:cand.start]
         m = self.negation_before.search(before)
+        if m is not None and self._rhetorical(seg, cand, before, m.start()):
+            return False
         if m is not None and not _a_not_a(before, m.start()) \
                 and not self.conditional_after.match(seg.text[cand.end:end + 1]):
             # 不赔钱就发出去 is a condition that demands the money, not a refusal of it
             return True
         return self.negation_after.match(seg.text[cand.end:end + 1]) is not None
+
+    @staticmethod
+    def _rhetorical(seg: Segments, cand: Candidate, before: str, cue: int) -> bool:
+        """不是质量问题是啥, 这不是虚假宣传吗: the negation asks the seller to agree."""
+        if _RHETORICAL_AFTER.match(seg.text, cand.end):
+            return True
+        if _RHETORICAL_NOT.search(before[max(0, cue - 3):cue + 2]) is None:
+            return False
+        s_start, s_end = seg.sentence(cand.start)
+        return _RHETORICAL_END.search(seg.text[s_start:s_end + 1]) is not None
 
     def resolved_claim(self, seg: Segments, cand: Candidate) -> bool:
         """Gone (已经不过敏了) or let go (颜色不太喜欢……算了不退了)."""
@@ -164,8 +188,10 @@ class ContextJudge:
         for cue in self.quote.finditer(seg.text, s_start, cand.start):
             pass
         # The quote runs on to the trigger unless the buyer takes the word back in
-        # between (快递说只有0.1公斤，你们就是寄了个空包).
-        if cue is not None and self.own_voice.search(seg.text, cue.end(), cand.start) is None:
+        # between (快递说只有0.1公斤，你们就是寄了个空包), or the quoted words end with a
+        # closing quotation mark (你们写的"24小时锁臭" 根本锁不住).
+        if cue is not None and self.own_voice.search(seg.text, cue.end(), cand.start) is None \
+                and not _closes_a_quote(seg.text[cue.end():cand.start]):
             return True
         if _QUOTE_MARK.search(seg.text, 0, cand.start) is None:
             return False
