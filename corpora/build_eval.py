@@ -30,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EVAL = HERE / "eval"
-SPLITS = ("test", "dev", "dev2")
+SPLITS = ("test", "dev", "dev2", "dev3")
 BEIJING = timezone(timedelta(hours=8))
 
 MESSAGE_LABELS = (
