@@ -421,6 +421,22 @@ b|return_claim:missing_item|说好的送两个杯子呢 我看看到了没
 b||我朋友说你们家这个没用 我先试试
 b||没有第二种颜色了吗
 b|return_claim:no_reason|同事说这个牌子闷痘 我不想要了
+b|return_claim:quality|玩具车轮子一玩就掉
+b|return_claim:quality|袜子穿一天就破洞了
+b|return_claim:quality|粉底液分层了
+b|return_claim:quality|充电宝充了一晚上还是一格电
+b|return_claim:ineffective|减肥茶喝了半个月，体重纹丝不动
+b|return_claim:ineffective|生发液抹了一个月，头发照掉
+b|return_claim:ineffective|祛痘膏涂了痘痘反而更多了
+b||物流三天了纹丝不动
+b|return_claim:allergy|喝完就上吐下泻
+b|return_claim:wrong_item|我拍的是黑色，给我发了个白的
+b|return_claim:missing_item|买的6罐到手5罐
+b|return_claim:no_reason|冲动消费了，我想退掉
+b|compensation_demand|耽误我这么多事，不补偿说不过去吧
+b|compensation_demand|这损失谁来承担
+b|compensation_demand,delay_claim:late_shipment|按规定你们延迟发货要赔我订单金额的30%
+b||平台规定超时不发货要赔付
 """
 
 
