@@ -101,6 +101,23 @@ class Hits(NamedTuple):
         return bool(self.terms or self.patterns)
 
 
+class _Entry(NamedTuple):
+    """What a word found by the trie stands for: the terms it ends (with their lengths and
+    whether their edges are ASCII letters or digits, which must not run on), and the
+    rules whose patterns it is a key of, in the order the rules list them."""
+
+    terms: tuple[tuple[Rule, int, bool], ...]
+    pattern_rules: tuple[Rule, ...]
+
+
+def _ascii_word_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+# Nothing found: shared, since most messages end here.
+_NO_HITS = Hits()
+
+
 class TriggerIndex:
     """Every term and pattern key of one role's rules."""
 
@@ -115,9 +132,18 @@ class TriggerIndex:
         words = sorted(by_word)
         # The trie reports the longest word at a position; every shorter word starting
         # there is one of its prefixes, so each longest word carries all their entries.
-        self.entries: dict[str, tuple[tuple[Rule, bool, int], ...]] = {
-            word: tuple((rule, is_term, len(w)) for w in words if word.startswith(w) for rule, is_term in by_word[w])
-            for word in words
+        self.entries: dict[str, _Entry] = {}
+        for word in words:
+            found = [(rule, is_term, w) for w in words if word.startswith(w) for rule, is_term in by_word[w]]
+            self.entries[word] = _Entry(
+                terms=tuple((rule, len(w), _ascii_word_char(w[0]) or _ascii_word_char(w[-1]))
+                            for rule, is_term, w in found if is_term),
+                pattern_rules=tuple(rule for rule, is_term, _ in found if not is_term),
+            )
+        # (pattern, whether it captures a tracking number) for each rule with patterns
+        self.patterns: dict[str, tuple[tuple[re.Pattern[str], bool], ...]] = {
+            rule.id: tuple((pattern, "number" in pattern.groupindex) for pattern in rule.patterns)
+            for rule in self.rules
         }
         self.regex = re.compile(trie_pattern(words))
 
@@ -129,32 +155,35 @@ class TriggerIndex:
         so a message with none skips the rest of the pipeline."""
         terms: list[Candidate] = []
         pattern_rules: dict[str, Rule] = {}
+        entries = self.entries
         search = self.regex.search
-        links = [m.span() for m in _LINK.finditer(text)] if ("http" in text or "www." in text) else ()
-        position = 0
-        while True:
-            m = search(text, position)
-            if m is None:
-                break
+        # search from one past each start rather than finditer, which would skip words
+        # that overlap the one before (and a lookahead around the trie makes re give up
+        # its quick scan for a first character)
+        m = search(text)
+        while m is not None:
             start = m.start()
-            for rule, is_term, length in self.entries[m.group()]:
-                if is_term:
-                    end = start + length
-                    if not _cuts_a_word(text, start, end):
-                        terms.append(Candidate(rule, start, end))
-                else:
-                    pattern_rules[rule.id] = rule
-            position = start + 1
+            entry = entries[m.group()]
+            for rule, length, ascii_edge in entry.terms:
+                end = start + length
+                if not (ascii_edge and _cuts_a_word(text, start, end)):
+                    terms.append(Candidate(rule, start, end))
+            for rule in entry.pattern_rules:
+                pattern_rules[rule.id] = rule
+            m = search(text, start + 1)
+        if not terms and not pattern_rules:
+            return _NO_HITS
         patterns: list[Candidate] = []
-        for rule in pattern_rules.values():
-            for pattern in rule.patterns:
+        for rule_id, rule in pattern_rules.items():
+            for pattern, has_number in self.patterns[rule_id]:
                 for m in pattern.finditer(text):
                     if m.end() > m.start():
-                        number = m.groupdict().get("number") if pattern.groupindex else None
-                        patterns.append(Candidate(rule, m.start(), m.end(), number))
-        if links:
-            terms = [c for c in terms if not _inside(c, links)]
-            patterns = [c for c in patterns if not _inside(c, links)]
+                        patterns.append(Candidate(rule, m.start(), m.end(), m.group("number") if has_number else None))
+        if "http" in text or "www." in text:
+            links = [m.span() for m in _LINK.finditer(text)]
+            if links:
+                terms = [c for c in terms if not _inside(c, links)]
+                patterns = [c for c in patterns if not _inside(c, links)]
         return Hits(tuple(terms), tuple(patterns))
 
     @staticmethod
