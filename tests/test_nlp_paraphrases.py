@@ -437,6 +437,24 @@ b|compensation_demand|耽误我这么多事，不补偿说不过去吧
 b|compensation_demand|这损失谁来承担
 b|compensation_demand,delay_claim:late_shipment|按规定你们延迟发货要赔我订单金额的30%
 b||平台规定超时不发货要赔付
+b|return_claim:quality|饼干袋子里面长了绿毛
+b|return_claim:quality|保质期只剩半个月了，这不是临期货吗
+b|return_claim:quality|吹风机用了一会儿有焦糊味
+b|return_claim:quality|绘本有好几页印反了
+b|return_claim:quality|瑜伽垫那股味熏得我头疼，散不掉
+b|return_claim:ineffective|猫砂根本不结团
+b|return_claim:ineffective|维生素吃了和没吃一个样
+b|return_claim:damaged|冰袋全化了，虾都软了
+b|return_claim:missing_item|页面说送的收纳袋没见着
+b|return_claim:wrong_item|领标写的是XL 可我拍的是L
+b|return_claim:not_as_described|说是羊皮 其实就是PU
+b|return_claim:not_as_described|跟直播间里看到的完全两码事
+b|return_claim:not_as_described|颜色比图片暗了一大截
+b|delay_claim:fake_shipment|问了中通，网点说根本没收到你们的件
+b|delay_claim:fake_shipment|四天了一条物流记录都没有
+b|delay_claim:out_of_stock|都付款三天了 这会儿才说没货？
+b|compensation_demand|孩子看病的挂号费你们得出
+b|threat|再不动我就投诉
 """
 
 
