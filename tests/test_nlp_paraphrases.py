@@ -455,6 +455,16 @@ b|delay_claim:fake_shipment|四天了一条物流记录都没有
 b|delay_claim:out_of_stock|都付款三天了 这会儿才说没货？
 b|compensation_demand|孩子看病的挂号费你们得出
 b|threat|再不动我就投诉
+b||买的3盒到手3盒，没问题
+b||我拍的是M，发的也是M，就是有点大
+b||跟没用之前比好多了
+b||用了以后痘痘少了
+b|return_claim:wrong_item|我要的是Type-C的，给我发的苹果口
+b|return_claim:quality|凳子一坐就晃
+b|return_claim:quality|奶粉里有黑色颗粒
+b|return_claim:allergy|戴了这个耳环耳朵流脓了
+b|return_claim:missing_item|配件包是空的
+b|compensation_demand|送两包猫粮就算了
 """
 
 
