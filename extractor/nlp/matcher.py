@@ -10,6 +10,7 @@ patterns are tried only when one of their keys occurs.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Callable, NamedTuple, Sequence
 
 from .ruleset import Rule
@@ -86,6 +87,9 @@ def _cuts_a_word(text: str, start: int, end: int) -> bool:
 
 def _inside(cand: "Candidate", spans) -> bool:
     return any(s <= cand.start and cand.end <= e for s, e in spans)
+
+
+_START_END = itemgetter(1, 2)  # a Candidate's (start, end)
 
 
 class Hits(NamedTuple):
@@ -206,28 +210,28 @@ def _drop_excluded(text: str, found: list[Candidate]) -> list[Candidate]:
     已发货的订单无法修改 neither 已发货 nor the 发货 inside it is a shipment."""
     kept = []
     for cand in found:
-        length = cand.end - cand.start
-        beaten = any(
-            other is not cand and (
-                (other.start <= cand.start and cand.end <= other.end and other.end - other.start > length)
-                or (other.start < cand.start < other.end < cand.end)
-            )
-            for other in found
-        )
-        if not beaten:
+        _, start, end, _ = cand
+        length = end - start
+        for other in found:
+            if other is cand:
+                continue
+            _, other_start, other_end, _ = other
+            if (other_start <= start and end <= other_end and other_end - other_start > length) \
+                    or other_start < start < other_end < end:
+                break  # inside a longer trigger, or overlapping the end of an earlier one
+        else:
             kept.append(cand)
     spans: dict[str, list[tuple[int, int]]] = {}
-    out = []
-    for cand in kept:
-        exclude = cand.rule.exclude
-        if exclude is not None:
-            if cand.rule.id not in spans:
-                spans[cand.rule.id] = [m.span() for m in exclude.finditer(text)]
-            if any(s < cand.end and cand.start < e for s, e in spans[cand.rule.id]):
-                continue
-        out.append(cand)
-    # The same span found by two paths (a term and a pattern) is one trigger.
     unique: dict[tuple, Candidate] = {}
-    for cand in out:
-        unique.setdefault((cand.rule.label, cand.rule.reason, cand.start, cand.end), cand)
-    return sorted(unique.values(), key=lambda c: (c.start, c.end))
+    for cand in kept:
+        rule, start, end, _ = cand
+        exclude = rule.exclude
+        if exclude is not None:
+            excluded = spans.get(rule.id)
+            if excluded is None:
+                excluded = spans[rule.id] = [m.span() for m in exclude.finditer(text)]
+            if any(s < end and start < e for s, e in excluded):
+                continue
+        # The same span found by two paths (a term and a pattern) is one trigger.
+        unique.setdefault((rule.label, rule.reason, start, end), cand)
+    return sorted(unique.values(), key=_START_END)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import gc
 import threading
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -134,15 +133,18 @@ class Tagger:
                 tags[i] = analysed[i].tags
             if event.buyer is not None:
                 by_buyer.setdefault(event.buyer, []).append(i)
+        time_of = [event.time for event in events]
         for indices in by_buyer.values():
-            indices.sort(key=lambda i: (events[i].time, i))
+            indices.sort(key=time_of.__getitem__)  # stable: ties stay in the order given
             self._conversation(events, indices, analysed, tags)
 
         out = []
         for event, event_tags in zip(events, tags):
             if len(event_tags) > 1:
                 event_tags = tuple(sorted(event_tags, key=lambda t: _ORDER.get(t.label, len(_ORDER))))
-            out.append(event if event_tags == event.tags else replace(event, tags=event_tags))
+            # (the constructor with the fields as they are: dataclasses.replace, field by
+            # field, costs half as much again, per tagged event)
+            out.append(event if event_tags == event.tags else Event(**{**vars(event), "tags": event_tags}))
         return out
 
     def _conversation(self, events: Sequence[Event], indices: list[int],
