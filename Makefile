@@ -21,9 +21,9 @@ sysdeps-test:
 
 demo: $(STAMP) sysdeps
 	$(BIN)/evidence report corpora/demo -o $(OUT)
-	$(BIN)/evidence parse corpora/demo > $(OUT).jsonl || test $$? -eq 6
-	@echo "timeline written to $(OUT).jsonl"
+	$(BIN)/evidence tag corpora/demo > $(OUT)/timeline.jsonl 2> /dev/null
 	@echo "reports written to $(OUT)/: open $(OUT)/index.html; complaint register $(OUT)/register.xlsx"
+	@echo "tagged timeline (JSON Lines) in $(OUT)/timeline.jsonl"
 
 test: $(STAMP) sysdeps-test
 	$(BIN)/python -m pytest
