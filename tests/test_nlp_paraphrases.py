@@ -465,6 +465,28 @@ b|return_claim:quality|奶粉里有黑色颗粒
 b|return_claim:allergy|戴了这个耳环耳朵流脓了
 b|return_claim:missing_item|配件包是空的
 b|compensation_demand|送两包猫粮就算了
+b|compensation_demand,threat|要是不给点补偿 我就去投诉
+b|compensation_demand|看病花了两百多 这钱你们出
+b|compensation_demand,threat|100不给的话 我就在评价里把照片都贴出来
+b||赔偿就算了，尽快发货吧
+b|threat|再拖我就去评价里说
+b||差评就不写了
+b|return_claim:missing_item|充电器和数据线都没有
+b|return_claim:missing_item|盒子里没有说明书
+b|return_claim:wrong_item|我拍的黑色 打开一看是藏青
+b|return_claim:wrong_item|左脚41 右脚42
+b|return_claim:not_as_described|这根本不是羊绒
+b||这根本不是我弄坏的
+b|return_claim:not_as_described|香水一股酒精味 跟专柜的完全两个味道
+b|return_claim:quality|屏幕上有两个坏点
+b|return_claim:damaged|收到 杯子裂咗
+b|return_claim:allergy|现在还在吃抗过敏的药
+b||这款是抗过敏的吗
+b|return_claim:ineffective|涂了防晒还是晒伤了
+b|return_claim:no_reason|个子小撑不起来 退了吧
+b|delay_claim:late_shipment|今天又没发
+b|delay_claim:late_shipment|付款五天了 一点动静没有
+b|delay_claim:fake_shipment|单号是你们编的单号吧
 """
 
 

@@ -133,10 +133,13 @@ class ContextJudge:
         m = self.negation_before.search(before)
         if m is not None and self._rhetorical(seg, cand, before, m.start()):
             return False
-        if m is not None and not _a_not_a(before, m.start()) \
-                and not self.conditional_after.match(seg.text[cand.end:end + 1]):
-            # 不赔钱就发出去 is a condition that demands the money, not a refusal of it
-            return True
+        if m is not None and not _a_not_a(before, m.start()):
+            # 不赔钱就发出去 is a condition that demands the money, not a refusal of it; in
+            # chat the consequence often follows after a space (不给点补偿 我就给差评), so
+            # the rest of the sentence is read, not only the clause.
+            _, sentence_end = seg.sentence(cand.start)
+            if not self.conditional_after.match(seg.text[cand.end:sentence_end + 1]):
+                return True
         return self.negation_after.match(seg.text[cand.end:end + 1]) is not None
 
     @staticmethod
