@@ -33,7 +33,7 @@ LABEL_ORDER = ("seller_contact", "seller_initiated", "buyer_silence", "shipping_
 _ORDER = {label: n for n, label in enumerate(LABEL_ORDER)}
 # Messages per stage: large enough to keep each stage hot, small enough that the Docs of
 # one chunk stay small in memory.
-CHUNK = 512
+CHUNK = 2048
 
 
 class MessageResult(NamedTuple):
