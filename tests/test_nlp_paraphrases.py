@@ -487,6 +487,13 @@ b|return_claim:no_reason|个子小撑不起来 退了吧
 b|delay_claim:late_shipment|今天又没发
 b|delay_claim:late_shipment|付款五天了 一点动静没有
 b|delay_claim:fake_shipment|单号是你们编的单号吧
+b|return_claim:missing_item|你们就是漏发了
+b||剩下的退了也没用
+b|return_claim:ineffective|练了两个月 肌肉一点没见长
+b|return_claim:quality|罐子里翻出一块塑料片
+b|return_claim:allergy|涂完脸上起了好几个红疙瘩
+b|threat|再不处理我就发到业主群里
+b|delay_claim:late_shipment|中秋都过完了才发
 """
 
 
