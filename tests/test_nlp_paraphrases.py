@@ -494,6 +494,15 @@ b|return_claim:quality|罐子里翻出一块塑料片
 b|return_claim:allergy|涂完脸上起了好几个红疙瘩
 b|threat|再不处理我就发到业主群里
 b|delay_claim:late_shipment|中秋都过完了才发
+b|return_claim:not_as_described|详情页说可以折叠，收到根本折不了
+b|return_claim:not_as_described|图片里是大盒的，寄来的是小盒的
+b||详情页写着包邮，收到了，谢谢
+b|return_claim:missing_item|打开箱子只有主机，电源线呢？
+b|return_claim:missing_item|套餐里应该有两个滤芯，我只看到一个
+b|return_claim:wrong_item|发的是38码，我下单是39
+b|return_claim:quality|吹风机吹着吹着就自己停了
+b|return_claim:ineffective|驱蚊手环戴着照样被叮
+b|return_claim:damaged|蛋糕在路上颠散了
 """
 
 
