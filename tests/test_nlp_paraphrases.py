@@ -503,6 +503,14 @@ b|return_claim:wrong_item|发的是38码，我下单是39
 b|return_claim:quality|吹风机吹着吹着就自己停了
 b|return_claim:ineffective|驱蚊手环戴着照样被叮
 b|return_claim:damaged|蛋糕在路上颠散了
+b|compensation_demand|你们得对我的损失负责
+b|compensation_demand,return_claim:allergy|我的皮肤都烂了，治疗费谁出
+b||谢谢你们的红包
+b||返现已经收到了
+b||补偿就不用了
+b||差价不用退了
+b||你们的店铺红包怎么用
+b||如果降价了能退差价吗
 """
 
 
