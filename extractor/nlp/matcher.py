@@ -157,14 +157,16 @@ class TriggerIndex:
     def hits(self, text: str) -> Hits:
         """Terms and pattern matches in ``text``: regular expressions only, no Doc needed,
         so a message with none skips the rest of the pipeline."""
+        search = self.regex.search
+        m = search(text)
+        if m is None:
+            return _NO_HITS
         terms: list[Candidate] = []
         pattern_rules: dict[str, Rule] = {}
         entries = self.entries
-        search = self.regex.search
-        # search from one past each start rather than finditer, which would skip words
-        # that overlap the one before (and a lookahead around the trie makes re give up
-        # its quick scan for a first character)
-        m = search(text)
+        # search again from one past each start rather than finditer, which would skip
+        # words that overlap the one before (and a lookahead around the trie makes re give
+        # up its quick scan for a first character)
         while m is not None:
             start = m.start()
             entry = entries[m.group()]
@@ -181,8 +183,9 @@ class TriggerIndex:
         for rule_id, rule in pattern_rules.items():
             for pattern, has_number in self.patterns[rule_id]:
                 for m in pattern.finditer(text):
-                    if m.end() > m.start():
-                        patterns.append(Candidate(rule, m.start(), m.end(), m.group("number") if has_number else None))
+                    start, end = m.span()
+                    if end > start:
+                        patterns.append(Candidate(rule, start, end, m.group("number") if has_number else None))
         if "http" in text or "www." in text:
             links = [m.span() for m in _LINK.finditer(text)]
             if links:
