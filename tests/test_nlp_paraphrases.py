@@ -514,6 +514,13 @@ b||如果降价了能退差价吗
 b||假货的话怎么赔
 b||有人用了没效果吗
 b||以前那家的没效果，换你们家试试
+b|return_claim:quality|罐子密封不好，打开就是潮的
+b|return_claim:quality|裤子洗了一次就缩得穿不上了
+b|return_claim:quality|这批大米有很多碎米和石子
+b|return_claim:quality|橙子一半是干瘪的
+b|return_claim:quality|海鲜到了都死了，发臭
+b|return_claim:missing_item|这瓶根本没有500ml
+b|return_claim:no_reason|买了发现不太适合我的肤质，想退
 """
 
 
