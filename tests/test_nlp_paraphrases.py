@@ -521,6 +521,14 @@ b|return_claim:quality|橙子一半是干瘪的
 b|return_claim:quality|海鲜到了都死了，发臭
 b|return_claim:missing_item|这瓶根本没有500ml
 b|return_claim:no_reason|买了发现不太适合我的肤质，想退
+b||这件衬衫洗了会变形吗
+b|return_claim:wrong_item|左边标的40右边标的41 你们发了两只不一样码的
+b|return_claim:wrong_item|这是蓝莓味吧？我下单选的草莓味
+b|return_claim:not_as_described|一股塑料味 跟你们写的真皮完全不一样
+b|return_claim:missing_item|说明书上写的配两节电池 也没有
+b|return_claim:ineffective|号称控油爽肤水 我看就是瓶水
+b|return_claim:quality|包装完好 是你们的货本身就有问题
+b|delay_claim:out_of_stock|写着现货是骗人的 一件都没有
 """
 
 
