@@ -529,6 +529,12 @@ b|return_claim:missing_item|说明书上写的配两节电池 也没有
 b|return_claim:ineffective|号称控油爽肤水 我看就是瓶水
 b|return_claim:quality|包装完好 是你们的货本身就有问题
 b|delay_claim:out_of_stock|写着现货是骗人的 一件都没有
+b|return_claim:allergy|用咗之後塊面好痕 仲起晒紅點
+b|return_claim:wrong_item|我買嘅係黑色 你哋寄咗白色畀我
+b|return_claim:missing_item|少咗一個蓋
+b|return_claim:ineffective|说是三天见效 我用了半个月 啥变化木有
+b|return_claim:allergy|孩子喝完奶粉就吐 一连三天了
+b|return_claim:not_as_described|说好的纯天然 成分表一堆添加剂
 """
 
 
