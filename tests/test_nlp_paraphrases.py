@@ -535,6 +535,11 @@ b|return_claim:missing_item|少咗一個蓋
 b|return_claim:ineffective|说是三天见效 我用了半个月 啥变化木有
 b|return_claim:allergy|孩子喝完奶粉就吐 一连三天了
 b|return_claim:not_as_described|说好的纯天然 成分表一堆添加剂
+b||这个颜色显黑吗
+b||衣服起球吗
+b||鞋子磨脚吗
+b|return_claim:quality|我这件衣服怎么又起球了吗
+b|return_claim:quality|穿了一次就起球 这正常吗
 """
 
 

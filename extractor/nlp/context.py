@@ -29,6 +29,12 @@ _QUOTE_MARK = re.compile("[" + re.escape(_QUOTE_OPEN + _QUOTE_CLOSE) + "]")
 _RHETORICAL_AFTER = re.compile(r"(是啥|是什么|又是什么|还能是啥|还能是什么|那是啥|是哪样)")
 _RHETORICAL_NOT = re.compile(r"(这|那|难道|还|这不就|这还)不是")
 _RHETORICAL_END = re.compile(r"(吗|么|嘛)[?？!！~～。.\s]*$|[?？]\s*$")
+# 衣服起球吗 / 味道大不大: a bare yes-no question about the trigger itself asks about the
+# goods before the buyer has them, unless the sentence says it happened to the buyer.
+_BARE_QUESTION = re.compile(r"(吗|么|嘛)[啊呀呢哈?？!！~～。.\s]*$")
+_QUESTION_TAIL = r"[啊呀呢哈?？!！~～。.\s]*$"
+_HAPPENED = re.compile(r"我|用了|用完|吃了|穿了|抹了|涂了|擦了|洗了|戴了|喝了|收到|到手|拿到|打开|拆开|"
+                       r"已经|结果|居然|竟然|怎么|为什么|咋|明明|分明|根本|压根|简直|又|还是|不是|这不|难道|不就")
 
 
 def _alternation(patterns: Sequence[str]) -> str:
@@ -179,11 +185,25 @@ class ContextJudge:
         before = seg.text[c_start:cand.start]
         if self.policy_before.search(before):
             return True
-        if self._perfective(seg.text, cand) or self.assertion.search(seg.text, s_start, cand.start):
+        if self._perfective(seg.text, cand):
+            return False
+        if self._bare_question(seg, cand, s_start, s_end):
+            return True
+        if self.assertion.search(seg.text, s_start, cand.start):
             return False
         if _STATE.search(seg.text, max(c_start, cand.start - 3), cand.end):
             return False  # 质量这么差能退吗: a state the buyer is in, not a policy question
         return self.policy_after.match(seg.text[cand.end:s_end + 1]) is not None
+
+    @staticmethod
+    def _bare_question(seg: Segments, cand: Candidate, s_start: int, s_end: int) -> bool:
+        rest = seg.text[cand.end:s_end + 1]
+        a_not_a = re.match("不" + re.escape(seg.text[cand.end - 1]) + _QUESTION_TAIL, rest)
+        if _BARE_QUESTION.match(rest) is None and a_not_a is None:
+            return False
+        if _STATE.search(seg.text, max(s_start, cand.start - 3), cand.end):
+            return False
+        return _HAPPENED.search(seg.text, s_start, cand.start) is None
 
     def quoted(self, seg: Segments, cand: Candidate) -> bool:
         s_start, _ = seg.sentence(cand.start)
