@@ -540,6 +540,15 @@ b||衣服起球吗
 b||鞋子磨脚吗
 b|return_claim:quality|我这件衣服怎么又起球了吗
 b|return_claim:quality|穿了一次就起球 这正常吗
+b|return_claim:quality|书有好几页是空白的
+b|return_claim:not_as_described|说是正版书，一看就是盗印的
+b|return_claim:damaged|书角都折了，封面压出一道印
+b|return_claim:quality|积木拼不上，卡扣太松
+b|return_claim:quality|娃娃的头发一梳就掉
+b|return_claim:ineffective|猫咪吃了化毛膏还是吐毛球
+b|return_claim:allergy|猫用了这个猫砂打喷嚏流眼泪
+b|return_claim:quality|吸管杯漏水，包里全湿了
+b|return_claim:not_as_described|纸薄得透字 封面印得歪歪扭扭 这是盗版吧
 """
 
 
