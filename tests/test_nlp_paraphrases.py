@@ -549,6 +549,9 @@ b|return_claim:ineffective|猫咪吃了化毛膏还是吐毛球
 b|return_claim:allergy|猫用了这个猫砂打喷嚏流眼泪
 b|return_claim:quality|吸管杯漏水，包里全湿了
 b|return_claim:not_as_described|纸薄得透字 封面印得歪歪扭扭 这是盗版吧
+b||质量杠杠的，一点线头都没有
+b||我看评论里有人说过敏，是真的吗
+b|threat|不给说法我就在评论区把照片都发出来
 """
 
 
