@@ -552,6 +552,12 @@ b|return_claim:not_as_described|纸薄得透字 封面印得歪歪扭扭 这是�
 b||质量杠杠的，一点线头都没有
 b||我看评论里有人说过敏，是真的吗
 b|threat|不给说法我就在评论区把照片都发出来
+b|compensation_demand|这单给我免了吧
+b|compensation_demand|上次说好补我的20元呢
+b|compensation_demand|把我买药的钱报了
+b|compensation_demand|你们家的赔付标准是什么，我要按这个赔
+b||你们的赔付标准是什么
+b||之前那个差价退过了，谢谢
 """
 
 
