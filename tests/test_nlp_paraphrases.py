@@ -558,6 +558,8 @@ b|compensation_demand|把我买药的钱报了
 b|compensation_demand|你们家的赔付标准是什么，我要按这个赔
 b||你们的赔付标准是什么
 b||之前那个差价退过了，谢谢
+b|delay_claim:late_shipment|承诺48小时发货，现在都72小时了
+b||没货的话我就换个颜色
 """
 
 
