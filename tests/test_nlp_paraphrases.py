@@ -560,6 +560,8 @@ b||你们的赔付标准是什么
 b||之前那个差价退过了，谢谢
 b|delay_claim:late_shipment|承诺48小时发货，现在都72小时了
 b||没货的话我就换个颜色
+b||客服说 这是正常的色差
+b|return_claim:not_as_described,compensation_demand|写着纯棉不是纯棉 这算虚假宣传 按规矩要赔
 """
 
 
