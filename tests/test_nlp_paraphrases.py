@@ -561,6 +561,8 @@ b||之前那个差价退过了，谢谢
 b|delay_claim:late_shipment|承诺48小时发货，现在都72小时了
 b||没货的话我就换个颜色
 b||客服说 这是正常的色差
+b|return_claim:missing_item|我买的是套装，应该有洗面奶、水、乳三样，我只收到水和乳
+b|return_claim:damaged,return_claim:missing_item|今天收到货了，外箱破了好几个洞，里面的两瓶碎了，而且还少了一瓶
 b|return_claim:not_as_described,compensation_demand|写着纯棉不是纯棉 这算虚假宣传 按规矩要赔
 """
 
