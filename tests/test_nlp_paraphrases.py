@@ -562,6 +562,11 @@ b|delay_claim:late_shipment|承诺48小时发货，现在都72小时了
 b||没货的话我就换个颜色
 b||客服说 这是正常的色差
 b|return_claim:missing_item|我买的是套装，应该有洗面奶、水、乳三样，我只收到水和乳
+b|return_claim:allergy|喝了酵素拉了一天肚子
+b|return_claim:ineffective|钙片吃了腿还是抽筋
+b|return_claim:ineffective|防水睫毛膏一流汗就晕成熊猫眼
+b|return_claim:quality|路由器老掉线
+b|return_claim:quality|坚果大部分是空壳
 b|return_claim:damaged,return_claim:missing_item|今天收到货了，外箱破了好几个洞，里面的两瓶碎了，而且还少了一瓶
 b|return_claim:not_as_described,compensation_demand|写着纯棉不是纯棉 这算虚假宣传 按规矩要赔
 """
