@@ -567,6 +567,14 @@ b|return_claim:ineffective|钙片吃了腿还是抽筋
 b|return_claim:ineffective|防水睫毛膏一流汗就晕成熊猫眼
 b|return_claim:quality|路由器老掉线
 b|return_claim:quality|坚果大部分是空壳
+b||我感冒了一直打喷嚏，回复慢了不好意思
+b|return_claim:allergy|换了这个猫砂猫一直打喷嚏
+b||门开了一条缝，快递放门口就行
+b||厨房冒烟了我先去看看
+b|return_claim:quality|插上电一开机就冒烟
+b||我家网老掉线，可能回复不及时
+b||快递盒有点压痕不要紧
+b|return_claim:allergy|过敏了，这跟我体质没关系，是你们产品问题
 b|return_claim:damaged,return_claim:missing_item|今天收到货了，外箱破了好几个洞，里面的两瓶碎了，而且还少了一瓶
 b|return_claim:not_as_described,compensation_demand|写着纯棉不是纯棉 这算虚假宣传 按规矩要赔
 """
