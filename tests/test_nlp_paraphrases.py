@@ -570,11 +570,18 @@ b|return_claim:quality|坚果大部分是空壳
 b||我感冒了一直打喷嚏，回复慢了不好意思
 b|return_claim:allergy|换了这个猫砂猫一直打喷嚏
 b||门开了一条缝，快递放门口就行
-b||厨房冒烟了我先去看看
 b|return_claim:quality|插上电一开机就冒烟
 b||我家网老掉线，可能回复不及时
 b||快递盒有点压痕不要紧
 b|return_claim:allergy|过敏了，这跟我体质没关系，是你们产品问题
+b||这个精华质地跟水一样，很清爽，喜欢
+b||这两件事是两码事，先说发货
+b||晒伤了能用这个修复吗
+b||水龙头滴水怎么修
+b||头发一把一把掉，有什么推荐的吗
+b||特别烫的水能泡吗
+b|return_claim:quality|充电的时候特别烫
+b|return_claim:no_reason|就是拍多了一瓶，没拆的能退吗
 b|return_claim:damaged,return_claim:missing_item|今天收到货了，外箱破了好几个洞，里面的两瓶碎了，而且还少了一瓶
 b|return_claim:not_as_described,compensation_demand|写着纯棉不是纯棉 这算虚假宣传 按规矩要赔
 """
