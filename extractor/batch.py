@@ -375,7 +375,8 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
 
     result = BatchResult(out, reports, cases, order_events(unassigned), timings)
     t3 = time.perf_counter()
-    _write_run_outputs(result, options, generated_at, argv)
+    run_key = _run_key(opt_key, case_tasks, reports, result.unassigned)
+    _write_run_outputs(result, options, generated_at, argv, run_key)
     timings["index_s"] = time.perf_counter() - t3
     timings["total_s"] = time.perf_counter() - t0
     return result
@@ -419,14 +420,37 @@ def run_record(result: BatchResult, options: BatchOptions, generated_at: datetim
     }
 
 
-def _write_run_outputs(result: BatchResult, options: BatchOptions, generated_at: datetime,
-                       argv: Sequence[str]) -> None:
-    from .render import Renderer
+def _run_key(options_key: str, tasks: Sequence[CaseTask], reports: Sequence[FileReport],
+             unassigned: Sequence[Event]) -> str:
+    """What the run-level outputs (index, register) are made from."""
+    h = hashlib.sha256(options_key.encode())
+    for task in tasks:
+        h.update(f"{task.name}\0{task.key}\n".encode("utf-8"))
+    for r in reports:
+        h.update(json.dumps([r.file, r.sha256, r.format, r.events, [str(w) for w in r.warnings], r.error],
+                            ensure_ascii=False).encode("utf-8"))
+    for event in unassigned:
+        h.update(json.dumps(event_to_dict(event), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    return h.hexdigest()
 
-    renderer = Renderer(templates=options.templates, mask_phones=options.mask_phones,
-                        generated_at=generated_at, argv=argv)
-    summaries = [c.summary for c in result.cases if not c.error]
-    renderer.write_run(summaries, result.out_dir, result.files, result.unassigned)
+
+def _write_run_outputs(result: BatchResult, options: BatchOptions, generated_at: datetime,
+                       argv: Sequence[str], run_key: str) -> None:
+    from .render import REGISTRY, Renderer
+
+    # Nothing changed since the last run: its index and register stand as they are
+    # (rendering 10,000 rows again would be most of a no-change re-run).
+    record_path = result.out_dir / ".cache" / "run.key"
+    run_files = [result.out_dir / o.filename("") for o in REGISTRY.values() if o.scope == "run"]
+    unchanged = (not options.force and all(p.exists() for p in run_files)
+                 and record_path.exists() and record_path.read_text("utf-8") == run_key
+                 and not any(c.error for c in result.cases))
+    if not unchanged:
+        renderer = Renderer(templates=options.templates, mask_phones=options.mask_phones,
+                            generated_at=generated_at, argv=argv)
+        summaries = [c.summary for c in result.cases if not c.error]
+        renderer.write_run(summaries, result.out_dir, result.files, result.unassigned)
+        _atomic_write(record_path, run_key.encode("utf-8"))
     record = run_record(result, options, generated_at, argv)
     _atomic_write(result.out_dir / "run.json",
                   (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))

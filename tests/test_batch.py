@@ -45,9 +45,11 @@ def test_rerun_reuses_every_unchanged_case_and_redoes_a_changed_one(small_batch,
     assert not [c for c in first.cases if c.error]
     before = _outputs(out)
 
+    index_written = (out / "index.html").stat().st_mtime_ns
     second = run_batch(src, out, options, generated_at=FIXED)
     assert all(c.reused for c in second.cases)
     assert _outputs(out) == before
+    assert (out / "index.html").stat().st_mtime_ns == index_written  # nothing to redo, not redone
     run = json.loads((out / "run.json").read_text("utf-8"))
     assert run["totals"]["cases_reused"] == len(second.cases)
 
@@ -57,6 +59,7 @@ def test_rerun_reuses_every_unchanged_case_and_redoes_a_changed_one(small_batch,
     third = run_batch(src, out, options, generated_at=FIXED)
     redone = [c.buyer for c in third.cases if not c.reused]
     assert redone == ["tb_00000abuyer"]
+    assert (out / "index.html").stat().st_mtime_ns != index_written  # the index follows the change
 
     forced = run_batch(src, out, BatchOptions(outputs=("html", "json"), workers=1, force=True), generated_at=FIXED)
     assert not any(c.reused for c in forced.cases)
