@@ -341,9 +341,11 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     for event in joined:
         (side_by_buyer[event.buyer] if event.buyer else unassigned).append(event)
     shards_by_buyer: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    files_by_buyer: dict[str, set[str]] = defaultdict(set)
     for o in outcomes:
         for buyer, digest in o.buyers.items():
             shards_by_buyer[buyer].append((str(Path(o.shard_dir) / f"{buyer_key(buyer)}.pickle"), digest))
+            files_by_buyer[buyer].add(o.path)
     buyers = sorted(set(shards_by_buyer) | set(side_by_buyer))
     names = unique_names(buyers)
     reports_by_file = {r.file: r for r in reports}
@@ -352,8 +354,7 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     for buyer in buyers:
         shard_list = shards_by_buyer.get(buyer, [])
         side_events = tuple(order_events(side_by_buyer.get(buyer, [])))
-        files = sorted({s.file for e in side_events for s in e.all_sources()}
-                       | {o.path for o in outcomes if buyer in o.buyers})
+        files = sorted({s.file for e in side_events for s in e.all_sources()} | files_by_buyer[buyer])
         case_tasks.append(CaseTask(
             buyer, names[buyer], tuple(p for p, _ in shard_list), side_events,
             tuple(reports_by_file[f] for f in files if f in reports_by_file),
