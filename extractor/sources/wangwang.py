@@ -25,7 +25,7 @@ Layout B (older exports)::
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, register
@@ -142,19 +142,7 @@ class WangwangLayoutA(SourceFormat):
                 if in_header:
                     ctx.warn(f"unrecognised line in the export header: {excerpt(line)!r}", line=number)
                     continue
-            if pending is not None:
-                if is_notice(line):
-                    close()
-                    chat.add_notice(line, ctx.source(line=number), buyer)
-                else:
-                    pending.add(line)
-                continue
-            if is_notice(line) and chat.last_time is not None:
-                chat.add_notice(line, ctx.source(line=number), buyer)
-                continue
-            where = "before the first message" if chat.last_time is None else "after a session rule"
-            ctx.warn(f"not a message line and no message to continue ({where}): {excerpt(line)!r}",
-                     line=number)
+            _continue_or_warn(chat, pending, close, line, number, buyer, ctx, "after a session rule")
         close()
         yield from chat.finish("layout-A export")
 
@@ -215,18 +203,24 @@ class WangwangLayoutB(SourceFormat):
                     else:
                         ctx.warn("broken header: 对象 without a nick", line=number)
                     continue
-            if pending is not None:
-                if is_notice(line):
-                    close()
-                    chat.add_notice(line, ctx.source(line=number), buyer)
-                else:
-                    pending.add(line)
-                continue
-            if is_notice(line) and chat.last_time is not None:
-                chat.add_notice(line, ctx.source(line=number), buyer)
-                continue
-            where = "before the first message" if chat.last_time is None else "after a closing date line"
-            ctx.warn(f"not a message line and no message to continue ({where}): {excerpt(line)!r}",
-                     line=number)
+            _continue_or_warn(chat, pending, close, line, number, buyer, ctx, "after a closing date line")
         close()
         yield from chat.finish("layout-B export")
+
+
+def _continue_or_warn(chat: ChatCollector, pending: PendingMessage | None, close: Callable[[], None],
+                      line: str, number: int, buyer: str | None, ctx: ParseContext, after: str) -> None:
+    """A line that starts no message, in either layout: a platform notice, the next line
+    of the open message, or, with no message open, a warning."""
+    if pending is not None:
+        if is_notice(line):
+            close()
+            chat.add_notice(line, ctx.source(line=number), buyer)
+        else:
+            pending.add(line)
+        return
+    if is_notice(line) and chat.last_time is not None:
+        chat.add_notice(line, ctx.source(line=number), buyer)
+        return
+    where = "before the first message" if chat.last_time is None else after
+    ctx.warn(f"not a message line and no message to continue ({where}): {excerpt(line)!r}", line=number)
