@@ -9,7 +9,7 @@ conversation has call notes) under ``corpora/eval/<split>/`` and writes
 structural labels (seller_contact, seller_initiated, buyer_silence) derived here by a direct
 reading of TAGS.md, independent of the tagger.
 
-Usage:  python corpora/build_eval.py [--out DIR] [--stats]
+Usage:  python corpora/build_eval.py [--out DIR] [--stats] [--split NAME ...]
 
 The output is deterministic: the same sources give the same bytes on every run.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EVAL = HERE / "eval"
-SPLITS = ("test", "dev", "dev2", "dev3")
+SPLITS = ("test", "dev", "dev2", "dev3", "dev4", "dev5")
 BEIJING = timezone(timedelta(hours=8))
 
 MESSAGE_LABELS = (
@@ -766,9 +766,10 @@ def split_stats(convs: list[Conversation]) -> dict[str, Counter]:
 def print_stats(stats_by_split: dict[str, dict[str, Counter]], out=sys.stdout) -> None:
     def table(title: str, key: str, names: list[str]) -> None:
         print(f"\n{title}", file=out)
-        print(f"  {'':38s}" + "".join(f"{s:>7s}" for s in SPLITS) + f"{'total':>7s}", file=out)
+        splits = list(stats_by_split)
+        print(f"  {'':38s}" + "".join(f"{s:>7s}" for s in splits) + f"{'total':>7s}", file=out)
         for name in names:
-            counts = [stats_by_split[s][key][name] for s in SPLITS]
+            counts = [stats_by_split[s][key][name] for s in splits]
             print(f"  {name:38s}" + "".join(f"{c:7d}" for c in counts) + f"{sum(counts):7d}", file=out)
 
     label_names = []
@@ -786,7 +787,7 @@ def print_stats(stats_by_split: dict[str, dict[str, Counter]], out=sys.stdout) -
     table("Decoys (messages that must stay untagged for the named reason)", "decoys",
           list(DECOY_KINDS) + ["messages with a decoy"])
     table("Shipping-promise deadline conventions", "forms", list(PROMISE_FORMS))
-    shape_names = sorted({k for s in SPLITS for k in stats_by_split[s]["shape"]})
+    shape_names = sorted({k for s in stats_by_split for k in stats_by_split[s]["shape"]})
     table("Shape", "shape", shape_names)
 
 
@@ -795,9 +796,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=EVAL, help="output root (default corpora/eval)")
     parser.add_argument("--src", type=Path, default=None, help="source root (default corpora/eval/src)")
     parser.add_argument("--stats", action="store_true", help="print label, decoy and shape counts")
+    parser.add_argument(
+        "--split", action="append", choices=SPLITS, help="build only this split (repeatable; default all)"
+    )
     args = parser.parse_args(argv)
     try:
-        built = {split: build_split(split, args.out, args.src) for split in SPLITS}
+        built = {split: build_split(split, args.out, args.src) for split in (args.split or SPLITS)}
     except ConvError as exc:
         print(f"build_eval: {exc}", file=sys.stderr)
         return 1
