@@ -73,7 +73,9 @@ def structural_tags(conversation: Sequence[Event]) -> list[tuple[Tag, ...]]:
     order given)."""
     taking_part = [(i, e, side(e)) for i, e in enumerate(conversation)]
     taking_part = [(i, e, s) for i, e, s in taking_part if s is not None]
-    taking_part.sort(key=lambda item: (item[1].time, item[0]))
+    times = [e.time for _, e, _ in taking_part]
+    if any(later < earlier for earlier, later in zip(times, times[1:])):
+        taking_part.sort(key=lambda item: (item[1].time, item[0]))
     result: list[tuple[Tag, ...]] = [() for _ in conversation]
     if not taking_part:
         return result

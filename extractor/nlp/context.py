@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 from .matcher import Candidate
 
@@ -46,9 +45,16 @@ def _any(patterns: Sequence[str]) -> re.Pattern[str]:
     return re.compile(_alternation(patterns))
 
 
-@dataclass(frozen=True)
-class Segments:
-    """Clause and sentence boundaries of one normalized text."""
+def _bounds(regex: re.Pattern[str], text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    spans = [m.span() for m in regex.finditer(text)]
+    if not spans:
+        return (0,), (len(text),)
+    return (0, *[end for _, end in spans]), (*[start for start, _ in spans], len(text))
+
+
+class Segments(NamedTuple):
+    """Clause and sentence boundaries of one normalized text.  (A named tuple: one is
+    made for every message with a trigger.)"""
 
     text: str
     clause_starts: tuple[int, ...]
@@ -58,17 +64,7 @@ class Segments:
 
     @classmethod
     def of(cls, text: str) -> "Segments":
-        def bounds(regex: re.Pattern[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-            starts, ends = [0], []
-            for m in regex.finditer(text):
-                ends.append(m.start())
-                starts.append(m.end())
-            ends.append(len(text))
-            return tuple(starts), tuple(ends)
-
-        cs, ce = bounds(_CLAUSE_END)
-        ss, se = bounds(_SENTENCE_END)
-        return cls(text, cs, ce, ss, se)
+        return cls(text, *_bounds(_CLAUSE_END, text), *_bounds(_SENTENCE_END, text))
 
     def clause(self, position: int) -> tuple[int, int]:
         i = max(bisect_right(self.clause_starts, position) - 1, 0)
@@ -275,17 +271,20 @@ class ContextJudge:
     def _perfective(text: str, cand: Candidate) -> bool:
         return text[cand.end - 1:cand.end] in ("了", "啦") or text[cand.end:cand.end + 1] in ("了", "啦")
 
-    def already_done(self, seg: Segments, cand: Candidate, future_time: bool, tracking: bool) -> bool:
+    def already_done(self, seg: Segments, cand: Candidate, future_time: Callable[[], bool],
+                     tracking: Callable[[], bool]) -> bool:
         """A shipping verb that reports a fact (已经发出, 给您寄出了) rather than a promise.
-        With a tracking number in the message, 就给您发出了 is done too."""
+        With a tracking number in the message, 就给您发出了 is done too.  (``future_time``:
+        the clause names a time still to come; ``tracking``: the message has a tracking
+        number.  Asked for only when needed: both cost more than the rest.)"""
         start, _ = seg.clause(cand.start)
         window = seg.text[max(start, cand.start - 8):cand.start]
         if _IN_PROGRESS.search(window):
             return False  # 已经在安排发货了: under way, not done
         if self.done.search(window) or self.done.match(seg.text, cand.start, cand.end):
             return True
-        if _PERFECTIVE_AFTER.match(seg.text, cand.end) and not future_time:
-            return tracking or self.future.search(seg.text, start, cand.start) is None
+        if _PERFECTIVE_AFTER.match(seg.text, cand.end) and not future_time():
+            return tracking() or self.future.search(seg.text, start, cand.start) is None
         return False
 
     def committed(self, seg: Segments, cand: Candidate, has_time: bool) -> bool:

@@ -11,8 +11,8 @@ from the verbatim text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 # U+FF01..U+FF5E are the full-width forms of ASCII 0x21..0x7E; U+3000 is the ideographic
 # space.  One character in, one character out, so the offsets do not move.
@@ -31,10 +31,10 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
-@dataclass(frozen=True)
-class Normalized:
+class Normalized(NamedTuple):
     """``text`` is the copy rules match on; ``offsets[i]`` is the index in ``original`` of
-    ``text[i]`` (``None`` when the two line up one to one)."""
+    ``text[i]`` (``None`` when the two line up one to one).  (A named tuple: one is made
+    for every message.)"""
 
     original: str
     text: str

@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import accumulate
 from typing import NamedTuple, Sequence
 
 from ..model import Tag
@@ -80,6 +81,10 @@ class MessageState:
 
 # Where the state lives on a Doc: the key spaCy itself uses for ``doc._.evidence``.
 STATE_KEY = ("._.", "evidence", None, None)
+# Where our tokenizer leaves the character offsets at which its words end
+# (``doc._.word_ends``): it has them for free while building the Doc, and reading them
+# back from the Doc's tokens costs a Python object per token.
+WORD_ENDS_KEY = ("._.", "word_ends", None, None)
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ class TriggerComponent(_Component):
         if index is None:
             return doc
 
-        word_ends: set[int] | None = None
+        word_ends: set[int] | None = doc.user_data.get(WORD_ENDS_KEY)
 
         def ends_word(start: int, end: int) -> bool:
             # A word of the Doc ends at ``end``.  (The same as asking doc.char_span for the
@@ -145,7 +150,7 @@ class TriggerComponent(_Component):
             if state.text[end - 1].isspace():
                 span = doc.char_span(start, end, alignment_mode="expand")
                 return span is not None and span.end_char == end
-            if word_ends is None:
+            if word_ends is None:  # a Doc from another tokenizer
                 word_ends = {token.idx + len(token) for token in doc}
             return end in word_ends
 
@@ -205,10 +210,16 @@ class ContextComponent(_Component):
         times = state.times(grammar)
         clause_start, clause_end = seg.clause(cand.start)
         in_clause = [t for t in times if clause_start <= t.start < clause_end]
-        future_time = any(t.vague or (grammar.resolve(t, state.time) or state.time) > state.time for t in in_clause)
-        if state.tracking is None:
-            state.tracking = _tracking_number(self.rules.ruleset.tracking, state.text) or ""
-        if judge.already_done(seg, cand, future_time, bool(state.tracking)):
+
+        def future_time() -> bool:
+            return any(t.vague or (grammar.resolve(t, state.time) or state.time) > state.time for t in in_clause)
+
+        def tracking() -> bool:
+            if state.tracking is None:
+                state.tracking = _tracking_number(self.rules.ruleset.tracking, state.text) or ""
+            return bool(state.tracking)
+
+        if judge.already_done(seg, cand, future_time, tracking):
             if rule.done_label is None:
                 return None
             if judge.negated(seg, cand) or judge.hypothetical_claim(seg, cand) \
@@ -330,9 +341,18 @@ def _jieba_tokenizer_class():
         def __call__(self, text: str):
             words = self.jieba_seg.lcut(text)
             if _WHITESPACE.search(text) is None:
-                return Doc(self.vocab, words=words, spaces=[False] * len(words))
+                doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
+                doc.user_data[WORD_ENDS_KEY] = set(accumulate(map(len, words)))
+                return doc
             words, spaces = get_words_and_spaces([w for w in words if w], text)
-            return Doc(self.vocab, words=words, spaces=spaces)
+            doc = Doc(self.vocab, words=words, spaces=spaces)
+            ends, position = set(), 0
+            for word, space in zip(words, spaces):
+                position += len(word)
+                ends.add(position)
+                position += space
+            doc.user_data[WORD_ENDS_KEY] = ends
+            return doc
 
     return JiebaTokenizer
 
@@ -344,6 +364,8 @@ def _register() -> None:
 
     if not Doc.has_extension("evidence"):
         Doc.set_extension("evidence", default=None)
+    if not Doc.has_extension("word_ends"):
+        Doc.set_extension("word_ends", default=None)
     if "evidence_triggers" in Language.factories:
         return
 

@@ -119,41 +119,44 @@ class Tagger:
 
     def _tag_events(self, events: Sequence[Event]) -> list[Event]:
         speaking = [i for i, e in enumerate(events) if e.kind == "message" and e.role in ("buyer", "seller")]
-        analysed: dict[int, MessageResult] = {}
+        # Indexed like ``events``: a list, not a dict, since it is read once per event.
+        analysed: list[MessageResult | None] = [None] * len(events)
         for start in range(0, len(speaking), CHUNK):
             chunk = speaking[start:start + CHUNK]
             found = self._analyse([(events[i].text, events[i].role, events[i].time) for i in chunk])
-            analysed.update(zip(chunk, found))
+            for i, result in zip(chunk, found):
+                analysed[i] = result
 
         tags: list[tuple[Tag, ...]] = [()] * len(events)
         by_buyer: dict[str, list[int]] = {}
         for i, event in enumerate(events):
             if event.kind == "order":
                 tags[i] = self._order_tags(event)
-            elif i in analysed:
-                tags[i] = analysed[i].tags
             if event.buyer is not None:
                 by_buyer.setdefault(event.buyer, []).append(i)
         time_of = [event.time for event in events]
         for indices in by_buyer.values():
             indices.sort(key=time_of.__getitem__)  # stable: ties stay in the order given
             self._conversation(events, indices, analysed, tags)
+        for i in speaking:  # a message without a buyer is in no conversation
+            if events[i].buyer is None:
+                tags[i] = analysed[i].tags
 
         out = []
         for event, event_tags in zip(events, tags):
             if len(event_tags) > 1:
-                event_tags = tuple(sorted(event_tags, key=lambda t: _ORDER.get(t.label, len(_ORDER))))
+                event_tags = _in_label_order(event_tags)
             out.append(event if event_tags == event.tags else _with_tags(event, event_tags))
         return out
 
     def _conversation(self, events: Sequence[Event], indices: list[int],
-                      analysed: dict[int, MessageResult], tags: list) -> None:
+                      analysed: list[MessageResult | None], tags: list) -> None:
         asked: list[tuple[Event, Normalized]] = []  # the buyer's messages since the seller spoke
         open_deadlines: list[datetime] = []
         for i in indices:
-            event = events[i]
-            result = analysed.get(i)
+            result = analysed[i]
             if result is not None:
+                event = events[i]
                 found = result.tags
                 if result.if_overdue and any(d < event.time for d in open_deadlines):
                     found = found + result.if_overdue
@@ -175,6 +178,17 @@ class Tagger:
         for i, extra in zip(indices, structural_tags(conversation)):
             if extra:
                 tags[i] = extra + tags[i]
+
+
+def _label_rank(tag: Tag) -> int:
+    return _ORDER.get(tag.label, len(_ORDER))
+
+
+def _in_label_order(tags: tuple[Tag, ...]) -> tuple[Tag, ...]:
+    ranks = [_label_rank(t) for t in tags]
+    if all(a <= b for a, b in zip(ranks, ranks[1:])):
+        return tags  # the usual case: structural tags first, then the message's own
+    return tuple(sorted(tags, key=_label_rank))
 
 
 # Event is a frozen dataclass whose __init__ only stores its fields, so a copy of its
