@@ -71,8 +71,7 @@ def structural_tags(conversation: Sequence[Event]) -> list[tuple[Tag, ...]]:
 
     The events may come in any order; they are taken in time order (ties kept in the
     order given)."""
-    taking_part = [(i, e, side(e)) for i, e in enumerate(conversation)]
-    taking_part = [(i, e, s) for i, e, s in taking_part if s is not None]
+    taking_part = [(i, e, s) for i, e in enumerate(conversation) if (s := side(e)) is not None]
     times = [e.time for _, e, _ in taking_part]
     if any(later < earlier for earlier, later in zip(times, times[1:])):
         taking_part.sort(key=lambda item: (item[1].time, item[0]))

@@ -52,6 +52,17 @@ def _bounds(regex: re.Pattern[str], text: str) -> tuple[tuple[int, ...], tuple[i
     return (0, *[end for _, end in spans]), (*[start for start, _ in spans], len(text))
 
 
+# How far a judgement reads from its trigger.  Chat clauses and sentences are far shorter;
+# the bound is for the message written to hang the tagger (过敏过敏… for 100,000
+# characters with no punctuation), where reading whole clauses from every trigger would
+# cost the square of the length.
+REACH = 200
+
+
+def _within_reach(start: int, end: int, position: int) -> tuple[int, int]:
+    return max(start, position - REACH), min(end, position + REACH)
+
+
 class Segments(NamedTuple):
     """Clause and sentence boundaries of one normalized text.  (A named tuple: one is
     made for every message with a trigger.)"""
@@ -68,21 +79,11 @@ class Segments(NamedTuple):
 
     def clause(self, position: int) -> tuple[int, int]:
         i = max(bisect_right(self.clause_starts, position) - 1, 0)
-        return self.clause_starts[i], max(self.clause_ends[i], position)
-
-    def next_clause(self, position: int) -> tuple[int, int] | None:
-        i = bisect_right(self.clause_starts, position)
-        if i >= len(self.clause_starts):
-            return None
-        start = self.clause_starts[i]
-        sentence_start, _ = self.sentence(position)
-        if self.sentence(start)[0] != sentence_start:
-            return None
-        return start, self.clause_ends[i]
+        return _within_reach(self.clause_starts[i], max(self.clause_ends[i], position), position)
 
     def sentence(self, position: int) -> tuple[int, int]:
         i = max(bisect_right(self.sentence_starts, position) - 1, 0)
-        return self.sentence_starts[i], max(self.sentence_ends[i], position)
+        return _within_reach(self.sentence_starts[i], max(self.sentence_ends[i], position), position)
 
 
 
@@ -159,7 +160,7 @@ class ContextJudge:
         start, _ = seg.clause(cand.start)
         if self.resolved.search(seg.text, start, cand.start) is not None:
             return True
-        return self.waiver.search(seg.text, cand.end) is not None
+        return self.waiver.search(seg.text, cand.end, cand.end + REACH) is not None
 
     def hypothetical_claim(self, seg: Segments, cand: Candidate) -> bool:
         start, end = seg.clause(cand.start)
@@ -212,9 +213,10 @@ class ContextJudge:
         if cue is not None and self.own_voice.search(seg.text, cue.end(), cand.start) is None \
                 and not _closes_a_quote(seg.text[cue.end():cand.start]):
             return True
-        if _QUOTE_MARK.search(seg.text, 0, cand.start) is None:
+        reach = max(0, cand.start - REACH)
+        if _QUOTE_MARK.search(seg.text, reach, cand.start) is None:
             return False
-        before = seg.text[:cand.start]
+        before = seg.text[reach:cand.start]
         opened = sum(before.count(q) for q in _QUOTE_OPEN if q != '"')
         closed = sum(before.count(q) for q in _QUOTE_CLOSE if q != '"')
         return opened > closed or before.count('"') % 2 == 1

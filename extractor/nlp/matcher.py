@@ -10,6 +10,7 @@ patterns are tried only when one of their keys occurs.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from operator import itemgetter
 from typing import Callable, NamedTuple, Sequence
 
@@ -231,19 +232,7 @@ def _drop_excluded(text: str, found: list[Candidate]) -> list[Candidate]:
     first reading wins: 压坏了 is 压坏, not 坏了); then drop triggers inside their rule's
     exclusions.  A longer trigger that is excluded still takes its words with it: in
     已发货的订单无法修改 neither 已发货 nor the 发货 inside it is a shipment."""
-    kept = []
-    for cand in found:
-        _, start, end, _ = cand
-        length = end - start
-        for other in found:
-            if other is cand:
-                continue
-            _, other_start, other_end, _ = other
-            if (other_start <= start and end <= other_end and other_end - other_start > length) \
-                    or other_start < start < other_end < end:
-                break  # inside a longer trigger, or overlapping the end of an earlier one
-        else:
-            kept.append(cand)
+    kept = _outermost(found)
     spans: dict[str, list[tuple[int, int]]] = {}
     unique: dict[tuple, Candidate] = {}
     for cand in kept:
@@ -252,9 +241,48 @@ def _drop_excluded(text: str, found: list[Candidate]) -> list[Candidate]:
         if exclude is not None:
             excluded = spans.get(rule.id)
             if excluded is None:
-                excluded = spans[rule.id] = [m.span() for m in exclude.finditer(text)]
-            if any(s < end and start < e for s, e in excluded):
+                excluded = spans[rule.id] = _Spans([m.span() for m in exclude.finditer(text)])
+            if excluded.overlaps(start, end):
                 continue
         # The same span found by two paths (a term and a pattern) is one trigger.
         unique.setdefault((rule.label, rule.reason, start, end), cand)
     return sorted(unique.values(), key=_START_END)
+
+
+class _Spans:
+    """The spans of one regular expression's matches (``finditer``: in order, never
+    overlapping, so their ends are in order too)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.starts = [s for s, _ in spans]
+        self.ends = [e for _, e in spans]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect_right(self.ends, start)  # the first span ending after ``start``
+        return i < len(self.starts) and self.starts[i] < end
+
+
+def _outermost(found: list[Candidate]) -> list[Candidate]:
+    """The triggers (in the order given) neither inside a longer one nor overlapping the
+    end of an earlier one.  Both come down to: another trigger starts before this one and
+    ends after its start, or starts with it and ends after its end.  One sweep in order
+    of start: a message may hold thousands of triggers, and comparing each with each
+    would cost the square."""
+    if len(found) < 2:
+        return list(found)
+    order = sorted(range(len(found)), key=lambda n: found[n][1:3])
+    dropped = set()
+    reach = -1  # the furthest end of the triggers that start before the current start
+    first = 0
+    while first < len(order):
+        start = found[order[first]].start
+        last = first
+        while last + 1 < len(order) and found[order[last + 1]].start == start:
+            last += 1
+        group_end = found[order[last]].end  # sorted by end within a start
+        for n in order[first:last + 1]:
+            if reach > start or found[n].end < group_end:
+                dropped.add(n)
+        reach = max(reach, group_end)
+        first = last + 1
+    return [cand for n, cand in enumerate(found) if n not in dropped]

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import warnings
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from itertools import accumulate
+from operator import attrgetter
 from typing import NamedTuple, Sequence
 
 from ..model import Tag
@@ -54,8 +57,8 @@ class MessageState:
     time: datetime
     norm: Normalized
     hits: Hits | None = None  # found before the Doc was made, when the caller prefiltered
-    candidates: list[Candidate] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    candidates: Sequence[Candidate] = ()
+    findings: Sequence[Finding] = ()
     tags: tuple[Tag, ...] = ()
     # Tags whose only grounds need a promised deadline to have passed (还没发货): the
     # conversation decides, see Tagger.tag_events.
@@ -209,7 +212,7 @@ class ContextComponent(_Component):
         grammar = self.rules.grammar
         times = state.times(grammar)
         clause_start, clause_end = seg.clause(cand.start)
-        in_clause = [t for t in times if clause_start <= t.start < clause_end]
+        in_clause = _starting_between(times, clause_start, clause_end)
 
         def future_time() -> bool:
             return any(t.vague or (grammar.resolve(t, state.time) or state.time) > state.time for t in in_clause)
@@ -250,14 +253,22 @@ def _time_before(seg: Segments, cand: Candidate, times: list[TimeExpression]) ->
     """The time a promise names: the nearest concrete time in its clause (before the verb
     first), else the nearest in an earlier clause of the same sentence."""
     clause_start, clause_end = seg.clause(cand.start)
-    concrete = [t for t in times if not t.vague]
-    in_clause = [t for t in concrete if clause_start <= t.start < clause_end]
+    in_clause = [t for t in _starting_between(times, clause_start, clause_end) if not t.vague]
     if in_clause:
         before = [t for t in in_clause if t.start < cand.end]
         return before[-1] if before else in_clause[0]
     sentence_start, _ = seg.sentence(cand.start)
-    earlier = [t for t in concrete if sentence_start <= t.start < clause_start]
+    earlier = [t for t in _starting_between(times, sentence_start, clause_start) if not t.vague]
     return earlier[-1] if earlier else None
+
+
+_START = attrgetter("start")
+
+
+def _starting_between(times: list[TimeExpression], start: int, end: int) -> list[TimeExpression]:
+    """The times (in text order) that start in ``[start, end)``: by bisection, since a
+    message may hold thousands of them."""
+    return times[bisect_left(times, start, key=_START):bisect_left(times, end, key=_START)]
 
 
 class AttributeComponent(_Component):
@@ -307,10 +318,15 @@ class AttributeComponent(_Component):
         return doc
 
 
+# Evidence words kept per tag.  A reader needs a few; a message that repeats its trigger
+# thousands of times would otherwise cost the square of that in comparisons.
+MAX_EVIDENCE_WORDS = 32
+
+
 def _add_word(words: list[str], word: str) -> None:
     """Keep each piece of evidence once: a word inside one already kept adds nothing, and
     a longer word replaces the pieces it contains."""
-    if not word or any(word in kept for kept in words):
+    if not word or len(words) >= MAX_EVIDENCE_WORDS or any(word in kept for kept in words):
         return
     words[:] = [kept for kept in words if kept not in word]
     words.append(word)
@@ -329,7 +345,6 @@ _WHITESPACE = re.compile(r"\s")
 def _jieba_tokenizer_class():
     from spacy.lang.zh import ChineseTokenizer
     from spacy.tokens import Doc
-    from spacy.util import get_words_and_spaces
 
     class JiebaTokenizer(ChineseTokenizer):
         """spaCy's Chinese tokenizer with the jieba segmenter, the same words made cheaper:
@@ -344,7 +359,7 @@ def _jieba_tokenizer_class():
                 doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
                 doc.user_data[WORD_ENDS_KEY] = set(accumulate(map(len, words)))
                 return doc
-            words, spaces = get_words_and_spaces([w for w in words if w], text)
+            words, spaces = _words_and_spaces(words, text)
             doc = Doc(self.vocab, words=words, spaces=spaces)
             ends, position = set(), 0
             for word, space in zip(words, spaces):
@@ -355,6 +370,33 @@ def _jieba_tokenizer_class():
             return doc
 
     return JiebaTokenizer
+
+
+def _words_and_spaces(words: Sequence[str], text: str) -> tuple[list[str], list[bool]]:
+    """spaCy's ``get_words_and_spaces`` for words cut from ``text`` in order, the same
+    words and spaces in time linear in the length (spaCy's copies the rest of the text
+    for every word: minutes for a message of a few hundred thousand spaced words).  A
+    single space after a word is that word's trailing space; any other whitespace is a
+    word of its own."""
+    out_words: list[str] = []
+    out_spaces: list[bool] = []
+    position = 0
+    for word in words:
+        if not word or word.isspace():
+            continue
+        start = text.index(word, position)
+        if start > position:
+            out_words.append(text[position:start])
+            out_spaces.append(False)
+        out_words.append(word)
+        position = start + len(word)
+        has_space = position < len(text) and text[position] == " "
+        out_spaces.append(has_space)
+        position += has_space
+    if position < len(text):
+        out_words.append(text[position:])
+        out_spaces.append(False)
+    return out_words, out_spaces
 
 
 def _register() -> None:
@@ -405,6 +447,10 @@ def build_nlp(rules_files: Sequence[str] = ()):
         prepare_jieba(rules.ruleset.terms())
         _register()
         nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": TOKENIZER, "segmenter": "jieba"}}})
+    # spaCy refuses texts over a million characters to protect the memory of its parser
+    # and entity recogniser; this pipeline has neither, and its work grows with the length
+    # of the text, so a long message (hostile or pasted) is tagged like any other.
+    nlp.max_length = sys.maxsize
     config = {"rules_files": list(rules_files)}
     for name in COMPONENTS:
         nlp.add_pipe(name, config=config)
