@@ -23,7 +23,7 @@ from typing import Iterable, Mapping, Sequence
 
 from .errors import UsageError
 from .model import Event, FileReport, Tag
-from .nlp.tagger import LABEL_ORDER
+from .nlp.pipeline import LABEL_ORDER
 
 GOLD_FILE = "gold.jsonl"
 DEADLINE_TOLERANCE = timedelta(hours=2)

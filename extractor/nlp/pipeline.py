@@ -39,6 +39,21 @@ _LOCK = threading.Lock()
 _JIEBA_READY = False
 
 
+# The order of the labels on an event: TAGS.md's.
+LABEL_ORDER = ("seller_contact", "seller_initiated", "buyer_silence", "shipping_promise", "shipped",
+               "return_claim", "delay_claim", "compensation_demand", "threat")
+_RANK = {label: n for n, label in enumerate(LABEL_ORDER)}
+
+
+def _label_rank(tag: Tag) -> int:
+    return _RANK.get(tag.label, len(_RANK))
+
+
+def in_label_order(tags: tuple[Tag, ...]) -> tuple[Tag, ...]:
+    """``tags`` sorted by label (stable: two tags of one label keep their order)."""
+    return tuple(sorted(tags, key=_label_rank)) if len(tags) > 1 else tags
+
+
 class Finding(NamedTuple):
     candidate: Candidate
     label: str
@@ -313,8 +328,8 @@ class AttributeComponent(_Component):
                 tracking=slot["tracking"],
             )
             (if_overdue if slot["overdue_only"] else tags).append(tag)
-        state.tags = tuple(tags)
-        state.if_overdue = tuple(if_overdue)
+        state.tags = in_label_order(tuple(tags))
+        state.if_overdue = in_label_order(tuple(if_overdue))
         return doc
 
 

@@ -27,11 +27,8 @@ from typing import NamedTuple, Sequence
 from ..model import Event, Tag
 from ..structure import structural_tags
 from .normalize import Normalized, normalize
-from .pipeline import STATE_KEY, MessageState, build_nlp, compiled_rules
+from .pipeline import STATE_KEY, MessageState, build_nlp, compiled_rules, in_label_order
 
-LABEL_ORDER = ("seller_contact", "seller_initiated", "buyer_silence", "shipping_promise", "shipped",
-               "return_claim", "delay_claim", "compensation_demand", "threat")
-_ORDER = {label: n for n, label in enumerate(LABEL_ORDER)}
 # Messages per stage: large enough to keep each stage hot, small enough that the Docs of
 # one chunk stay small in memory.
 CHUNK = 2048
@@ -142,12 +139,11 @@ class Tagger:
             if events[i].buyer is None:
                 tags[i] = analysed[i].tags
 
-        out = []
-        for event, event_tags in zip(events, tags):
-            if len(event_tags) > 1:
-                event_tags = _in_label_order(event_tags)
-            out.append(event if event_tags == event.tags else _with_tags(event, event_tags))
-        return out
+        # Every event's tags are in label order by construction: structural tags first,
+        # then the message's own (ordered by the attribute component), re-sorted where
+        # the conversation adds one.
+        return [event if event_tags == event.tags else _with_tags(event, event_tags)
+                for event, event_tags in zip(events, tags)]
 
     def _conversation(self, events: Sequence[Event], indices: list[int],
                       analysed: list[MessageResult | None], tags: list) -> None:
@@ -159,12 +155,12 @@ class Tagger:
                 event = events[i]
                 found = result.tags
                 if result.if_overdue and any(d < event.time for d in open_deadlines):
-                    found = found + result.if_overdue
+                    found = in_label_order(found + result.if_overdue)
                 if event.role == "seller":
                     if asked and not any(t.label == "shipping_promise" for t in found):
                         agreed = self._agreement(event, result.norm, asked)
                         if agreed is not None:
-                            found = found + (agreed,)
+                            found = in_label_order(found + (agreed,))
                     asked = []
                 else:
                     asked.append((event, result.norm))
@@ -178,17 +174,6 @@ class Tagger:
         for i, extra in zip(indices, structural_tags(conversation)):
             if extra:
                 tags[i] = extra + tags[i]
-
-
-def _label_rank(tag: Tag) -> int:
-    return _ORDER.get(tag.label, len(_ORDER))
-
-
-def _in_label_order(tags: tuple[Tag, ...]) -> tuple[Tag, ...]:
-    ranks = [_label_rank(t) for t in tags]
-    if all(a <= b for a, b in zip(ranks, ranks[1:])):
-        return tags  # the usual case: structural tags first, then the message's own
-    return tuple(sorted(tags, key=_label_rank))
 
 
 # Event is a frozen dataclass whose __init__ only stores its fields, so a copy of its
