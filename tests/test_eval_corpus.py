@@ -19,8 +19,8 @@ from extractor.textio import decode_bytes, split_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "corpora" / "eval"
-SPLITS = ("test", "dev", "dev2", "dev3")
-MIN_EVENTS = {"test": 600, "dev": 900, "dev2": 700, "dev3": 600}
+SPLITS = ("test", "dev", "dev2", "dev3", "dev4", "dev5")
+MIN_EVENTS = {"test": 600, "dev": 900, "dev2": 700, "dev3": 600, "dev4": 600, "dev5": 600}
 
 # TAGS.md's vocabulary, written out here rather than imported from the builder so that
 # the builder itself is checked against the contract.
@@ -113,7 +113,9 @@ def _label_counts(split: str) -> Counter:
     return counts
 
 
-@pytest.mark.parametrize("split", SPLITS)
+# Every label and reason in each of the first four parts; dev4 and dev5 put their weight
+# where the tagger was weak and are held to their own briefs below.
+@pytest.mark.parametrize("split", SPLITS[:4])
 @pytest.mark.parametrize(
     "key",
     sorted(LABEL_ATTRIBUTES)
@@ -157,6 +159,31 @@ def test_dev3_meets_its_brief():
     assert not thin, f"dev3 below its brief: {thin}"
     decoys = build_eval.split_stats(build_eval.load_split("dev3"))["decoys"]
     assert decoys["messages with a decoy"] >= 150
+
+
+# dev4 and dev5 were written blind for the labels still under the gate on test: the return
+# reasons worded indirectly (dev4), and compensation, delay and threats (dev5).
+DEV4_MINIMUMS = {
+    **{f"return_claim:{r}": 25 for r in RETURN_REASONS},
+    "return_claim:missing_item": 35, "return_claim:not_as_described": 35,
+    "compensation_demand": 20, "threat": 15, "shipping_promise": 40, "shipped": 30,
+}
+DEV5_MINIMUMS = {
+    **{f"return_claim:{r}": 10 for r in RETURN_REASONS},
+    **{f"return_claim:{r}": 25 for r in ("ineffective", "allergy", "no_reason")},
+    **{f"delay_claim:{r}": 20 for r in DELAY_REASONS},
+    "compensation_demand": 55, "threat": 30, "shipping_promise": 40, "shipped": 30,
+}
+
+
+@pytest.mark.parametrize("split, minimums, decoys_least",
+                         [("dev4", DEV4_MINIMUMS, 130), ("dev5", DEV5_MINIMUMS, 140)])
+def test_blind_tuning_parts_meet_their_brief(split, minimums, decoys_least):
+    counts = _label_counts(split)
+    thin = {key: counts[key] for key, least in minimums.items() if counts[key] < least}
+    assert not thin, f"{split} below its brief: {thin}"
+    decoys = build_eval.split_stats(build_eval.load_split(split))["decoys"]
+    assert decoys["messages with a decoy"] >= decoys_least
 
 
 def test_at_least_200_decoys_and_every_required_kind_in_each_split():
