@@ -484,6 +484,8 @@ def test_late_evening_midnight_is_the_next_day():
 @pytest.mark.parametrize("body, answered", [
     ("接通，买家说地址没问题", True), ("无人接听", False), ("未接通", False), ("对方直接挂断", False),
     ("拒接", False), ("关机", False), ("接通后买家挂断", True), ("无法接通", False), ("占线", False),
+    ("通话3分钟，买家同意发货", True), ("通话约两分钟", True), ("通话了半分钟", True),
+    ("通话时长：5分钟", True), ("通话大概十几分钟", True),
 ])
 def test_note_outcomes(body, answered):
     events, ctx = parse("n.txt", f"2025-06-24 10:20 致电买家，{body}\n".encode("utf-8"), fmt="call-notes")

@@ -59,7 +59,10 @@ _CALL_WORDS_RE = re.compile(
 # it); 接通 / 接听 win over a later 挂断 (接通后买家挂断 was answered).
 _UNANSWERED_RE = re.compile(
     r"无人接听?|没人接|没有人接|未接通|没接通|没有接通|无法接通|打不通|未接听|没接听|拒接|拒听|关机|占线|停机|空号|忙音")
-_ANSWERED_RE = re.compile(r"接通|接听|已接|通话\d|聊了|沟通了")
+# A stated length of the call (通话3分钟, 通话约两分钟, 通话了半分钟) says it was answered.
+_ANSWERED_RE = re.compile(r"接通|接听|已接|聊了|沟通了|"
+                          r"通话\s*(?:了|时长|时间)?[:：]?\s*(?:约|大约|大概|将近|近|不到|了)?"
+                          r"[\d一二两三四五六七八九十几半]+(?:多)?(?:个)?(?:分钟|分|秒|小时|min)")
 _HUNG_UP_RE = re.compile(r"挂断|挂了|挂掉|不接|没接")
 # The buyer called the shop (买家来电); not "给买家回电", which is the shop calling back.
 _INCOMING_RE = re.compile(
