@@ -145,13 +145,16 @@ def eval_cmd(
     corpus: str = typer.Argument(..., help="A split folder with gold.jsonl, or a corpus folder of splits."),
     baseline: bool = typer.Option(False, "--baseline", help="Score the plain keyword-substring tagger instead."),
     rules: Optional[List[str]] = RULES_OPT,
+    errors: bool = typer.Option(False, "--errors",
+                                help="After the table, list every event whose labels differ from gold, with its text."),
 ) -> None:
     """Precision, recall and F1 per label and reason, micro-F1 and deadline accuracy."""
 
     def body() -> int:
         from .evaluate import evaluate, format_report
 
-        typer.echo(format_report(evaluate(corpus, baseline=baseline, rules_files=tuple(rules or ()))), nl=False)
+        report = evaluate(corpus, baseline=baseline, rules_files=tuple(rules or ()))
+        typer.echo(format_report(report, errors=errors), nl=False)
         return 0
 
     run_command(body)

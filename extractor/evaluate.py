@@ -64,6 +64,18 @@ class Score:
 
 
 @dataclass(frozen=True)
+class Mismatch:
+    """One event whose predicted labels differ from its gold ones (or whose deadline is
+    off by more than two hours): what a rule author looks at next."""
+
+    key: Key
+    text: str
+    missed: tuple[str, ...]  # "label" or "label:reason" in gold, not predicted
+    extra: tuple[str, ...]  # predicted, not in gold
+    deadline: tuple[datetime | None, datetime | None] | None = None  # (gold, predicted)
+
+
+@dataclass(frozen=True)
 class SplitReport:
     name: str
     folder: str
@@ -79,6 +91,7 @@ class SplitReport:
     hours_compared: int
     missing: tuple[Key, ...] = ()  # gold events no parsed event matched
     files: tuple[FileReport, ...] = field(default=())
+    mismatches: tuple[Mismatch, ...] = ()
 
     @property
     def deadline_accuracy(self) -> float:
@@ -203,6 +216,33 @@ def score(predicted: Mapping[Key, Sequence[Tag]], gold: Mapping[Key, Sequence[Go
     return label_scores, reason_scores, micro, deadlines, hours
 
 
+def _item_name(item: Item) -> str:
+    return item[0] if item[1] is None else f"{item[0]}:{item[1]}"
+
+
+def mismatches(predicted: Mapping[Key, Sequence[Tag]], gold: Mapping[Key, Sequence[GoldLabel]],
+               texts: Mapping[Key, str]) -> tuple[Mismatch, ...]:
+    found = []
+    for key in sorted(set(predicted) | set(gold)):
+        pred_tags, gold_tags = list(predicted.get(key, ())), list(gold.get(key, ()))
+        pred_items, gold_items = _items(pred_tags), _items(gold_tags)
+        deadline = None
+        pred_promise = next((t for t in pred_tags if t.label == "shipping_promise"), None)
+        gold_promise = next((t for t in gold_tags if t.label == "shipping_promise"), None)
+        if pred_promise is not None and gold_promise is not None:
+            g, p = gold_promise.deadline, pred_promise.deadline
+            if (g is None) != (p is None) or (g is not None and abs(g - p) > DEADLINE_TOLERANCE):
+                deadline = (g, p)
+        if pred_items != gold_items or deadline is not None:
+            found.append(Mismatch(
+                key=key, text=texts.get(key, ""),
+                missed=tuple(sorted(_item_name(i) for i in gold_items - pred_items)),
+                extra=tuple(sorted(_item_name(i) for i in pred_items - gold_items)),
+                deadline=deadline,
+            ))
+    return tuple(found)
+
+
 def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[str] = ()) -> SplitReport:
     from .sources import ParseOptions
     from .timeline import parse_paths
@@ -221,9 +261,11 @@ def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[st
 
         events = get_tagger(rules_files).tag_events(result.events)
     predicted: dict[Key, list[Tag]] = defaultdict(list)
+    texts: dict[Key, str] = {}
     for event in events:
         for key in _keys(event, split, gold):
             predicted[key].extend(event.tags)
+            texts.setdefault(key, event.text)
     labels, reasons, micro, deadlines, hours = score(predicted, gold)
     missing = tuple(k for k in sorted(gold) if k not in predicted)
     return SplitReport(
@@ -231,6 +273,7 @@ def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[st
         gold_events=len(gold), labels=labels, reasons=reasons, micro=micro,
         deadlines_correct=deadlines[0], deadlines_compared=deadlines[1],
         hours_correct=hours[0], hours_compared=hours[1], missing=missing, files=result.files,
+        mismatches=mismatches(predicted, gold, texts),
     )
 
 
@@ -247,7 +290,25 @@ def _row(name: str, s: Score) -> str:
     return f"{name:<34} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.gold:6d} {s.predicted:6d}"
 
 
-def format_report(report: EvalReport) -> str:
+def _when(moment: datetime | None) -> str:
+    return "null" if moment is None else moment.isoformat()
+
+
+def format_mismatch(m: Mismatch) -> str:
+    file, _, number = m.key
+    parts = [f"{file}:{number}"]
+    if m.missed:
+        parts.append("missed " + " ".join(m.missed))
+    if m.extra:
+        parts.append("extra " + " ".join(m.extra))
+    if m.deadline is not None:
+        parts.append(f"deadline gold {_when(m.deadline[0])} got {_when(m.deadline[1])}")
+    text = " ".join(m.text.split())
+    return "  ".join(parts) + f"\n    {text[:200]}{'…' if len(text) > 200 else ''}"
+
+
+def format_report(report: EvalReport, errors: bool = False) -> str:
+    """The table per split; with ``errors``, every mismatching event after it."""
     lines: list[str] = []
     for split in report.splits:
         tagger = "keyword baseline" if split.baseline else "tagger"
@@ -272,5 +333,8 @@ def format_report(report: EvalReport) -> str:
             shown = ", ".join(f"{f}:{n}" for f, _, n in split.missing[:5])
             more = f" (+{len(split.missing) - 5} more)" if len(split.missing) > 5 else ""
             lines.append(f"{len(split.missing)} gold events matched no parsed event: {shown}{more}")
+        if errors:
+            lines.append(f"-- {len(split.mismatches)} events differ from gold:")
+            lines += [format_mismatch(m) for m in split.mismatches]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -6,7 +6,10 @@ Who a call was with comes from three places, and only from them:
   some buyer's mobile (numbers compare after dropping +86, spaces and dashes);
 - a masked number in a note (``138****5678``, ``尾号5678``): matched on its visible
   digits, and only when exactly one buyer fits;
-- a buyer nick written in a note (``打电话给买家tb_9527xiaoyu``).
+- a buyer nick written in a note (``打电话给买家tb_9527xiaoyu``);
+- a number written in a note beside exactly one buyer's nick (``致电买家tb_9527xiaoyu
+  （138****5678）``): the staff tied the two, so a later note or call with that number is
+  that buyer's, on the same terms as an order's number.
 
 Anything else stays unassigned (``buyer`` None): kept, listed, never guessed.  A note
 whose number fits several buyers, or whose nick and number disagree, is unassigned with
@@ -99,7 +102,8 @@ def parse_number(written: str | None) -> PhoneNumber | None:
 # -- who is who ------------------------------------------------------------------
 
 class BuyerDirectory:
-    """Buyers' mobile numbers (from order exports) and nicks (from every input)."""
+    """Buyers' mobile numbers (from order exports, and from notes that write one beside a
+    buyer's nick) and nicks (from every input)."""
 
     def __init__(self, events: Iterable[Event], known_nicks: Iterable[str] = ()) -> None:
         self.by_digits: dict[str, set[str]] = {}
@@ -117,6 +121,24 @@ class BuyerDirectory:
                 else:
                     self.masked.append((number, event.buyer))
         self.longest_nick = max((len(n) for n in self.nicks), default=0)
+
+    def learn_from_notes(self, events: Iterable[Event]) -> None:
+        """Numbers that notes write beside one buyer's nick (and no other buyer's number)."""
+        ties = []
+        for event in events:
+            if event.kind != "note" or event.call is None or event.buyer:
+                continue
+            number = parse_number(event.call.number)
+            if number is None:
+                continue
+            resolution = resolve(event, self)
+            if resolution.buyer is not None and len(self.nicks_in(event.text)) == 1:
+                ties.append((number, resolution.buyer))
+        for number, buyer in ties:  # after the loop: what one note taught does not vouch for another
+            if number.digits is not None:
+                self.by_digits.setdefault(number.digits, set()).add(buyer)
+            else:
+                self.masked.append((number, buyer))
 
     def buyers_of(self, number: PhoneNumber) -> set[str]:
         """Buyers whose number this is; a masked number (on either side) is matched on
@@ -302,6 +324,7 @@ def join_calls(events: list[Event], known_nicks: Iterable[str] = ()) -> tuple[li
     ``known_nicks`` adds buyers whose events are not passed in (a batch passes only the
     orders, calls and notes, and names the chat buyers here)."""
     directory = BuyerDirectory(events, known_nicks)
+    directory.learn_from_notes(events)
     calls: list[tuple[Event, Resolution]] = []
     notes: list[tuple[Event, Resolution]] = []
     others: list[Event] = []

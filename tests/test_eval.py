@@ -103,6 +103,23 @@ def test_cli_prints_the_table(corpus):
     assert "deadline accuracy 1.000 (1/1 promises found by both; within 2 hours, null = null)" in lines
 
 
+def test_cli_lists_the_events_that_differ_from_gold(corpus):
+    gold = json.loads(json.dumps(GOLD))
+    gold[1]["labels"][2]["deadline"] = "2022-06-25T18:00:00+08:00"  # a day off
+    (corpus / "gold.jsonl").write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold),
+                                       encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", str(corpus), "--errors"])
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("-- 2 events differ from gold:\n")[1].splitlines()
+    assert listed == [
+        "chat.txt:9  deadline gold 2022-06-25T18:00:00+08:00 got 2022-06-24T18:00:00+08:00",
+        "    亲，今天下午给您发出哦",
+        "chat.txt:12  missed return_claim:quality",
+        "    不是质量问题，别误会",
+    ]
+    assert "differ from gold" not in CliRunner().invoke(app, ["eval", str(corpus)]).output
+
+
 def test_cli_without_gold_says_what_to_give(tmp_path):
     result = CliRunner().invoke(app, ["eval", str(tmp_path)])
     assert result.exit_code == 2

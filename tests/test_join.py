@@ -131,6 +131,37 @@ def test_a_number_shared_by_two_buyers_is_not_attributed():
         ("bill.csv", 9, "number 13812345678 fits several buyers (tb_9527xiaoyu, tb_lin8866): left unassigned")]
 
 
+NEW_BUYER = Event(time=T0 - timedelta(days=1), role="buyer", kind="message", sender="tb_doudou_ma2019",
+                  buyer="tb_doudou_ma2019", text="宝宝喝了起红疹", source=Source("chat.txt", "3" * 64, "wangwang-b", line=5))
+
+
+def test_a_number_written_beside_a_nick_joins_the_later_notes_and_calls_with_it():
+    taught = note("6月28日 11:20 致电买家tb_doudou_ma2019（136****6027），无人接听", "136****6027", line=1)
+    later = note("6月28日 11:40 致电买家（136****6027），已接通", "136****6027", at=T0 + timedelta(minutes=20),
+                 line=2, answered=True)
+    call = bill_call("13612346027", at=T0 + timedelta(hours=5), row=4)
+    calls, warnings = joined(BUYERS + [NEW_BUYER, taught, later, call])
+    assert sorted((c.kind, c.source.line or c.source.row, c.buyer) for c in calls) == [
+        ("call", 4, "tb_doudou_ma2019"), ("note", 1, "tb_doudou_ma2019"), ("note", 2, "tb_doudou_ma2019")]
+    assert warnings == []
+
+
+def test_a_number_written_beside_two_nicks_in_two_notes_teaches_neither():
+    first = note("6月28日 11:20 致电买家tb_doudou_ma2019（136****6027），关机", "136****6027", line=1)
+    second = note("6月28日 11:25 致电买家小鹿爱买买（136****6027），关机", "136****6027", line=2)
+    later = note("6月28日 11:40 致电买家（136****6027），关机", "136****6027", line=3)
+    calls, warnings = joined(BUYERS + [NEW_BUYER, first, second, later])
+    assert [c.buyer for c in calls] == ["tb_doudou_ma2019", "小鹿爱买买", None]
+    assert [(w.line, w.reason) for w in warnings] == [
+        (3, "masked number 136****6027 fits several buyers (tb_doudou_ma2019, 小鹿爱买买): left unassigned")]
+
+
+def test_a_note_whose_nick_and_number_disagree_teaches_nothing():
+    wrong = note("6月28日 11:20 致电小鹿爱买买（13812345678），关机", "13812345678", line=1)
+    calls, _ = joined(BUYERS + [wrong, bill_call("13812345678", at=T0 + timedelta(hours=3))])
+    assert [c.buyer for c in calls] == ["tb_lin8866", None]
+
+
 def test_calls_nobody_fits_are_kept_unassigned_without_a_warning():
     calls, warnings = joined(BUYERS + [bill_call("13700002222"), bill_call(None, row=3), note("2025-06-24 10:20 致电买家，关机")])
     assert [c.buyer for c in calls] == [None, None, None] and warnings == []
