@@ -584,6 +584,53 @@ b|return_claim:quality|充电的时候特别烫
 b|return_claim:no_reason|就是拍多了一瓶，没拆的能退吗
 b|return_claim:damaged,return_claim:missing_item|今天收到货了，外箱破了好几个洞，里面的两瓶碎了，而且还少了一瓶
 b|return_claim:not_as_described,compensation_demand|写着纯棉不是纯棉 这算虚假宣传 按规矩要赔
+b|return_claim:ineffective|这个驱蚊液喷了等于没喷，晚上照样被叮醒
+b|return_claim:ineffective|按说明吃了半个月 跟没吃有啥区别
+b|return_claim:ineffective|美白精华用完一瓶 白了个寂寞
+b|return_claim:ineffective|这去屑洗发水白洗了 肩膀上还是一层
+b|return_claim:ineffective|降压茶喝了二十天 血压一点没降
+b|return_claim:ineffective|这助眠喷雾喷不喷一个样
+b|return_claim:ineffective|护发素用了两周 发尾反而更干了
+b|return_claim:ineffective|这除臭剂喷完跟喷了瓶水没区别
+b|return_claim:allergy|狗狗换了这个沐浴露 一直挠肚子 挠秃了一块
+b|return_claim:allergy|面霜擦完第二天眼皮肿了 眼睛辣得睁不开
+b|return_claim:quality|拉杆箱拉到一半把手啪一下断了
+b|return_claim:quality|剪刀用了一周就生锈了
+b|return_claim:quality|T恤洗了一次 盆里的水全是红的
+b|return_claim:not_as_described|手表开机不用设置 相册里还有别人的照片 这是被人用过的吧
+b|return_claim:not_as_described|这双球鞋一眼假 鞋标都是歪的
+b|return_claim:not_as_described|详情写的羊毛 剪了点毛边一烧 结成个黑疙瘩
+b|return_claim:not_as_described|你们写的100%桑蚕丝 水洗标上印的是聚酯纤维
+b|return_claim:not_as_described|标题写的防水 这叫防水？淋了点雨就湿透
+b|return_claim:wrong_item|我拍的42码 鞋盒上印的40
+b|return_claim:wrong_item|收到一看是草莓味的 我明明拍的原味
+b|return_claim:wrong_item|抹茶色没来 来的是一件杏色的
+b|return_claim:missing_item|买二送一 一共该有3盒 箱子里就2盒
+b|return_claim:missing_item|说明书写有两个替换刷头 盒子里连个影子都没有
+b|return_claim:missing_item|充电线也没看到 就一个主机
+b|return_claim:damaged|纸箱一个角凹进去了 里面的花瓶裂成两半
+b|return_claim:no_reason|高跟鞋后跟磨出血泡了 想退
+b|return_claim:no_reason|多的那两瓶没拆 退了吧
+b|delay_claim:fake_shipment|单号查了两天 还是暂无轨迹 你们是只打了个面单吧
+b|delay_claim:fake_shipment|物流一直停在“待揽收” 就是先点了发货 货还在仓库吧
+b|delay_claim:late_shipment|说好周二发 周二都过去了 订单还是一动不动
+b|delay_claim:late_shipment|上午？都下午三点了 连个揽收都没有
+b|delay_claim:out_of_stock|明明没货还挂着卖 虚标库存
+b|compensation_demand|为这事我请了半天假 误工的钱你们得出
+b|compensation_demand|检测费和来回打车的钱 你们给报一下
+b|compensation_demand|这事折腾了我好几天 你们总得有点表示吧
+b|compensation_demand|不想退货 给我部分退款就行
+b|compensation_demand|页面写着假一赔三 那就按三倍赔
+b|threat|再不处理 我就把开箱视频发到小红书
+b|threat|我在宝妈群里说一声 看以后谁还敢买
+b||以前买的都挺好 这次照样下单了
+b||你们一般会补偿点什么吗
+b||备注了送小样哦 谢谢
+b||吸尘器的吸力这么大吗
+b||差评我就不写了 下次注意
+b||这个叫什么颜色？
+b||评论区好几个人说很好用
+b||说好的20块补偿已经收到了 谢谢
 """
 
 
