@@ -77,13 +77,20 @@ class Segments(NamedTuple):
     def of(cls, text: str) -> "Segments":
         return cls(text, *_bounds(_CLAUSE_END, text), *_bounds(_SENTENCE_END, text))
 
+    # (The first start is 0, so for a position in the text bisect_right is at least 1.)
     def clause(self, position: int) -> tuple[int, int]:
-        i = max(bisect_right(self.clause_starts, position) - 1, 0)
-        return _within_reach(self.clause_starts[i], max(self.clause_ends[i], position), position)
+        i = bisect_right(self.clause_starts, position) - 1
+        start, end = self.clause_starts[i], self.clause_ends[i]
+        if end < position:
+            end = position
+        return (start, end) if end - start <= REACH else _within_reach(start, end, position)
 
     def sentence(self, position: int) -> tuple[int, int]:
-        i = max(bisect_right(self.sentence_starts, position) - 1, 0)
-        return _within_reach(self.sentence_starts[i], max(self.sentence_ends[i], position), position)
+        i = bisect_right(self.sentence_starts, position) - 1
+        start, end = self.sentence_starts[i], self.sentence_ends[i]
+        if end < position:
+            end = position
+        return (start, end) if end - start <= REACH else _within_reach(start, end, position)
 
 
 

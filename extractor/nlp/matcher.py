@@ -241,35 +241,50 @@ def _drop_excluded(text: str, found: list[Candidate]) -> list[Candidate]:
         if exclude is not None:
             excluded = spans.get(rule.id)
             if excluded is None:
-                excluded = spans[rule.id] = _Spans([m.span() for m in exclude.finditer(text)])
-            if excluded.overlaps(start, end):
+                excluded = spans[rule.id] = [m.span() for m in exclude.finditer(text)]
+            if excluded and _overlaps(excluded, start, end):
                 continue
         # The same span found by two paths (a term and a pattern) is one trigger.
         unique.setdefault((rule.label, rule.reason, start, end), cand)
     return sorted(unique.values(), key=_START_END)
 
 
-class _Spans:
-    """The spans of one regular expression's matches (``finditer``: in order, never
-    overlapping, so their ends are in order too)."""
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether any of ``spans`` (a regular expression's matches: in order, never
+    overlapping, so their ends are in order too) overlaps ``[start, end)``."""
+    if len(spans) <= _FEW:
+        return any(s < end and start < e for s, e in spans)
+    i = bisect_right(spans, start, key=_END)  # the first span ending after ``start``
+    return i < len(spans) and spans[i][0] < end
 
-    def __init__(self, spans: list[tuple[int, int]]) -> None:
-        self.starts = [s for s, _ in spans]
-        self.ends = [e for _, e in spans]
 
-    def overlaps(self, start: int, end: int) -> bool:
-        i = bisect_right(self.ends, start)  # the first span ending after ``start``
-        return i < len(self.starts) and self.starts[i] < end
+_END = itemgetter(1)
+
+
+# Up to this many triggers, comparing each with each is cheaper than sorting them.
+_FEW = 8
 
 
 def _outermost(found: list[Candidate]) -> list[Candidate]:
     """The triggers (in the order given) neither inside a longer one nor overlapping the
-    end of an earlier one.  Both come down to: another trigger starts before this one and
+    end of an earlier one: for a few, by comparing each with each.  For more, note that
+    both come down to: another trigger starts before this one and
     ends after its start, or starts with it and ends after its end.  One sweep in order
     of start: a message may hold thousands of triggers, and comparing each with each
     would cost the square."""
-    if len(found) < 2:
-        return list(found)
+    if len(found) <= _FEW:
+        kept = []
+        for cand in found:
+            _, start, end, _ = cand
+            for other in found:
+                if other is not cand:
+                    _, other_start, other_end, _ = other
+                    if (other_start <= start and end <= other_end and other_end - other_start > end - start) \
+                            or other_start < start < other_end < end:
+                        break
+            else:
+                kept.append(cand)
+        return kept
     order = sorted(range(len(found)), key=lambda n: found[n][1:3])
     dropped = set()
     reach = -1  # the furthest end of the triggers that start before the current start

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from extractor.nlp import get_tagger
 from extractor.nlp.context import REACH, Segments
-from extractor.nlp.matcher import Candidate, _outermost
+from extractor.nlp.matcher import Candidate, _outermost, _overlaps
 from extractor.nlp.pipeline import MAX_EVIDENCE_WORDS, _words_and_spaces
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -108,3 +108,13 @@ def test_words_and_spaces_align_like_spacy(text):
 
     words = jieba.lcut(text)
     assert _words_and_spaces(words, text) == get_words_and_spaces([w for w in words if w], text)
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), max_size=30), spans)
+def test_exclusions_overlap_by_bisection_as_by_scanning(gaps, window):
+    matches, position = [], 0  # finditer's matches: in order, never overlapping
+    for gap, length in gaps:
+        matches.append((position + gap, position + gap + length))
+        position += gap + length
+    start, end = window
+    assert _overlaps(matches, start, end) == any(s < end and start < e for s, e in matches)
