@@ -21,6 +21,7 @@ _PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦|啰|�
 # Degree words say a state is real (质量这么差, 太小了, 又坏了), not a case put as a question.
 _STATE = re.compile(r"这么|那么|太|真的|特别|好|都|又|也太|越来越|一直|老是|总是")
 _IN_PROGRESS = re.compile(r"(?:正在|已经在|在)(?:给您|帮您|为您|给你|帮你)?(?:安排|打包|准备)?$")
+_CONDITIONAL = re.compile(r"如果|万一|要是|假如|假设|若是|倘若|如若")
 _QUOTE_OPEN = "“「『‘\""
 _QUOTE_CLOSE = "”」』’\""
 _QUOTE_MARK = re.compile("[" + re.escape(_QUOTE_OPEN + _QUOTE_CLOSE) + "]")
@@ -172,6 +173,10 @@ class ContextJudge:
     def hypothetical_claim(self, seg: Segments, cand: Candidate) -> bool:
         start, end = seg.clause(cand.start)
         if self.hypothetical.search(seg.text, start, cand.start):
+            return True
+        # A pattern with an open subject slot may start at the conjunction itself
+        # (万一压坏了: the slot took 万一).
+        if _CONDITIONAL.match(seg.text, cand.start, cand.end):
             return True
         if self.modal_before.search(seg.text[start:cand.start]):
             s_start, s_end = seg.sentence(cand.start)
