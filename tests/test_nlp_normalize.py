@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from extractor.nlp.normalize import normalize
+from extractor.nlp.normalize import normalize, normalize_many
 
 
 def test_traditional_becomes_simplified_and_full_width_becomes_half_width():
@@ -66,3 +66,14 @@ def test_any_span_maps_to_a_piece_of_the_original(text, data):
     end = data.draw(st.integers(start + 1, len(norm.text)))
     assert norm.original_span(start, end) in text
     assert "  " not in norm.text and "\r" not in norm.text
+
+
+# Traditional characters (one phrase conversion changes the length), full-width forms,
+# whitespace runs and the batch's own separator character.
+_PIECES = st.sampled_from(["發貨", "質量問題", "过敏", "ＳＦ１２３", "　", "  ", "\n\n", "\t", "好", "a",
+                           "\ue000", "乾隆", "頭髮", "，", "？", "。", "退款"])
+
+
+@given(st.lists(st.lists(_PIECES, max_size=8).map("".join), max_size=12))
+def test_a_batch_normalizes_as_each_text_alone(texts):
+    assert normalize_many(texts) == [normalize(text) for text in texts]

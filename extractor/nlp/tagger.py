@@ -26,7 +26,7 @@ from typing import NamedTuple, Sequence
 
 from ..model import Event, Tag
 from ..structure import structural_tags
-from .normalize import Normalized, normalize
+from .normalize import Normalized, normalize_many
 from .pipeline import STATE_KEY, MessageState, build_nlp, compiled_rules, in_label_order
 
 # Messages per stage: large enough to keep each stage hot, small enough that the Docs of
@@ -58,7 +58,7 @@ class Tagger:
 
     def _analyse(self, messages: Sequence[tuple[str, str, datetime]]) -> list[MessageResult]:
         """Message-level analysis of (text, role, time) triples, stage by stage."""
-        norms = [normalize(text) for text, _, _ in messages]
+        norms = normalize_many([text for text, _, _ in messages])
         indexes = self.rules.indexes
         # The prefilter: the rules' regular expressions on the normalized text.  Most chat
         # lines have no trigger at all and never reach the segmenter.
