@@ -1,6 +1,6 @@
 """Join calls and call notes to buyers, and make one event of one call seen twice.
 
-Who a call was with comes from three places, and only from them:
+Who a call was with comes from four places, and only from them:
 
 - the order export's 联系手机: a call's number, or a number written in a note, that is
   some buyer's mobile (numbers compare after dropping +86, spaces and dashes);
