@@ -33,6 +33,7 @@ _RHETORICAL_END = re.compile(r"(吗|么|嘛)[?？!！~～。.\s]*$|[?？]\s*$")
 # goods before the buyer has them, unless the sentence says it happened to the buyer.
 _BARE_QUESTION = re.compile(r"(吗|么|嘛)[啊呀呢哈?？!！~～。.\s]*$")
 _QUESTION_TAIL = r"[啊呀呢哈?？!！~～。.\s]*$"
+_OUTRIGHT_QUESTION = re.compile(r"(吗|么)(亲|呀|啊|呢|哈)?\s*$")
 _HAPPENED = re.compile(r"我|用了|用完|吃了|穿了|抹了|涂了|擦了|洗了|戴了|喝了|收到|到手|拿到|打开|拆开|"
                        r"已经|结果|居然|竟然|怎么|为什么|咋|明明|分明|根本|压根|简直|又|还是|不是|这不|难道|不就")
 
@@ -180,7 +181,7 @@ class ContextJudge:
             return True
         if self.modal_before.search(seg.text[start:cand.start]):
             s_start, s_end = seg.sentence(cand.start)
-            if self.is_question(seg, s_start, s_end):
+            if self._asks_outright(seg, start, end) or self.is_question(seg, s_start, s_end):
                 return True  # 洗了会掉色吗: a worry, not a defect
         if self._perfective(seg.text, cand):
             return False
@@ -188,9 +189,14 @@ class ContextJudge:
 
     def policy_question(self, seg: Segments, cand: Candidate) -> bool:
         s_start, s_end = seg.sentence(cand.start)
-        if not self.is_question(seg, s_start, s_end):
-            return False
         c_start, c_end = seg.clause(cand.start)
+        # In chat a space often ends the question (支持七天无理由吗 我家猫挑砂): the
+        # trigger's own clause may be the question when the sentence runs on.
+        clause_asks = self._asks_outright(seg, c_start, c_end)
+        if not clause_asks and not self.is_question(seg, s_start, s_end):
+            return False
+        if clause_asks:
+            s_end = c_end
         before = seg.text[c_start:cand.start]
         if self.policy_before.search(before):
             return True
@@ -280,6 +286,12 @@ class ContextJudge:
             return False
         return self.question_end.search(clause) is not None or \
             self.question_words.search(clause) is not None
+
+    @staticmethod
+    def _asks_outright(seg: Segments, start: int, end: int) -> bool:
+        """The clause ends as a question: a question mark or 吗 / 么 (not 嘛, which in
+        chat mostly asserts: 七天无理由嘛)."""
+        return seg.text[end:end + 1] in ("?", "？") or _OUTRIGHT_QUESTION.search(seg.text, start, end) is not None
 
     @staticmethod
     def _perfective(text: str, cand: Candidate) -> bool:
