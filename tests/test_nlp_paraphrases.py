@@ -646,6 +646,20 @@ b|compensation_demand|我不要红包，我要赔偿
 b|compensation_demand|券就算了 直接返现20到支付宝吧
 b|compensation_demand|耽误我一个礼拜 总得退点钱给我吧
 b|compensation_demand|那20块补偿还没看到 是不是忘了
+b||发货时间怎么算
+b||退款时间怎么算
+b||按三倍算的话多少钱
+b||买一送一是按几倍算
+b||少一分都不行吗，能便宜点不
+b||再补个差价可以换大号吗
+b||我再补10块换成顺丰可以吗
+b||200不过分吧，这个价格
+b||你们打算给多少运费险
+b||部分退款怎么申请
+b||退一半的话我还要寄回去吗
+b||退点钱的话运费谁出
+b|compensation_demand|给我补10块就行
+b|compensation_demand|不多要 再补20
 b||这个保温杯的保温时间真是普通杯子的三倍吗
 b||这款精华是五倍浓缩的 一次用多少
 b|compensation_demand,return_claim:not_as_described|假货就得按三倍赔 少一分都不行
