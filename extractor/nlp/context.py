@@ -21,6 +21,9 @@ _PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦|啰|�
 # Degree words say a state is real (质量这么差, 太小了, 又坏了), not a case put as a question.
 _STATE = re.compile(r"这么|那么|太|真的|特别|好|都|又|也太|越来越|一直|老是|总是")
 _IN_PROGRESS = re.compile(r"(?:正在|已经在|在)(?:给您|帮您|为您|给你|帮你)?(?:安排|打包|准备)?$")
+# 大不大 / 掉不掉色 / 行不行 ending a clause: a question without a question mark.
+_A_NOT_A_END = re.compile(r"([^\W\d_])[不没]\1[^\W\d_]?[啊呀呢哈啦]?$")
+_CASE_AFTER_PERFECTIVE = re.compile(r"了?的话")
 _CONDITIONAL = re.compile(r"如果|万一|要是|假如|假设|若是|倘若|如若")
 _QUOTE_OPEN = "“「『‘\""
 _QUOTE_CLOSE = "”」』’\""
@@ -183,8 +186,8 @@ class ContextJudge:
             s_start, s_end = seg.sentence(cand.start)
             if self._asks_outright(seg, start, end) or self.is_question(seg, s_start, s_end):
                 return True  # 洗了会掉色吗: a worry, not a defect
-        if self._perfective(seg.text, cand):
-            return False
+        if self._perfective(seg.text, cand) and not _CASE_AFTER_PERFECTIVE.match(seg.text, cand.end):
+            return False  # 过敏了怎么办 happened; 发错了的话 is still a case put
         return self.hypothetical_after.match(seg.text[cand.end:end + 1]) is not None
 
     def policy_question(self, seg: Segments, cand: Candidate) -> bool:
@@ -285,7 +288,7 @@ class ContextJudge:
         if not clause:
             return False
         return self.question_end.search(clause) is not None or \
-            self.question_words.search(clause) is not None
+            self.question_words.search(clause) is not None or _A_NOT_A_END.search(clause) is not None
 
     @staticmethod
     def _asks_outright(seg: Segments, start: int, end: int) -> bool:
