@@ -79,6 +79,7 @@ DECOY_KINDS = (
     "mention",  # a trigger word used for something else (我家狗对牛肉过敏)
     "postage",  # asking the shop to pay return postage in a defect case (ordinary after-sales)
     "praise",  # praise that uses claim words (效果很好, 质量没得说)
+    "partial_refund",  # part of the price back (退一半, 部分退款, 退点钱): a refund, not compensation
 )
 PROMISE_FORMS = (
     "today",  # 今天 → 23:59:59

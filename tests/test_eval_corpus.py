@@ -149,7 +149,8 @@ def test_dev2_meets_its_brief():
 DEV3_MINIMUMS = {
     **{f"return_claim:{r}": 25 for r in RETURN_REASONS},
     **{f"delay_claim:{r}": 15 for r in DELAY_REASONS},
-    "compensation_demand": 40, "threat": 25, "shipping_promise": 30, "shipped": 25,
+    # 40 as written; two partial refunds were relabelled to the contract (decision 26)
+    "compensation_demand": 38, "threat": 25, "shipping_promise": 30, "shipped": 25,
 }
 
 

@@ -619,7 +619,7 @@ b|delay_claim:out_of_stock|明明没货还挂着卖 虚标库存
 b|compensation_demand|为这事我请了半天假 误工的钱你们得出
 b|compensation_demand|检测费和来回打车的钱 你们给报一下
 b|compensation_demand|这事折腾了我好几天 你们总得有点表示吧
-b|compensation_demand|不想退货 给我部分退款就行
+b||不想退货 给我部分退款就行
 b|compensation_demand|页面写着假一赔三 那就按三倍赔
 b|threat|再不处理 我就把开箱视频发到小红书
 b|threat|我在宝妈群里说一声 看以后谁还敢买
@@ -644,7 +644,7 @@ b||红包就不用了 东西没事
 b|compensation_demand|有问题你们不得补偿一下？
 b|compensation_demand|我不要红包，我要赔偿
 b|compensation_demand|券就算了 直接返现20到支付宝吧
-b|compensation_demand|耽误我一个礼拜 总得退点钱给我吧
+b||耽误我一个礼拜 总得退点钱给我吧
 b|compensation_demand|那20块补偿还没看到 是不是忘了
 b||发货时间怎么算
 b||退款时间怎么算
