@@ -664,6 +664,12 @@ b||发错了的话怎么处理
 b||我买两件送一件吗
 b||不是正品的话假一赔十吗
 b|return_claim:allergy|过敏了怎么办
+b|return_claim:missing_item|配件不全，少了个支架
+b|return_claim:missing_item|分量明显不够，半袋都没有
+b|return_claim:missing_item|我拍的是一套，只来了上衣，裤子呢
+b|return_claim:no_reason|款式有点老气，退了吧
+b||配件齐全吗
+b||分量够不够吃两个人
 b|compensation_demand|给我补10块就行
 b|compensation_demand|不多要 再补20
 b||这个保温杯的保温时间真是普通杯子的三倍吗
