@@ -16,6 +16,7 @@ from .matcher import Candidate
 
 _SENTENCE_END = re.compile(r"[。!?！？\n]+")
 _CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}")
+_SENTENCE_CHARS = frozenset("。!?！？\n")
 # 了 right after a verb, or after its direction (给您寄出了, 发过去了): it has happened.
 _PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦|啰|咯|喽|咗)")
 # Degree words say a state is real (质量这么差, 太小了, 又坏了), not a case put as a question.
@@ -50,13 +51,6 @@ def _any(patterns: Sequence[str]) -> re.Pattern[str]:
     return re.compile(_alternation(patterns))
 
 
-def _bounds(regex: re.Pattern[str], text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    spans = [m.span() for m in regex.finditer(text)]
-    if not spans:
-        return (0,), (len(text),)
-    return (0, *[end for _, end in spans]), (*[start for start, _ in spans], len(text))
-
-
 # How far a judgement reads from its trigger.  Chat clauses and sentences are far shorter;
 # the bound is for the message written to hang the tagger (过敏过敏… for 100,000
 # characters with no punctuation), where reading whole clauses from every trigger would
@@ -80,7 +74,21 @@ class Segments(NamedTuple):
 
     @classmethod
     def of(cls, text: str) -> "Segments":
-        return cls(text, *_bounds(_CLAUSE_END, text), *_bounds(_SENTENCE_END, text))
+        # One pass: every sentence end is inside a run of clause ends, so the runs of
+        # clause ends are read once and only those holding a sentence end looked into.
+        clause_starts, clause_ends = [0], []
+        sentence_starts, sentence_ends = [0], []
+        for m in _CLAUSE_END.finditer(text):
+            start, end = m.span()
+            clause_ends.append(start)
+            clause_starts.append(end)
+            if not _SENTENCE_CHARS.isdisjoint(m.group()):
+                for s in _SENTENCE_END.finditer(text, start, end):
+                    sentence_ends.append(s.start())
+                    sentence_starts.append(s.end())
+        clause_ends.append(len(text))
+        sentence_ends.append(len(text))
+        return cls(text, tuple(clause_starts), tuple(clause_ends), tuple(sentence_starts), tuple(sentence_ends))
 
     # (The first start is 0, so for a position in the text bisect_right is at least 1.)
     def clause(self, position: int) -> tuple[int, int]:
