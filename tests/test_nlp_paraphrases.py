@@ -728,6 +728,84 @@ b||说好的生日礼物 到不了就白买了
 b|return_claim:damaged|画册书角被压折了 封面都翘起来了
 b|return_claim:damaged|外箱淋湿了 里面的纸盒都泡软了
 b||再不发货 芒果都要放坏了
+b|return_claim:wrong_item|我买的黑色 寄来的也是白色
+b|return_claim:wrong_item|我订的XL 发来的还是L
+b|return_claim:wrong_item|两件都错了 我选的是蓝色 来的也是粉色
+b||我买的黑色 来的也是黑色 挺好
+b||我拍的M 收到的也是M 很合身
+b|return_claim:wrong_item|左脚是39 右脚是40
+b|return_claim:wrong_item|拆开一看 左脚是41 右脚咋是42
+b||左脚是39 右脚也是39 没问题
+b|return_claim:wrong_item|我买的65W 收到的充电头印着30W
+b|return_claim:wrong_item|我拍的是2025版 到手的是2023版
+b|return_claim:wrong_item|我要的15磅 一称才12磅
+b|return_claim:wrong_item|标签上印着2019 我买的是2024年版
+b|return_claim:wrong_item|不过我买的是XL 寄来的是M
+b||我买的38码 平时穿37
+b||我买的38码 来的38码 刚好
+b|return_claim:wrong_item|件衫係M碼 我揀嘅係L碼
+b|return_claim:wrong_item|我揀嘅係藍色 個盒入面係粉紅色
+b||我揀嘅係黑色 係咪有貨？
+b|return_claim:missing_item|五件套 拆开数了 锅两个 铲子一个 汤勺呢
+b|return_claim:missing_item|说好的三件套 枕套一个 被套一个 床单呢
+b||五件套收到了 什么时候开发票呢
+b||一共三件 物流呢
+b||套装挺好看的 孩子呢 很喜欢
+b|return_claim:missing_item|标着一双 盒子里就一只
+b|return_claim:missing_item|说好的两个杯子 收到就一个
+b||写的一对 两个都收到了
+b|return_claim:missing_item|只有上衣 裤子影子都没有
+b|return_claim:missing_item|只有左耳 右耳不见了
+b|return_claim:missing_item|页面写着送收纳袋 箱子里只有一个机器
+b|return_claim:missing_item|冇充電器 點用啊
+b|return_claim:missing_item|盒入面 說明書冇
+b||充電器冇問題 好用
+b|return_claim:missing_item|20本里有三本没有封面
+b|return_claim:missing_item|10盒里有两盒少了勺子
+b||10盒里有两盒是草莓味的 对吧
+b|return_claim:ineffective|这双雨靴防水等于零 一踩水坑就湿
+b|return_claim:ineffective|降噪基本等于没有 地铁上照样吵
+b||包邮的 运费等于零
+b|return_claim:ineffective|贴了一个星期 腰还是一样疼
+b|return_claim:ineffective|穿了两天 脚跟还是疼
+b|return_claim:ineffective|垫子铺好了 练了半小时还是打滑
+b||贴了一个星期 腰不疼了
+b||穿了两天 还是很喜欢
+b|return_claim:ineffective|吃了五天了 一点动静都没有
+b|return_claim:ineffective|喷了一晚上 什么动静也没有
+b||快递三天了一点动静都没有
+b|return_claim:ineffective|吃了一个月 该掉的头发一根没少
+b|return_claim:ineffective|擦了两周 该长的痘一个没少
+b||数了 该有的一个没少
+b|return_claim:ineffective|拖了三遍 地上的污渍一点没拖干净
+b|return_claim:ineffective|洗了两次 领口的油渍都没洗掉
+b||擦了一下 灰都没了 挺好
+b|return_claim:ineffective|护腰戴上 一点支撑力都没有
+b|return_claim:ineffective|这个护膝毫无支撑感
+b||有没有支撑感强一点的款式
+b||支撑感很好 跑步很稳
+b|return_claim:not_as_described|包装上生产日期 厂家都没写
+b|return_claim:not_as_described|翻来覆去找 配料表啥都没有
+b||生产日期都有 厂家也写了
+b|return_claim:not_as_described,threat|我要投诉你们卖仿货
+b|return_claim:not_as_described|这做工 该不会是高仿吧
+b|return_claim:not_as_described|详情页写的防水是写着玩的吧
+b||我开玩笑的 说着玩的
+b|return_claim:not_as_described|薄得透光 你们详情写的加厚款
+b|return_claim:not_as_described|只有半个巴掌大 图片上是一大盒
+b||不急 你们说的是周五发
+b||没事 你们写的是哪个快递
+b||不好意思 详情页写的是纯棉吗
+b|return_claim:not_as_described|你这是纯羊毛？我看是化纤的
+b||你这是新款吗？
+b|return_claim:damaged|到了 杯子上一道裂纹
+b|return_claim:damaged|拆开 咖啡袋漏气了
+b|return_claim:quality|用了一个月 杯子上出现一道裂纹
+b|return_claim:damaged|盒子角凹了 应该是运输压到
+b|return_claim:no_reason|穿上很臃肿 不喜欢
+b|return_claim:no_reason|鞋子磨得脚后跟生疼
+b|return_claim:no_reason|颜色不喜欢 直接退吧 不用换了
+b||颜色不太喜欢 算了 不用换了
 """
 
 

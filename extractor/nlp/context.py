@@ -239,7 +239,10 @@ class ContextJudge:
         # The quote runs on to the trigger unless the buyer takes the word back in
         # between (快递说只有0.1公斤，你们就是寄了个空包), or the quoted words end with a
         # closing quotation mark (你们写的"24小时锁臭" 根本锁不住).
+        # A trigger that itself opens in the buyer's voice (详情页写的无味 这叫无味？) ends the
+        # quote as a cue before it would.
         if cue is not None and self.own_voice.search(seg.text, cue.end(), cand.start) is None \
+                and self.own_voice.match(seg.text, cand.start) is None \
                 and not _closes_a_quote(seg.text[cue.end():cand.start]):
             return True
         reach = max(0, cand.start - REACH)
