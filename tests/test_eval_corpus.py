@@ -19,8 +19,9 @@ from extractor.textio import decode_bytes, split_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "corpora" / "eval"
-SPLITS = ("test", "dev", "dev2", "dev3", "dev4", "dev5", "dev6")
-MIN_EVENTS = {"test": 600, "dev": 900, "dev2": 700, "dev3": 600, "dev4": 600, "dev5": 600, "dev6": 600}
+SPLITS = ("test", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7")
+MIN_EVENTS = {"test": 600, "dev": 900, "dev2": 700, "dev3": 600, "dev4": 600, "dev5": 600, "dev6": 600,
+              "dev7": 600}
 
 # TAGS.md's vocabulary, written out here rather than imported from the builder so that
 # the builder itself is checked against the contract.
@@ -185,8 +186,18 @@ DEV6_MINIMUMS = {
 }
 
 
+# dev7: the return reasons still missed most on unseen wording, said many ways.
+DEV7_MINIMUMS = {
+    **{f"return_claim:{r}": 6 for r in RETURN_REASONS},
+    "return_claim:missing_item": 40, "return_claim:no_reason": 40, "return_claim:not_as_described": 35,
+    "return_claim:ineffective": 25, "compensation_demand": 12, "threat": 10, "delay_claim": 12,
+    "shipping_promise": 35, "shipped": 25,
+}
+
+
 @pytest.mark.parametrize("split, minimums, decoys_least",
-                         [("dev4", DEV4_MINIMUMS, 130), ("dev5", DEV5_MINIMUMS, 140), ("dev6", DEV6_MINIMUMS, 260)])
+                         [("dev4", DEV4_MINIMUMS, 130), ("dev5", DEV5_MINIMUMS, 140), ("dev6", DEV6_MINIMUMS, 260),
+                          ("dev7", DEV7_MINIMUMS, 150)])
 def test_blind_tuning_parts_meet_their_brief(split, minimums, decoys_least):
     counts = _label_counts(split)
     thin = {key: counts[key] for key, least in minimums.items() if counts[key] < least}
