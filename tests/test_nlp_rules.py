@@ -125,3 +125,41 @@ def test_cli_reports_an_unreadable_rules_file(tmp_path):
     result = CliRunner().invoke(app, ["tag", str(tmp_path), "--rules", str(missing)])
     assert result.exit_code == 3
     assert f"error [E200] rules file {missing}: cannot read" in result.output
+
+
+# Keys are a prefilter: a rule's patterns run only on a text holding one of its keys.  A
+# pattern that can match a text without any of them loses those matches silently, so
+# every match of every pattern over the tuning parts' messages and the everyday wordings
+# of test_nlp_paraphrases must be reachable through the keys.  (Not the test part: it
+# stays unread by anything but the accuracy gate.)
+def _messages_to_lint() -> list[tuple[str, str]]:
+    from pathlib import Path
+
+    from extractor.timeline import parse_paths
+    from tests.test_nlp_paraphrases import _cases
+
+    root = Path(__file__).resolve().parents[1] / "corpora" / "eval"
+    files = [str(p) for part in sorted(root.glob("dev*")) for p in sorted(part.iterdir())
+             if p.is_file() and p.name != "gold.jsonl"]
+    texts = [(e.role, e.text) for e in parse_paths(files).events
+             if e.kind == "message" and e.role in ("buyer", "seller")]
+    texts += [(case.values[0], case.values[2]) for case in _cases()]
+    return [(role, normalize(text).text) for role, text in texts]
+
+
+def test_every_pattern_match_is_reachable_through_its_keys(tagger):
+    unreachable = {}
+    messages = _messages_to_lint()
+    for role, index in tagger.rules.indexes.items():
+        for rule in index.rules:
+            if not rule.patterns:
+                continue
+            for speaker, text in messages:
+                if speaker != role or any(key in text for key in rule.keys):
+                    continue
+                for pattern in rule.patterns:
+                    m = pattern.search(text)
+                    if m is not None and m.end() > m.start():
+                        unreachable.setdefault(rule.id, m.group())
+                        break
+    assert not unreachable, f"pattern matches no key would let through: {unreachable}"
