@@ -75,35 +75,36 @@ def structural_tags(conversation: Sequence[Event]) -> list[tuple[Tag, ...]]:
     times = [e.time for _, e, _ in taking_part]
     if any(later < earlier for earlier, later in zip(times, times[1:])):
         taking_part.sort(key=lambda item: (item[1].time, item[0]))
-    result: list[tuple[Tag, ...]] = [() for _ in conversation]
+        times = [e.time for _, e, _ in taking_part]
+    result: list[tuple[Tag, ...]] = [()] * len(conversation)
     if not taking_part:
         return result
-    last_time = taking_part[-1][1].time
+    last_time = times[-1]
 
-    # The next answer after each position, found in one backward pass.
+    # The time of the next answer after each position, found in one backward pass.
     next_answer: list = [None] * len(taking_part)
     upcoming = None
     for position in range(len(taking_part) - 1, -1, -1):
         next_answer[position] = upcoming
         _, event, event_side = taking_part[position]
-        if is_answer(event, event_side):
-            upcoming = event
+        if event_side == "buyer" or is_answer(event, event_side):
+            upcoming = times[position]
 
+    previous_time, previous_side = None, None
     for position, (index, event, event_side) in enumerate(taking_part):
-        if event_side != "seller":
-            continue
-        tags = [CONTACT]
-        previous = taking_part[position - 1] if position else None
-        if previous is None:
-            tags.append(INITIATED)
-        else:
-            _, before, before_side = previous
-            gap = event.time - before.time
-            if gap >= OPENING_GAP and not (before_side == "buyer" and gap < RECENT_BUYER):
-                tags.append(INITIATED)
-        answer = next_answer[position]
-        end = answer.time if answer is not None else last_time
-        if end - event.time >= SILENCE:
-            tags.append(Tag("buyer_silence", hours=hours_between(event.time, end)))
-        result[index] = tuple(tags)
+        time = times[position]
+        if event_side == "seller":
+            if previous_time is None:
+                opens = True
+            else:
+                gap = time - previous_time
+                opens = gap >= OPENING_GAP and not (previous_side == "buyer" and gap < RECENT_BUYER)
+            end = next_answer[position] or last_time
+            silent = end - time >= SILENCE
+            if silent:
+                silence = Tag("buyer_silence", hours=hours_between(time, end))
+                result[index] = (CONTACT, INITIATED, silence) if opens else (CONTACT, silence)
+            else:
+                result[index] = (CONTACT, INITIATED) if opens else (CONTACT,)
+        previous_time, previous_side = time, event_side
     return result
