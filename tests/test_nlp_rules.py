@@ -163,3 +163,27 @@ def test_every_pattern_match_is_reachable_through_its_keys(tagger):
                         unreachable.setdefault(rule.id, m.group())
                         break
     assert not unreachable, f"pattern matches no key would let through: {unreachable}"
+
+
+def test_a_guarded_exclusion_finds_what_the_plain_one_finds(tagger):
+    """Exclusions are compiled with a lookahead on their first characters where those can
+    be told; the matches must be the plain alternation's, span for span."""
+    import re
+
+    from extractor.nlp.ruleset import _guarded
+
+    texts = [text for _, text in _messages_to_lint()[::5]]
+    texts += ["红包抵扣券怎么用", "运费谁出", "不是质量问题", "发票报销", ""]
+    guarded = 0
+    for index in tagger.rules.indexes.values():
+        for rule in index.rules:
+            if rule.exclude is None or not rule.exclude.pattern.startswith("(?=["):
+                continue
+            guarded += 1
+            plain = re.compile(rule.exclude.pattern[rule.exclude.pattern.index("])(?:") + 5:-1])
+            for text in texts:
+                assert [m.span() for m in rule.exclude.finditer(text)] == \
+                    [m.span() for m in plain.finditer(text)], (rule.id, text)
+    assert guarded > 50
+    assert _guarded("[^,]好|坏").pattern == "[^,]好|坏"  # no telling: left as it is
+    assert _guarded("(?:好|坏)了").pattern == "(?=[坏好])(?:(?:好|坏)了)"
