@@ -181,6 +181,20 @@ def _items(tags: Iterable[Tag | GoldLabel]) -> set[Item]:
     return {(t.label, t.reason if t.label in REASON_LABELS else None) for t in tags}
 
 
+def _deadlines(pred_tags: Sequence[Tag], gold_tags: Sequence[GoldLabel]):
+    """(gold, predicted) deadline of an event where both have a shipping promise, else None."""
+    pred = next((t for t in pred_tags if t.label == "shipping_promise"), None)
+    gold = next((t for t in gold_tags if t.label == "shipping_promise"), None)
+    return None if pred is None or gold is None else (gold.deadline, pred.deadline)
+
+
+def _deadline_right(gold: datetime | None, pred: datetime | None) -> bool:
+    """Both null, or within two hours of each other."""
+    if gold is None or pred is None:
+        return gold is None and pred is None
+    return abs(gold - pred) <= DEADLINE_TOLERANCE
+
+
 def score(predicted: Mapping[Key, Sequence[Tag]], gold: Mapping[Key, Sequence[GoldLabel]]):
     labels: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     reasons: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -195,14 +209,10 @@ def score(predicted: Mapping[Key, Sequence[Tag]], gold: Mapping[Key, Sequence[Go
             labels[item[0]][slot] += 1
             if item[1] is not None:
                 reasons[f"{item[0]}:{item[1]}"][slot] += 1
-        pred_promise = next((t for t in pred_tags if t.label == "shipping_promise"), None)
-        gold_promise = next((t for t in gold_tags if t.label == "shipping_promise"), None)
-        if pred_promise is not None and gold_promise is not None:
+        compared = _deadlines(pred_tags, gold_tags)
+        if compared is not None:
             deadlines[1] += 1
-            if pred_promise.deadline is None or gold_promise.deadline is None:
-                deadlines[0] += pred_promise.deadline is None and gold_promise.deadline is None
-            else:
-                deadlines[0] += abs(pred_promise.deadline - gold_promise.deadline) <= DEADLINE_TOLERANCE
+            deadlines[0] += _deadline_right(*compared)
         pred_silence = next((t for t in pred_tags if t.label == "buyer_silence"), None)
         gold_silence = next((t for t in gold_tags if t.label == "buyer_silence"), None)
         if pred_silence is not None and gold_silence is not None:
@@ -226,13 +236,9 @@ def mismatches(predicted: Mapping[Key, Sequence[Tag]], gold: Mapping[Key, Sequen
     for key in sorted(set(predicted) | set(gold)):
         pred_tags, gold_tags = list(predicted.get(key, ())), list(gold.get(key, ()))
         pred_items, gold_items = _items(pred_tags), _items(gold_tags)
-        deadline = None
-        pred_promise = next((t for t in pred_tags if t.label == "shipping_promise"), None)
-        gold_promise = next((t for t in gold_tags if t.label == "shipping_promise"), None)
-        if pred_promise is not None and gold_promise is not None:
-            g, p = gold_promise.deadline, pred_promise.deadline
-            if (g is None) != (p is None) or (g is not None and abs(g - p) > DEADLINE_TOLERANCE):
-                deadline = (g, p)
+        deadline = _deadlines(pred_tags, gold_tags)
+        if deadline is not None and _deadline_right(*deadline):
+            deadline = None
         if pred_items != gold_items or deadline is not None:
             found.append(Mismatch(
                 key=key, text=texts.get(key, ""),

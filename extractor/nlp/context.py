@@ -58,7 +58,13 @@ def _any(patterns: Sequence[str]) -> re.Pattern[str]:
 REACH = 200
 
 
-def _within_reach(start: int, end: int, position: int) -> tuple[int, int]:
+def _around(starts: tuple[int, ...], ends: tuple[int, ...], position: int) -> tuple[int, int]:
+    """The segment holding ``position``, cut to the reach either side of it.  (The first
+    start is 0, so for a position in the text bisect_right is at least 1.)"""
+    i = bisect_right(starts, position) - 1
+    start, end = starts[i], max(ends[i], position)
+    if end - start <= REACH:
+        return start, end
     return max(start, position - REACH), min(end, position + REACH)
 
 
@@ -90,20 +96,11 @@ class Segments(NamedTuple):
         sentence_ends.append(len(text))
         return cls(text, tuple(clause_starts), tuple(clause_ends), tuple(sentence_starts), tuple(sentence_ends))
 
-    # (The first start is 0, so for a position in the text bisect_right is at least 1.)
     def clause(self, position: int) -> tuple[int, int]:
-        i = bisect_right(self.clause_starts, position) - 1
-        start, end = self.clause_starts[i], self.clause_ends[i]
-        if end < position:
-            end = position
-        return (start, end) if end - start <= REACH else _within_reach(start, end, position)
+        return _around(self.clause_starts, self.clause_ends, position)
 
     def sentence(self, position: int) -> tuple[int, int]:
-        i = bisect_right(self.sentence_starts, position) - 1
-        start, end = self.sentence_starts[i], self.sentence_ends[i]
-        if end < position:
-            end = position
-        return (start, end) if end - start <= REACH else _within_reach(start, end, position)
+        return _around(self.sentence_starts, self.sentence_ends, position)
 
 
 

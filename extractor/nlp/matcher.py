@@ -113,18 +113,11 @@ class _Entry(NamedTuple):
 
     terms: tuple[tuple[Rule, int, bool], ...]
     pattern_rules: dict[str, Rule]
-    # A lone digit that is only a key (of a pattern for a bare tracking number, say): the
-    # rest of its run of digits can hold no term (a term starting inside a run of digits
-    # runs on from them) and is read as one, see TriggerIndex.hits.
-    digit_key: bool
 
 
 def _ascii_word_char(char: str) -> bool:
     return char.isascii() and char.isalnum()
 
-
-_DIGIT_CHARS = frozenset("0123456789")
-_DIGIT_RUN = re.compile(r"[0-9]+")
 
 # Nothing found: shared, since most messages end here.
 _NO_HITS = Hits()
@@ -152,15 +145,7 @@ class TriggerIndex:
             self.entries[word] = _Entry(
                 terms=terms,
                 pattern_rules={rule.id: rule for rule, is_term, _ in found if not is_term},
-                digit_key=len(word) == 1 and word in _DIGIT_CHARS and not terms,
             )
-        # Keys are a prefilter only (a pattern must still match), so a run of digits may
-        # stand for every key that starts with a digit: trying a pattern more changes
-        # nothing but the time.
-        self.digit_run_rules: dict[str, Rule] = {}
-        for word, entry in self.entries.items():
-            if word[0] in _DIGIT_CHARS:
-                self.digit_run_rules.update(entry.pattern_rules)
         # (pattern, whether it captures a tracking number) for each rule with patterns
         self.patterns: dict[str, tuple[tuple[re.Pattern[str], bool], ...]] = {
             rule.id: tuple((pattern, "number" in pattern.groupindex) for pattern in rule.patterns)
@@ -187,10 +172,6 @@ class TriggerIndex:
         while m is not None:
             start = m.start()
             entry = entries[m.group()]
-            if entry.digit_key:
-                pattern_rules.update(self.digit_run_rules)
-                m = search(text, _DIGIT_RUN.match(text, start).end())
-                continue
             for rule, length, ascii_edge in entry.terms:
                 end = start + length
                 if not (ascii_edge and _cuts_a_word(text, start, end)):
