@@ -117,12 +117,24 @@ def write_jsonl(result: ParseResult, *, tags: bool) -> None:
 
 
 RULES_OPT = typer.Option(None, "--rules", help="An extra rules file (JSON, see docs/tags.md); repeatable.")
+BACKOFF_OPT = typer.Option(None, "--backoff", help="A backoff model file from `evidence train` (default: the built-in one).")
+NO_BACKOFF_OPT = typer.Option(False, "--no-backoff", help="Tag with the rules alone, without the statistical backoff.")
+
+
+def backoff_choice(backoff: str | None, no_backoff: bool) -> str | None:
+    from .nlp import BUILTIN
+
+    if backoff is not None and no_backoff:
+        raise UsageError("--backoff and --no-backoff exclude each other; give one")
+    return None if no_backoff else (backoff or BUILTIN)
 
 
 @app.command("tag")
 def tag_cmd(
     paths: List[str] = typer.Argument(..., help="Export files or folders (walked recursively)."),
     rules: Optional[List[str]] = RULES_OPT,
+    backoff: Optional[str] = BACKOFF_OPT,
+    no_backoff: bool = NO_BACKOFF_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -133,7 +145,8 @@ def tag_cmd(
     def body() -> int:
         from .nlp import tag_paths
 
-        result = tag_paths(paths, parse_options(tz, shop, staff), format, tuple(rules or ()))
+        result = tag_paths(paths, parse_options(tz, shop, staff), format, tuple(rules or ()),
+                           backoff_choice(backoff, no_backoff))
         write_jsonl(result, tags=True)
         return report_files(result)
 
@@ -145,6 +158,8 @@ def eval_cmd(
     corpus: str = typer.Argument(..., help="A split folder with gold.jsonl, or a corpus folder of splits."),
     baseline: bool = typer.Option(False, "--baseline", help="Score the plain keyword-substring tagger instead."),
     rules: Optional[List[str]] = RULES_OPT,
+    backoff: Optional[str] = BACKOFF_OPT,
+    no_backoff: bool = NO_BACKOFF_OPT,
     errors: bool = typer.Option(False, "--errors",
                                 help="After the table, list every event whose labels differ from gold, with its text."),
 ) -> None:
@@ -153,8 +168,27 @@ def eval_cmd(
     def body() -> int:
         from .evaluate import evaluate, format_report
 
-        report = evaluate(corpus, baseline=baseline, rules_files=tuple(rules or ()))
+        report = evaluate(corpus, baseline=baseline, rules_files=tuple(rules or ()),
+                          backoff=backoff_choice(backoff, no_backoff))
         typer.echo(format_report(report, errors=errors), nl=False)
+        return 0
+
+    run_command(body)
+
+
+@app.command("train")
+def train_cmd(
+    parts: List[str] = typer.Argument(..., help="Labelled corpus parts (folders with gold.jsonl) to train on."),
+    out: str = typer.Option(..., "--out", help="The model file to write (JSON)."),
+    rules: Optional[List[str]] = RULES_OPT,
+) -> None:
+    """Train the statistical backoff on labelled parts; thresholds by leave-one-part-out."""
+
+    def body() -> int:
+        from .nlp.training import format_cross_validation, train_to_file
+
+        cv = train_to_file(parts, out, tuple(rules or ()), progress=err)
+        typer.echo(format_cross_validation(cv), nl=False)
         return 0
 
     run_command(body)

@@ -23,6 +23,7 @@ from typing import Iterable, Mapping, Sequence
 
 from .errors import UsageError
 from .model import Event, FileReport, Tag
+from .nlp.backoff import BUILTIN
 from .nlp.pipeline import LABEL_ORDER
 
 GOLD_FILE = "gold.jsonl"
@@ -249,7 +250,8 @@ def mismatches(predicted: Mapping[Key, Sequence[Tag]], gold: Mapping[Key, Sequen
     return tuple(found)
 
 
-def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[str] = ()) -> SplitReport:
+def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[str] = (),
+                   backoff: str | Path | None = BUILTIN) -> SplitReport:
     from .sources import ParseOptions
     from .timeline import parse_paths
 
@@ -265,7 +267,7 @@ def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[st
     else:
         from .nlp import get_tagger
 
-        events = get_tagger(rules_files).tag_events(result.events)
+        events = get_tagger(rules_files, backoff).tag_events(result.events)
     predicted: dict[Key, list[Tag]] = defaultdict(list)
     texts: dict[Key, str] = {}
     for event in events:
@@ -283,9 +285,12 @@ def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[st
     )
 
 
-def evaluate(corpus_dir: str | Path, baseline: bool = False, rules_files: Sequence[str] = ()) -> EvalReport:
-    """Evaluate one split folder, or every split folder under ``corpus_dir``."""
-    return EvalReport(tuple(evaluate_split(s, baseline, rules_files) for s in split_folders(Path(corpus_dir))))
+def evaluate(corpus_dir: str | Path, baseline: bool = False, rules_files: Sequence[str] = (),
+             backoff: str | Path | None = BUILTIN) -> EvalReport:
+    """Evaluate one split folder, or every split folder under ``corpus_dir`` (``backoff``:
+    the backoff model file, "builtin", or None for the rules alone)."""
+    splits = split_folders(Path(corpus_dir))
+    return EvalReport(tuple(evaluate_split(s, baseline, rules_files, backoff) for s in splits))
 
 
 # ---------------------------------------------------------------------------

@@ -86,6 +86,8 @@ class Tag:
     deadline: datetime | None = None
     tracking: str | None = None
     hours: float | None = None
+    # The statistical backoff's probability, for a tag it made (None for a rule's tag).
+    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,8 @@ def tag_to_dict(tag: Tag) -> dict[str, Any]:
                 out[key] = getattr(tag, key)
         if tag.deadline is not None:
             out["deadline"] = _iso(tag.deadline)
+    if tag.score is not None:
+        out["score"] = tag.score
     return out
 
 
@@ -222,6 +226,7 @@ def tag_from_dict(data: Mapping[str, Any]) -> Tag:
         deadline=_time(data.get("deadline")),
         tracking=data.get("tracking"),
         hours=data.get("hours"),
+        score=data.get("score"),
     )
 
 

@@ -16,6 +16,7 @@ Structural tags come from :mod:`extractor.structure` over the same conversation.
 from __future__ import annotations
 
 import gc
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import replace
@@ -24,10 +25,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
+import numpy as np
+
 from ..model import Event, Tag
 from ..structure import structural_tags
+from .backoff import BUILTIN, DETECTOR_OUTPUTS as BACKOFF_LABELS, REASON_OUTPUTS, load_model
+from .context import ContextJudge, Segments
+from .matcher import Candidate, Hits
 from .normalize import Normalized, normalize_many
 from .pipeline import STATE_KEY, MessageState, build_nlp, compiled_rules, in_label_order
+from .ruleset import DEFAULT_FILTERS
 
 # Messages per stage: large enough to keep each stage hot, small enough that the Docs of
 # one chunk stay small in memory.
@@ -35,17 +42,31 @@ CHUNK = 2048
 
 
 class MessageResult(NamedTuple):
-    """A message's own tags, and those that count only after a missed deadline."""
+    """A message's own tags, those that count only after a missed deadline, and the
+    trigger words and patterns the prefilter found (None: none at all)."""
 
     norm: Normalized
     tags: tuple[Tag, ...] = ()
     if_overdue: tuple[Tag, ...] = ()
+    hits: Hits | None = None
+
+    @property
+    def triggered(self) -> frozenset[str]:
+        """The labels the rules saw a trigger of, whatever became of it (a word inside
+        a longer one, a negation, a question)."""
+        if self.hits is None:
+            return frozenset()
+        return frozenset(c.rule.label for c in self.hits.terms + self.hits.patterns)
 
 
 class Tagger:
-    def __init__(self, rules_files: Sequence[str | Path] = ()) -> None:
+    """``backoff``: the statistical backoff's model file, :data:`BUILTIN` for the one
+    shipped, or None for the rules alone."""
+
+    def __init__(self, rules_files: Sequence[str | Path] = (), backoff: str | Path | None = BUILTIN) -> None:
         self.rules_files = tuple(str(p) for p in rules_files)
         self.rules = compiled_rules(self.rules_files)  # validates the files first
+        self.backoff = None if backoff is None else load_model(None if backoff == BUILTIN else backoff)
         self.nlp = build_nlp(self.rules_files)
         self._pipes = [proc for _, proc in self.nlp.pipeline]
 
@@ -53,10 +74,10 @@ class Tagger:
     def tag_text(self, text: str, role: str, time: datetime, *, overdue: bool = False) -> tuple[Tag, ...]:
         """Message-level tags of one text said by ``role`` at ``time`` (``overdue``: a
         promised shipping deadline has passed)."""
-        (result,) = self._analyse([(text, role, time)])
+        (result,) = self.analyse_messages([(text, role, time)])
         return result.tags + (result.if_overdue if overdue else ())
 
-    def _analyse(self, messages: Sequence[tuple[str, str, datetime]]) -> list[MessageResult]:
+    def analyse_messages(self, messages: Sequence[tuple[str, str, datetime]]) -> list[MessageResult]:
         """Message-level analysis of (text, role, time) triples, stage by stage."""
         norms = normalize_many([text for text, _, _ in messages])
         indexes = self.rules.indexes
@@ -78,8 +99,63 @@ class Tagger:
             for doc in docs:
                 proc(doc)
         for i, state in zip(todo, states):
-            results[i] = MessageResult(norms[i], state.tags, state.if_overdue)
+            results[i] = MessageResult(norms[i], state.tags, state.if_overdue, hits[i])
+        if self.backoff is not None:
+            self._back_off(messages, results)
         return results
+
+    def _back_off(self, messages: Sequence[tuple[str, str, datetime]], results: list[MessageResult]) -> None:
+        """The backoff's tags on buyer messages where the rules found no trigger for the
+        label at all (a trigger they rejected stays rejected)."""
+        # Most buyer messages have no trigger at all: every label is open to the backoff.
+        buyers = [i for i, message in enumerate(messages) if message[1] == "buyer"]
+        rows = [i for i in buyers if results[i].hits is None]
+        closed: list[tuple[int, int]] = []  # (row, label column) the rules already answered
+        for i in [i for i in buyers if results[i].hits is not None]:
+            result = results[i]
+            shut = {c.rule.label for c in result.hits.terms}
+            if result.hits.patterns:
+                shut.update(c.rule.label for c in result.hits.patterns)
+            if result.tags:
+                shut.update(t.label for t in result.tags)
+            columns = [column for column, label in enumerate(BACKOFF_LABELS) if label in shut]
+            if len(columns) < len(BACKOFF_LABELS):
+                closed.extend((len(rows), column) for column in columns)
+                rows.append(i)
+        if not rows:
+            return
+        model = self.backoff
+        limits = np.array([model.thresholds[label] for label in BACKOFF_LABELS])
+        detector = model.detect([results[i].norm.text for i in rows])
+        fired = (detector >= limits) & (limits < 1.0)
+        for row, column in closed:
+            fired[row, column] = False
+        hits = np.flatnonzero(fired.any(axis=1))
+        if not len(hits):
+            return
+        reasons = model.reasons([results[rows[h]].norm.text for h in hits])
+        judge = self.rules.judge
+        for h, reason_probs in zip(hits, reasons):
+            i = rows[h]
+            norm = results[i].norm
+            found = []
+            for column in np.flatnonzero(fired[h]):
+                label = BACKOFF_LABELS[column]
+                reason = None
+                if label == "return_claim":
+                    best = int(reason_probs.argmax())
+                    if reason_probs[best] < model.thresholds["reason"]:
+                        continue
+                    reason = REASON_OUTPUTS[best]
+                spans = model.evidence_spans(norm.text, label)
+                if not backoff_stands(judge, norm.text, spans, label):
+                    continue
+                # (no n-gram for it at all only under a threshold near 0: then the message is the evidence)
+                ordered = sorted(spans)
+                evidence = tuple(norm.original_span(a, b) for a, b in ordered) or (norm.original.strip(),)
+                found.append(Tag(label, evidence=evidence, reason=reason, score=round(float(detector[h, column]), 3)))
+            if found:
+                results[i] = results[i]._replace(tags=in_label_order(results[i].tags + tuple(found)))
 
     def _order_tags(self, event: Event) -> tuple[Tag, ...]:
         """An order record's shipping time is a shipment: the record dated at that time
@@ -120,7 +196,7 @@ class Tagger:
         analysed: list[MessageResult | None] = [None] * len(events)
         for start in range(0, len(speaking), CHUNK):
             chunk = speaking[start:start + CHUNK]
-            found = self._analyse([(events[i].text, events[i].role, events[i].time) for i in chunk])
+            found = self.analyse_messages([(events[i].text, events[i].role, events[i].time) for i in chunk])
             for i, result in zip(chunk, found):
                 analysed[i] = result
 
@@ -176,6 +252,32 @@ class Tagger:
                 tags[i] = extra + tags[i]
 
 
+def backoff_stands(judge: ContextJudge, text: str, spans: Sequence[tuple[int, int]], label: str) -> bool:
+    """Whether a tag the backoff would make stands, given its evidence ``spans`` in
+    ``text`` (strongest first):
+
+    - the strongest words contain a Chinese character: a tag a reader cannot be shown a
+      reason for in words (digits, a letter, an emoji) is not made;
+    - the context rules would not set a trigger there aside for the label (negated,
+      resolved, hypothetical, a policy question, a quote: its default filters).
+
+    (No spans at all happens only under a threshold near 0: nothing to judge.)"""
+    if not spans:
+        return True
+    start, end = spans[0]
+    if not _HAN.search(text, start, end):
+        return False
+    seg = Segments.of(text)
+    cand = Candidate(None, start, end)
+    checks = {"negation": judge.negated, "resolved": judge.resolved_claim,
+              "hypothetical": judge.hypothetical_claim, "policy_question": judge.policy_question,
+              "quote": judge.quoted, "question": judge.asks_about, "subordinate": judge.subordinate}
+    return not any(checks[name](seg, cand) for name in DEFAULT_FILTERS[label] if name in checks)
+
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 # Event is a frozen dataclass whose __init__ only stores its fields, so a copy of its
 # fields with other tags is the event dataclasses.replace would build, at a fifth of the
 # cost (paid for most events of a timeline).  Should Event ever check its fields in a
@@ -216,11 +318,12 @@ _CACHE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=8)
-def _cached_tagger(rules_files: tuple[str, ...]) -> Tagger:
-    return Tagger(rules_files)
+def _cached_tagger(rules_files: tuple[str, ...], backoff: str | None) -> Tagger:
+    return Tagger(rules_files, backoff)
 
 
-def get_tagger(rules_files: Sequence[str | Path] = ()) -> Tagger:
-    """One Tagger per process and rules tuple (spaCy, jieba and the rules load once)."""
+def get_tagger(rules_files: Sequence[str | Path] = (), backoff: str | Path | None = BUILTIN) -> Tagger:
+    """One Tagger per process, rules tuple and backoff (spaCy, jieba and the rules load
+    once)."""
     with _CACHE_LOCK:
-        return _cached_tagger(tuple(str(p) for p in rules_files))
+        return _cached_tagger(tuple(str(p) for p in rules_files), None if backoff is None else str(backoff))
