@@ -134,14 +134,6 @@ def test_report_lists_gold_events_no_parsed_event_matched(corpus):
     assert "1 gold events matched no parsed event: chat.txt:40" in format_report(report)
 
 
-# Labels whose F1 on the test part is still under the issue's 0.90 gate (0.883 and 0.882
-# when this was written; README, "Accuracy").  Issue 4 stays open until they pass: this
-# list is a known gap, not a lowered bar.  For them the test still fails on any
-# regression below KNOWN_GAP_FLOOR; every other label must meet 0.90.
-KNOWN_GAP = {"return_claim", "compensation_demand"}
-KNOWN_GAP_FLOOR = 0.87
-
-
 @pytest.mark.skipif(not (TEST_SPLIT / "gold.jsonl").exists(),
                     reason="corpora/eval/test/gold.jsonl does not exist yet: the accuracy gate needs the test part")
 def test_accuracy_gate_on_the_test_part():
@@ -151,17 +143,8 @@ def test_accuracy_gate_on_the_test_part():
     if split.micro.f1 < 0.95:
         problems.append(f"micro-F1 {split.micro.f1:.3f} < 0.95")
     for label, score in split.labels.items():
-        floor = KNOWN_GAP_FLOOR if label in KNOWN_GAP else 0.90
-        if score.f1 < floor:
-            problems.append(f"{label} F1 {score.f1:.3f} < {floor:.2f}")
+        if score.f1 < 0.90:
+            problems.append(f"{label} F1 {score.f1:.3f} < 0.90")
     if split.deadline_accuracy < 0.90:
         problems.append(f"deadline accuracy {split.deadline_accuracy:.3f} < 0.90")
     assert not problems, "; ".join(problems)
-
-
-@pytest.mark.skipif(not (TEST_SPLIT / "gold.jsonl").exists(), reason="no test part")
-@pytest.mark.xfail(strict=True, reason="known gap (issue 4 open): return_claim and compensation_demand "
-                                       "are under F1 0.90 on the test part")
-def test_known_gap_labels_reach_the_full_gate():
-    (split,) = evaluate(TEST_SPLIT).splits
-    assert all(split.labels[label].f1 >= 0.90 for label in KNOWN_GAP)
