@@ -7,7 +7,8 @@ templates, grouped into conversations), then times, in one run and one process:
    the same user dictionary loaded, so both sides segment the same way);
 2. the full tag pipeline: ``Tagger.tag_events`` on the same messages as events
    (normalization, trigger prefilter, spaCy zh + jieba for messages that can carry a tag,
-   context rules, deadlines, structural tags, new events);
+   context rules, deadlines, the statistical backoff, structural tags, new events), and
+   the same without the backoff, to show its own cost;
 
 and prints messages per second for both and their ratio.  The pipeline also runs on the
 messages that pass the trigger prefilter alone (the worst case: every one is segmented).
@@ -110,16 +111,17 @@ def timed(fn) -> Seconds:
     return Seconds(time.perf_counter() - wall, time.process_time() - cpu)
 
 
-def interleaved(events: list[Event], tagger, jieba, chunk: int = 5000) -> tuple[Seconds, Seconds]:
-    """Seconds for jieba alone (plain ``jieba.lcut``: default mode, HMM on) and for the
-    pipeline over ``events``, measured in alternating chunks."""
-    jieba_s = tag_s = Seconds(0.0, 0.0)
+def interleaved(events: list[Event], taggers, jieba, chunk: int = 5000) -> list[Seconds]:
+    """Seconds for jieba alone (plain ``jieba.lcut``: default mode, HMM on) and for each
+    tagger over ``events``, measured in alternating chunks."""
+    spent = [Seconds(0.0, 0.0) for _ in range(len(taggers) + 1)]
     for start in range(0, len(events), chunk):
         part = events[start:start + chunk]
         texts = [e.text for e in part]
-        jieba_s += timed(lambda: [jieba.lcut(t) for t in texts])
-        tag_s += timed(lambda: tagger.tag_events(part))
-    return jieba_s, tag_s
+        spent[0] += timed(lambda: [jieba.lcut(t) for t in texts])
+        for n, tagger in enumerate(taggers, 1):
+            spent[n] += timed(lambda: tagger.tag_events(part))
+    return spent
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,20 +140,24 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     from extractor.nlp import get_tagger
 
-    tagger = get_tagger()  # spaCy, jieba and its user dictionary, the rules: once
+    tagger = get_tagger()  # spaCy, jieba and its user dictionary, the rules, the backoff: once
+    rules_only = get_tagger(backoff=None)
     import jieba
 
     print(f"initialisation (spaCy, jieba, user dictionary, rules): {time.perf_counter() - began:.2f} s")
 
     # The machine may be shared: alternate the two measurements chunk by chunk (whole
     # conversations per chunk) so that a change of load hits both alike.
-    jieba_s, tag_s = interleaved(events, tagger, jieba)
+    jieba_s, tag_s = interleaved(events, [tagger], jieba)
+    # The rules alone, in a run of their own: with a third pipeline in the same
+    # alternation, each pipeline evicts the other's data from the CPU caches.
+    jieba_rules_s, rules_s = interleaved(events, [rules_only], jieba)
     index = tagger.rules.indexes
     from extractor.nlp.normalize import normalize
 
     triggered = [e for e in events if index[e.role].hits(normalize(e.text).text).found]
     trig_texts = [e.text for e in triggered]
-    jieba_trig_s, tag_trig_s = interleaved(triggered, tagger, jieba)
+    jieba_trig_s, tag_trig_s = interleaved(triggered, [tagger], jieba)
 
     def rate(n: int, seconds: float) -> str:
         return f"{n / seconds:>10,.0f} messages/s"
@@ -161,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"full tag pipeline           {rate(len(texts), tag_s.wall)}  ({tag_s.wall:.2f} s)")
     print(f"ratio (pipeline / jieba)    {tag_s.wall / jieba_s.wall:.2f}x   target <= 1.5x")
     print(f"  same, in CPU time         {tag_s.cpu / jieba_s.cpu:.2f}x   (jieba {jieba_s.cpu:.2f} s, pipeline {tag_s.cpu:.2f} s)")
+    print(f"  the rules alone (--no-backoff), measured the same way: {rules_s.wall / jieba_rules_s.wall:.2f}x")
     print(f"-- messages with a trigger word only ({len(triggered) / len(events):.0%} of all; each one is segmented):")
     print(f"jieba segmentation alone    {rate(len(trig_texts), jieba_trig_s.wall)}")
     print(f"full tag pipeline           {rate(len(trig_texts), tag_trig_s.wall)}")
