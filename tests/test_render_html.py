@@ -211,6 +211,18 @@ def test_highlight_escapes_every_piece():
     assert str(out) == 'a<mark>&lt;i&gt;</mark>&amp;&#34;b&#34;&lt;/i&gt; <mark>赔钱</mark> &lt;<mark>赔钱</mark>&gt;'
 
 
+def test_a_backoff_tag_says_it_is_the_models_with_its_probability(lin_case):
+    from extractor.render.view import event_view, masker
+
+    event = replace(lin_case.events[0].event, tags=(
+        Tag("return_claim", evidence=("少了",), reason="missing_item", score=0.934),
+        Tag("compensation_demand", evidence=("赔",), score=0.61),
+        Tag("threat", evidence=("差评",)),
+    ))
+    details = [t["detail"] for t in event_view("e1", event, masker(True))["tags"]]
+    assert details == ["少发漏发 · 模型 0.93", "模型 0.61", "差评"]
+
+
 def test_overlapping_evidence_merges_into_one_mark():
     assert str(highlight("延迟发货赔钱", ["延迟发货", "发货赔", "赔钱"])) == "<mark>延迟发货赔钱</mark>"
 

@@ -54,6 +54,14 @@ def tag_detail(tag: Tag, m: Masker) -> str:
     return ""
 
 
+def _with_score(detail: str, tag: Tag) -> str:
+    """A tag the statistical backoff made says so, with its probability: a reader weighs
+    it differently from a rule's."""
+    if tag.score is None:
+        return detail
+    return f"{detail} · 模型 {tag.score:.2f}" if detail else f"模型 {tag.score:.2f}"
+
+
 def _call_line(event: Event, m: Masker) -> str:
     call = event.call
     if call is None:
@@ -109,7 +117,7 @@ def event_view(event_id: str, event: Event, m: Masker, names: dict[str, str] | N
         "marks": [m(w) for w in evidence_words(event.tags)],
         "call": _call_line(event, m),
         "order": _order_line(event, m),
-        "tags": [{"label": t.label, "zh": TAG_ZH.get(t.label, t.label), "detail": tag_detail(t, m)}
+        "tags": [{"label": t.label, "zh": TAG_ZH.get(t.label, t.label), "detail": _with_score(tag_detail(t, m), t)}
                  for t in event.tags],
         "sources": [_where(s, names) for s in event.all_sources()],
     }
