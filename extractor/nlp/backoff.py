@@ -60,6 +60,9 @@ REPEAT_PERIOD = 8
 # The backoff reads this much of a message: the first 400 characters (chat messages are
 # short; a longer one is a pasted text, left to the rules).
 READ_LIMIT = 400
+# Shorter messages are not read: none of the corpus's 188 buyer messages under 4
+# characters is a claim or a demand without a rule's trigger word in it (好的, 在吗, 嗯嗯).
+MIN_CHARS = 4
 # Evidence: the n-grams behind a backoff tag, best first, at most this many.
 EVIDENCE_GRAMS = 2
 
@@ -190,6 +193,11 @@ class BackoffModel:
         return prob / prob.sum(axis=1, keepdims=True)
 
     def _logits(self, texts: Sequence[str], columns: range) -> np.ndarray:
+        # Chat repeats itself (好的, 在吗, 收到): each distinct text is scored once.
+        distinct: dict[str, int] = {}
+        where = [distinct.setdefault(text, len(distinct)) for text in texts]
+        if len(distinct) < len(texts):
+            return self._logits(list(distinct), columns)[where]
         out = np.tile(self.bias[columns.start:columns.stop], (len(texts), 1))
         if texts:
             g = grams(texts)

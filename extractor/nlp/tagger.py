@@ -29,7 +29,7 @@ import numpy as np
 
 from ..model import Event, Tag
 from ..structure import structural_tags
-from .backoff import BUILTIN, DETECTOR_OUTPUTS as BACKOFF_LABELS, REASON_OUTPUTS, load_model
+from .backoff import BUILTIN, DETECTOR_OUTPUTS as BACKOFF_LABELS, MIN_CHARS as BACKOFF_MIN_CHARS, REASON_OUTPUTS, load_model
 from .context import ContextJudge, Segments
 from .matcher import Candidate, Hits
 from .normalize import Normalized, normalize_many
@@ -105,23 +105,31 @@ class Tagger:
         return results
 
     def _back_off(self, messages: Sequence[tuple[str, str, datetime]], results: list[MessageResult]) -> None:
-        """The backoff's tags on buyer messages where the rules found no trigger for the
-        label at all (a trigger they rejected stays rejected)."""
+        """The backoff's tags on buyer messages (of MIN_CHARS or more) where the rules
+        found no trigger for the label at all (a trigger they rejected stays rejected)."""
         # Most buyer messages have no trigger at all: every label is open to the backoff.
-        buyers = [i for i, message in enumerate(messages) if message[1] == "buyer"]
+        buyers = [i for i, (message, result) in enumerate(zip(messages, results))
+                  if message[1] == "buyer" and len(result.norm.text) >= BACKOFF_MIN_CHARS]
         rows = [i for i in buyers if results[i].hits is None]
         closed: list[tuple[int, int]] = []  # (row, label column) the rules already answered
-        for i in [i for i in buyers if results[i].hits is not None]:
+        claim, demand = BACKOFF_LABELS
+        for i in buyers:
             result = results[i]
-            shut = {c.rule.label for c in result.hits.terms}
-            if result.hits.patterns:
-                shut.update(c.rule.label for c in result.hits.patterns)
+            hits = result.hits
+            if hits is None:
+                continue
+            seen = {c.rule.label for c in hits.terms}
+            if hits.patterns:
+                seen.update(c.rule.label for c in hits.patterns)
             if result.tags:
-                shut.update(t.label for t in result.tags)
-            columns = [column for column, label in enumerate(BACKOFF_LABELS) if label in shut]
-            if len(columns) < len(BACKOFF_LABELS):
-                closed.extend((len(rows), column) for column in columns)
-                rows.append(i)
+                seen.update(t.label for t in result.tags)
+            if claim in seen:
+                if demand in seen:
+                    continue
+                closed.append((len(rows), 0))
+            elif demand in seen:
+                closed.append((len(rows), 1))
+            rows.append(i)
         if not rows:
             return
         model = self.backoff

@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from .backoff import DETECTOR_OUTPUTS, REASON_OUTPUTS, BackoffModel, grams
+from .backoff import DETECTOR_OUTPUTS, MIN_CHARS, REASON_OUTPUTS, BackoffModel, grams
 
 # Fitting: enough epochs for AdaGrad to settle on a few thousand messages; a light L2 so
 # that n-grams seen in one conversation only do not dominate.
@@ -213,6 +213,8 @@ def cross_validate(examples: Sequence[Example], progress: Callable[[str], None] 
         lowest = min(DETECTOR_GRID)
 
         def standing(e: Example, p: float, label: str) -> float:
+            if len(e.text) < MIN_CHARS:
+                return 0.0  # the tagger does not read it
             if p < lowest or stands is None or label in e.triggered:
                 return p
             return p if stands(model, e.text, label) else 0.0
