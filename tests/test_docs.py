@@ -22,3 +22,29 @@ def test_every_label_of_the_contract_is_in_the_readme():
     for label in ("seller_contact", "seller_initiated", "buyer_silence", "shipping_promise", "shipped",
                   "return_claim", "delay_claim", "compensation_demand", "threat"):
         assert f"`{label}`" in tags and f"`{label}`" in readme
+
+
+def _decisions(text: str) -> dict[int, str]:
+    """The numbered labelling decisions of a document's "Labelling decisions" section."""
+    import re
+
+    section = text[text.index("## Labelling decisions"):]
+    found: dict[int, str] = {}
+    current = None
+    for line in section.splitlines():
+        m = re.match(r"(\d+)\. (.*)", line)
+        if m:
+            current = int(m.group(1))
+            found[current] = m.group(2)
+        elif current is not None and line.startswith("    "):
+            found[current] += " " + line.strip()
+        else:
+            current = None
+    return found
+
+
+def test_the_labelling_decisions_are_the_same_in_docs_and_in_the_corpus():
+    docs = _decisions((ROOT / "docs" / "tags.md").read_text("utf-8"))
+    corpus = _decisions((ROOT / "corpora" / "eval" / "README.md").read_text("utf-8"))
+    assert docs == corpus
+    assert sorted(docs) == list(range(1, len(docs) + 1))
