@@ -156,11 +156,12 @@ class Tagger:
                         continue
                     reason = REASON_OUTPUTS[best]
                 spans = model.evidence_spans(norm.text, label)
-                if not backoff_stands(judge, norm.text, spans, label):
+                seg = Segments.of(norm.text)
+                if not backoff_stands(judge, seg, spans, label):
                     continue
                 # (no n-gram for it at all only under a threshold near 0: then the message is the evidence)
-                ordered = sorted(spans)
-                evidence = tuple(norm.original_span(a, b) for a, b in ordered) or (norm.original.strip(),)
+                evidence = tuple(norm.original_span(a, b) for a, b in _clauses_around(seg, spans)) \
+                    or (norm.original.strip(),)
                 found.append(Tag(label, evidence=evidence, reason=reason, score=round(float(detector[h, column]), 3)))
             if found:
                 results[i] = results[i]._replace(tags=in_label_order(results[i].tags + tuple(found)))
@@ -260,9 +261,9 @@ class Tagger:
                 tags[i] = extra + tags[i]
 
 
-def backoff_stands(judge: ContextJudge, text: str, spans: Sequence[tuple[int, int]], label: str) -> bool:
-    """Whether a tag the backoff would make stands, given its evidence ``spans`` in
-    ``text`` (strongest first):
+def backoff_stands(judge: ContextJudge, seg: Segments, spans: Sequence[tuple[int, int]], label: str) -> bool:
+    """Whether a tag the backoff would make stands, given its evidence ``spans`` in the
+    segmented text (strongest first):
 
     - the strongest words contain a Chinese character: a tag a reader cannot be shown a
       reason for in words (digits, a letter, an emoji) is not made;
@@ -273,9 +274,8 @@ def backoff_stands(judge: ContextJudge, text: str, spans: Sequence[tuple[int, in
     if not spans:
         return True
     start, end = spans[0]
-    if not _HAN.search(text, start, end):
+    if not _HAN.search(seg.text, start, end):
         return False
-    seg = Segments.of(text)
     cand = Candidate(None, start, end)
     checks = {"negation": judge.negated, "resolved": judge.resolved_claim,
               "hypothetical": judge.hypothetical_claim, "policy_question": judge.policy_question,
@@ -283,6 +283,27 @@ def backoff_stands(judge: ContextJudge, text: str, spans: Sequence[tuple[int, in
     return not any(checks[name](seg, cand) for name in DEFAULT_FILTERS[label] if name in checks)
 
 
+def _clauses_around(seg: Segments, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The evidence a reader is shown for a backoff tag: the clause around each of its
+    strongest n-grams (an n-gram alone, 就 or 盒子, says little), at most
+    CLAUSE_CONTEXT characters either side of it, in text order, overlaps merged."""
+    text = seg.text
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        c_start, c_end = seg.clause(start)
+        c_start, c_end = max(c_start, start - CLAUSE_CONTEXT), min(max(c_end, end), end + CLAUSE_CONTEXT)
+        while c_start < start and text[c_start].isspace():
+            c_start += 1
+        while c_end > end and text[c_end - 1].isspace():
+            c_end -= 1
+        if out and c_start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], c_end))
+        else:
+            out.append((c_start, c_end))
+    return out
+
+
+CLAUSE_CONTEXT = 16
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 

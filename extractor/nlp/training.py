@@ -245,12 +245,13 @@ def train(splits: Sequence[Path], thresholds: Mapping[str, float] | None = None,
           rules_files: Sequence[str] = ()) -> tuple[BackoffModel, CrossValidation | None]:
     """A model trained on every buyer message of ``splits``; thresholds by
     leave-one-part-out unless given."""
+    from .context import Segments
     from .tagger import Tagger, backoff_stands
 
     rules_only = Tagger(rules_files, backoff=None)
 
     def stands(model: BackoffModel, text: str, label: str) -> bool:
-        return backoff_stands(rules_only.rules.judge, text, model.evidence_spans(text, label), label)
+        return backoff_stands(rules_only.rules.judge, Segments.of(text), model.evidence_spans(text, label), label)
 
     examples = []
     for split in splits:
