@@ -146,6 +146,7 @@ class Tagger:
         for h, reason_probs in zip(hits, reasons):
             i = rows[h]
             norm = results[i].norm
+            seg = Segments.of(norm.text)
             found = []
             for column in np.flatnonzero(fired[h]):
                 label = BACKOFF_LABELS[column]
@@ -156,7 +157,6 @@ class Tagger:
                         continue
                     reason = REASON_OUTPUTS[best]
                 spans = model.evidence_spans(norm.text, label)
-                seg = Segments.of(norm.text)
                 if not backoff_stands(judge, seg, spans, label):
                     continue
                 # (no n-gram for it at all only under a threshold near 0: then the message is the evidence)
@@ -277,10 +277,15 @@ def backoff_stands(judge: ContextJudge, seg: Segments, spans: Sequence[tuple[int
     if not _HAN.search(seg.text, start, end):
         return False
     cand = Candidate(None, start, end)
-    checks = {"negation": judge.negated, "resolved": judge.resolved_claim,
-              "hypothetical": judge.hypothetical_claim, "policy_question": judge.policy_question,
-              "quote": judge.quoted, "question": judge.asks_about, "subordinate": judge.subordinate}
-    return not any(checks[name](seg, cand) for name in DEFAULT_FILTERS[label] if name in checks)
+    return not any(getattr(judge, _FILTER_CHECKS[name])(seg, cand)
+                   for name in DEFAULT_FILTERS[label] if name in _FILTER_CHECKS)
+
+
+# The filters a rule's trigger goes through, by the judge's method for each (those that
+# need no more than the text: "refusal" and "overdue" concern promises and delays).
+_FILTER_CHECKS = {"negation": "negated", "resolved": "resolved_claim", "hypothetical": "hypothetical_claim",
+                  "policy_question": "policy_question", "quote": "quoted", "question": "asks_about",
+                  "subordinate": "subordinate"}
 
 
 def _clauses_around(seg: Segments, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
