@@ -153,6 +153,7 @@ class ClaimFinding:
     since_payment: timedelta | None
     since_deadline: timedelta | None  # negative: before the deadline
     since_shipment: timedelta | None  # negative: before the shipment; None: no shipment
+    score: float | None = None  # the statistical backoff's probability, for a claim it found
 
     @property
     def name_zh(self) -> str:
@@ -425,6 +426,7 @@ def _claim(ce: CaseEvent, tag: Tag, orders: Sequence[OrderFinding],
         since_payment=(t - order.paid) if order and order.paid else None,
         since_deadline=(t - order.deadline) if order and order.deadline else None,
         since_shipment=(t - order.shipment.time) if order and order.shipment else None,
+        score=tag.score,
     )
 
 

@@ -223,6 +223,18 @@ def test_a_backoff_tag_says_it_is_the_models_with_its_probability(lin_case):
     assert details == ["少发漏发 · 模型 0.93", "模型 0.61", "差评"]
 
 
+def test_a_claim_the_backoff_found_says_so_in_the_claims_table_and_the_json(lin_case):
+    import json
+
+    claim = next(c for c in lin_case.claims if c.label == "return_claim")
+    case = replace(lin_case, claims=tuple(replace(c, score=0.934) if c is claim else c for c in lin_case.claims))
+    renderer = Renderer(generated_at=FIXED_NOW, argv=("evidence", "report"))
+    soup = BeautifulSoup(renderer.render("html", case, "tb_lin8866").decode("utf-8"), "html.parser")
+    assert any(f"{claim.name_zh} · 模型 0.93" in td.get_text() for td in soup.select("td"))
+    claims = json.loads(renderer.render("json", case, "tb_lin8866"))["claims"]
+    assert [c.get("score") for c in claims] == [0.934 if c is claim else None for c in lin_case.claims]
+
+
 def test_overlapping_evidence_merges_into_one_mark():
     assert str(highlight("延迟发货赔钱", ["延迟发货", "发货赔", "赔钱"])) == "<mark>延迟发货赔钱</mark>"
 

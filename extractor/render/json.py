@@ -82,6 +82,7 @@ def case_to_dict(case: Case, mask: bool = True) -> dict[str, Any]:
             "evidence": [m(w) for w in c.evidence], "order": c.order_id,
             "hours_since_payment": _hours(c.since_payment), "hours_since_deadline": _hours(c.since_deadline),
             "hours_since_shipment": _hours(c.since_shipment),
+            **({"score": c.score} if c.score is not None else {}),
         } for c in case.claims],
         "events": [{"id": ce.id, **event_to_dict(masked_event(ce.event, m), with_tags=True)} for ce in case.events],
         "files": [{

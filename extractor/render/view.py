@@ -140,7 +140,8 @@ def _relative(delta: timedelta | None, before: str, after: str) -> str:
 
 def claim_view(c: ClaimFinding, m: Masker) -> dict[str, Any]:
     return {
-        "id": c.event_id, "time": zh_datetime(c.time), "name": m(c.name_zh), "label": c.label,
+        "id": c.event_id, "time": zh_datetime(c.time), "label": c.label,
+        "name": m(c.name_zh) + (f" · 模型 {c.score:.2f}" if c.score is not None else ""),
         "tag": TAG_ZH.get(c.label, c.label), "order": c.order_id,
         "since_payment": _relative(c.since_payment, "付款前", "付款后"),
         "vs_deadline": _relative(c.since_deadline, "时限前", "超过时限"),
