@@ -178,19 +178,18 @@ class BackoffModel:
 
     def scores(self, texts: Sequence[str]) -> Scores:
         """The detector's and the reason classifier's probabilities for each text."""
-        return Scores(self.detect(texts), self.reasons(texts))
+        n = len(DETECTOR_OUTPUTS)
+        logits = self._logits(texts, range(self.weights.shape[1]))
+        return Scores(_sigmoid(logits[:, :n]), _softmax(logits[:, n:]))
 
     def detect(self, texts: Sequence[str]) -> np.ndarray:
         """The detector's probabilities, (texts, len(DETECTOR_OUTPUTS))."""
-        return 1.0 / (1.0 + np.exp(-self._logits(texts, range(len(DETECTOR_OUTPUTS)))))
+        return _sigmoid(self._logits(texts, range(len(DETECTOR_OUTPUTS))))
 
     def reasons(self, texts: Sequence[str]) -> np.ndarray:
         """The reason classifier's probabilities, (texts, len(REASON_OUTPUTS))."""
         n = len(DETECTOR_OUTPUTS)
-        logits = self._logits(texts, range(n, n + len(REASON_OUTPUTS)))
-        logits -= logits.max(axis=1, keepdims=True)
-        prob = np.exp(logits)
-        return prob / prob.sum(axis=1, keepdims=True)
+        return _softmax(self._logits(texts, range(n, n + len(REASON_OUTPUTS))))
 
     def _logits(self, texts: Sequence[str], columns: range) -> np.ndarray:
         # Chat repeats itself (好的, 在吗, 收到): each distinct text is scored once.
@@ -287,6 +286,15 @@ class BackoffModel:
         }
 
 
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return prob / prob.sum(axis=1, keepdims=True)
+
+
 def _is_edge(char: str) -> bool:
     """Punctuation and spaces: nothing to show a reader at the edge of evidence."""
     return unicodedata.category(char)[0] in "PZC"
@@ -362,9 +370,16 @@ def _is_number(value: Any) -> bool:
 
 
 def load_model(path: str | Path | None = None) -> BackoffModel:
-    """The model in ``path``, or the one shipped with the package."""
+    """The model in ``path``, or the one shipped with the package (each read once per
+    process, like the rules: ``tag`` checks a model file before parsing, then tags with
+    it)."""
     if path is None:
         return _builtin_model()
+    return _model_file(str(path))
+
+
+@lru_cache(maxsize=8)
+def _model_file(path: str) -> BackoffModel:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:

@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from ..evaluate import Score
 from .backoff import DETECTOR_OUTPUTS, MIN_CHARS, REASON_OUTPUTS, BackoffModel, grams
 
 # Fitting: enough epochs for AdaGrad to settle on a few thousand messages; a light L2 so
@@ -33,8 +34,10 @@ LEARNING_RATE = 1.0
 L2 = 1e-5
 MIN_COUNT = 2  # an n-gram seen once in all the training messages says nothing general
 PRUNE = 5e-4  # features whose every weight is smaller than this are left out of the file
-# 1.0: never (the label is left to the rules, when no threshold helps)
-DETECTOR_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0)
+# A detector threshold of 1.0 means never: the label is left to the rules alone (when no
+# threshold helps), in the model file as in the grid.
+RULES_ALONE = 1.0
+DETECTOR_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, RULES_ALONE)
 REASON_GRID = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
@@ -173,14 +176,14 @@ def _counts(held: Iterable[_Held], t_claim: float, t_reason: float, t_demand: fl
     for h in held:
         e = h.example
         found = set(e.rule_reasons)
-        if (not found and "return_claim" not in e.triggered and h.claim >= t_claim
-                and t_claim < 1.0 and h.reason_prob >= t_reason):
+        if (not found and "return_claim" not in e.triggered and t_claim < RULES_ALONE
+                and h.claim >= t_claim and h.reason_prob >= t_reason):
             found = {h.reason}
         r[0] += len(found & e.reasons)
         r[1] += len(found - e.reasons)
         r[2] += len(e.reasons - found)
-        demand = e.rule_demand or ("compensation_demand" not in e.triggered and h.demand >= t_demand
-                                   and t_demand < 1.0)
+        demand = e.rule_demand or ("compensation_demand" not in e.triggered and t_demand < RULES_ALONE
+                                   and h.demand >= t_demand)
         c[0] += demand and e.demand
         c[1] += demand and not e.demand
         c[2] += (not demand) and e.demand
@@ -188,7 +191,7 @@ def _counts(held: Iterable[_Held], t_claim: float, t_reason: float, t_demand: fl
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:
-    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+    return Score(tp, fp, fn).f1
 
 
 # ``stands(model, text, label)``: whether a tag the backoff would make there stands (the
@@ -225,12 +228,13 @@ def cross_validate(examples: Sequence[Example], progress: Callable[[str], None] 
     everything = [h for hs in held.values() for h in hs]
     # Stricter first, so that a tie keeps the stricter thresholds.
     best_claim = max(((tc, tr) for tc in reversed(DETECTOR_GRID) for tr in reversed(REASON_GRID)),
-                     key=lambda t: _f1(*_counts(everything, t[0], t[1], 1.1)[0]))
-    best_demand = max(reversed(DETECTOR_GRID), key=lambda t: _f1(*_counts(everything, 1.1, 1.1, t)[1]))
+                     key=lambda t: _f1(*_counts(everything, t[0], t[1], RULES_ALONE)[0]))
+    best_demand = max(reversed(DETECTOR_GRID),
+                      key=lambda t: _f1(*_counts(everything, RULES_ALONE, RULES_ALONE, t)[1]))
     thresholds = {"return_claim": best_claim[0], "reason": best_claim[1], "compensation_demand": best_demand}
     per_part = {}
     for part, hs in held.items():
-        rules_r, rules_c = _counts(hs, 1.1, 1.1, 1.1)
+        rules_r, rules_c = _counts(hs, RULES_ALONE, RULES_ALONE, RULES_ALONE)
         with_r, with_c = _counts(hs, best_claim[0], best_claim[1], best_demand)
         per_part[part] = {"return_claim (rules)": rules_r, "return_claim (with backoff)": with_r,
                           "compensation_demand (rules)": rules_c, "compensation_demand (with backoff)": with_c}
