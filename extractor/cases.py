@@ -19,29 +19,27 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
+from .labels import registry
 from .model import Event, FileReport, Order, Tag
 from .roles import shop_of
+from .structure import SAME_CALL_WINDOW, SILENCE, answered_call, answers, same_call  # noqa: F401 (SAME_CALL_WINDOW: re-exported)
 from .timeline import order_events
 
 WANGWANG = "wangwang"
 PHONE = "phone"
-CLAIM_LABELS = ("delay_claim", "return_claim", "compensation_demand", "threat")
+LABELS = registry()
+CLAIM_LABELS = LABELS.claims
 
-# A buyer event within this long after a contact attempt answers it; the same span is
-# the threshold of the `buyer_silence` tag.
-ANSWER_WINDOW = timedelta(hours=24)
-# A staff call note this close to a call record describes the same call: one attempt.
-SAME_CALL_WINDOW = timedelta(minutes=15)
+# A buyer event within this long after a contact attempt answers it: the threshold of
+# the `buyer_silence` tag.  What answers, and which note is of which call, are
+# :mod:`extractor.structure`'s, for the tags and the findings alike.
+ANSWER_WINDOW = SILENCE
 # The buyer "went silent after paying" when at least this many attempts before the
 # deadline all went unanswered.
 SILENT_AFTER_PAYMENT_MIN_ATTEMPTS = 2
 
-RETURN_REASONS_ZH = {
-    "ineffective": "无效果", "allergy": "过敏", "quality": "质量问题", "damaged": "破损",
-    "wrong_item": "发错货", "missing_item": "少发漏发", "not_as_described": "与描述不符",
-    "no_reason": "七天无理由",
-}
-DELAY_REASONS_ZH = {"out_of_stock": "缺货", "late_shipment": "延迟发货", "fake_shipment": "虚假发货"}
+RETURN_REASONS_ZH = {r.name: r.zh for r in LABELS["return_claim"].reasons}
+DELAY_REASONS_ZH = {r.name: r.zh for r in LABELS["delay_claim"].reasons}
 
 
 # ---------------------------------------------------------------------------
@@ -340,12 +338,7 @@ def _is_conversation(event: Event) -> bool:
 
 
 def _is_buyer_response(event: Event) -> bool:
-    if not _is_conversation(event):
-        return False
-    if event.role == "buyer":
-        return True
-    call = event.call
-    return call is not None and call.direction == "out" and call.answered
+    return _is_conversation(event) and answers(event)
 
 
 def _attempts(case_events: Sequence[CaseEvent]) -> list[Attempt]:
@@ -355,7 +348,7 @@ def _attempts(case_events: Sequence[CaseEvent]) -> list[Attempt]:
     for ce in contacts:
         if ce.event.kind != "note":
             continue
-        near = [c for c in calls if abs(c.event.time - ce.event.time) <= SAME_CALL_WINDOW]
+        near = [c for c in calls if same_call(ce.event, c.event)]
         if near:
             folded[ce.id] = min(near, key=lambda c: abs(c.event.time - ce.event.time)).id
     responses = [ce for ce in case_events if _is_buyer_response(ce.event)]
@@ -366,7 +359,7 @@ def _attempts(case_events: Sequence[CaseEvent]) -> list[Attempt]:
             continue
         group = [ce] + [n for n in contacts if folded.get(n.id) == ce.id]
         channel = PHONE if ce.event.kind in ("call", "note") else WANGWANG
-        answered_by = next((g.id for g in group if g.event.call is not None and g.event.call.answered), None)
+        answered_by = next((g.id for g in group if answered_call(g.event)), None)
         if answered_by is None:
             answered_by = next((r.id for r in responses
                                 if ce.event.time < r.event.time <= ce.event.time + ANSWER_WINDOW), None)
@@ -435,32 +428,34 @@ def _claim(ce: CaseEvent, tag: Tag, orders: Sequence[OrderFinding],
 
 
 def claim_name_zh(label: str, reason: str | None, evidence: Sequence[str] = ()) -> str:
-    if label == "delay_claim":
-        return DELAY_REASONS_ZH.get(reason or "", "未发货")
-    if label == "return_claim":
-        return RETURN_REASONS_ZH.get(reason or "", "退货")
-    if label == "compensation_demand":
-        return "赔偿"
-    if label == "threat":
-        return "/".join(dict.fromkeys(evidence)) or "威胁"
-    return label
+    """What a claim is called: its reason's name (缺货, 过敏), a threat's own words, else
+    the label's claim name from the registry."""
+    entry = LABELS.get(label)
+    if entry is None:
+        return label
+    if entry.detail == "evidence" and evidence:
+        return "/".join(dict.fromkeys(evidence))
+    return entry.name_zh(reason)
 
 
 def claims_phrase_zh(claims: Sequence[ClaimFinding]) -> str:
-    """What one buyer message claims, in words: 称缺货、以过敏、无效果为由要求退货退款、以差评相威胁."""
+    """What one buyer message claims, in words: 称缺货、以过敏、无效果为由要求退货退款、以差评相威胁.
+
+    Each label's wording is the registry's ``phrase`` (its reason's, where it has one):
+    ``{reasons}`` is the names of the message's reasons of that label, ``{words}`` the
+    words of its tags (a threat's 差评/投诉); a label without a phrase is 主张 + its name."""
     phrases: list[str] = []
-    reasons = [c.name_zh for c in claims if c.label == "return_claim"]
-    threats = [w for c in claims if c.label == "threat" for w in (c.evidence or ("威胁",))]
     for c in claims:
-        if c.label == "delay_claim":
-            phrase = {"out_of_stock": "称缺货", "late_shipment": "主张延迟发货",
-                      "fake_shipment": "主张虚假发货"}.get(c.reason or "", "主张未发货")
-        elif c.label == "return_claim":
-            phrase = f"以{'、'.join(dict.fromkeys(reasons))}为由要求退货退款"
-        elif c.label == "compensation_demand":
-            phrase = "要求赔偿"
+        entry = LABELS.get(c.label)
+        if entry is None:
+            phrase = f"主张{c.label}"
         else:
-            phrase = f"以{'/'.join(dict.fromkeys(threats))}相威胁"
+            own = entry.reason(c.reason)
+            template = (own.phrase if own and own.phrase else None) or entry.phrase or "主张{name}"
+            same = [x for x in claims if x.label == c.label]
+            reasons = "、".join(dict.fromkeys(x.name_zh for x in same))
+            words = "/".join(dict.fromkeys(w for x in same for w in (x.evidence or (entry.name_zh(),))))
+            phrase = template.format(reasons=reasons, words=words, name=entry.name_zh(c.reason))
         if phrase not in phrases:
             phrases.append(phrase)
     return "、".join(phrases)

@@ -24,11 +24,11 @@ from typing import Iterable, Mapping, Sequence
 from .errors import UsageError
 from .model import Event, FileReport, Tag
 from .nlp.backoff import BUILTIN
-from .nlp.pipeline import LABEL_ORDER
+from .labels import registry
 
 GOLD_FILE = "gold.jsonl"
 DEADLINE_TOLERANCE = timedelta(hours=2)
-REASON_LABELS = ("return_claim", "delay_claim")
+REASON_LABELS = registry().with_reasons
 
 Key = tuple[str, str, int]  # (file relative to the split, "line" | "row", number)
 Item = tuple[str, str | None]  # (label, reason)
@@ -219,7 +219,7 @@ def score(predicted: Mapping[Key, Sequence[Tag]], gold: Mapping[Key, Sequence[Go
         if pred_silence is not None and gold_silence is not None:
             hours[1] += 1
             hours[0] += abs((pred_silence.hours or 0) - (gold_silence.hours or 0)) < 0.05
-    order = {label: n for n, label in enumerate(LABEL_ORDER)}
+    order = registry().order
     label_scores = {k: Score(*v) for k, v in sorted(labels.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))}
     reason_scores = {k: Score(*v) for k, v in sorted(
         reasons.items(), key=lambda kv: (order.get(kv[0].split(":")[0], 99), kv[0]))}

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Mapping
 
+from .labels import registry
+
 Role = Literal["seller", "buyer", "system"]
 Kind = Literal["message", "auto_reply", "system", "call", "note", "order"]
 
@@ -198,15 +200,14 @@ def source_from_dict(data: Mapping[str, Any]) -> Source:
 
 
 def tag_to_dict(tag: Tag) -> dict[str, Any]:
+    """A tag's JSON: the attributes the registry lists for its label always (null when
+    unset); for a label that lists none, whichever are set."""
     out: dict[str, Any] = {"label": tag.label, "evidence": list(tag.evidence)}
-    if tag.label in ("return_claim", "delay_claim"):
-        out["reason"] = tag.reason
-    elif tag.label == "shipping_promise":
-        out["deadline"] = _iso(tag.deadline)
-    elif tag.label == "shipped":
-        out["tracking"] = tag.tracking
-    elif tag.label == "buyer_silence":
-        out["hours"] = tag.hours
+    label = registry().get(tag.label)
+    if label is not None and label.attributes:
+        for key in label.attributes:
+            value = getattr(tag, key)
+            out[key] = _iso(value) if key == "deadline" else value
     else:
         for key in ("reason", "tracking", "hours"):
             if getattr(tag, key) is not None:

@@ -20,6 +20,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from ..errors import UsageError
+from ..labels import registry
 
 # Mainland mobile numbers, also written with +86, spaces or dashes; never part of a
 # longer digit run (order and tracking numbers are 14–19 digits).
@@ -39,11 +40,7 @@ _INVISIBLE = {
 CHANNEL_ZH = {"message": "旺旺", "auto_reply": "旺旺", "system": "系统", "call": "电话",
               "note": "电话记录", "order": "订单"}
 ROLE_ZH = {"seller": "卖家", "buyer": "买家", "system": "系统"}
-TAG_ZH = {
-    "seller_contact": "卖家联系", "seller_initiated": "主动联系", "buyer_silence": "买家沉默",
-    "shipping_promise": "发货承诺", "shipped": "已发货", "return_claim": "退货理由",
-    "delay_claim": "发货主张", "compensation_demand": "索赔", "threat": "威胁",
-}
+TAG_ZH = {label.name: label.zh for label in registry().labels}
 
 
 def builtin_templates_dir() -> Path:

@@ -15,6 +15,7 @@ from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, OrderFi
                      claim_name_zh, risk_flag_for, zh_span)
 from ..model import Event, FileReport, Source, Tag
 from .filenames import unique_attachment_names
+from ..labels import registry
 from .env import CHANNEL_ZH, ROLE_ZH, TAG_ZH, evidence_words, mask_phones, zh_datetime
 
 Masker = Callable[[str], str]
@@ -36,20 +37,19 @@ def _opt(m: Masker, value: str | None) -> str | None:
 
 
 def tag_detail(tag: Tag, m: Masker) -> str:
-    """The attribute a badge shows after its label."""
-    from ..cases import DELAY_REASONS_ZH, RETURN_REASONS_ZH
-
-    if tag.label == "return_claim" and tag.reason:
-        return RETURN_REASONS_ZH.get(tag.reason, tag.reason)
-    if tag.label == "delay_claim" and tag.reason:
-        return DELAY_REASONS_ZH.get(tag.reason, tag.reason)
-    if tag.label == "shipping_promise":
+    """The attribute a badge shows after its label (the registry's ``detail``)."""
+    label = registry().get(tag.label)
+    detail = label.detail if label else None
+    if detail == "reason" and tag.reason:
+        reason = label.reason(tag.reason)
+        return reason.zh if reason else tag.reason
+    if detail == "deadline":
         return f"{zh_datetime(tag.deadline, seconds=False)}前" if tag.deadline else "未说明时间"
-    if tag.label == "shipped" and tag.tracking:
+    if detail == "tracking" and tag.tracking:
         return m(tag.tracking)
-    if tag.label == "buyer_silence" and tag.hours is not None:
+    if detail == "hours" and tag.hours is not None:
         return f"{tag.hours:g}小时"
-    if tag.label == "threat" and tag.evidence:
+    if detail == "evidence" and tag.evidence:
         return m("/".join(dict.fromkeys(tag.evidence)))
     return ""
 
