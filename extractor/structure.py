@@ -30,6 +30,8 @@ INITIATED = Tag("seller_initiated")
 OPENING_GAP = timedelta(minutes=30)
 RECENT_BUYER = timedelta(hours=12)
 SILENCE = timedelta(hours=24)
+# A staff call note this close to a call record describes the same call.
+SAME_CALL_WINDOW = timedelta(minutes=15)
 
 
 def side(event: Event) -> str | None:
@@ -44,6 +46,8 @@ def side(event: Event) -> str | None:
 
 
 def answered_call(event: Event) -> bool:
+    """A call (or the note of one) the other side picked up: marked answered, or with a
+    length."""
     call = event.call
     if call is None or event.kind not in ("call", "note"):
         return False
@@ -55,6 +59,19 @@ def is_answer(event: Event, event_side: str) -> bool:
     if event_side == "buyer":
         return True
     return event_side == "seller" and call_direction(event) == "out" and answered_call(event)
+
+
+def answers(event: Event) -> bool:
+    """Does this event, wherever it stands, end a buyer's silence?  The buyer's message,
+    an incoming call or its note, an outgoing call the buyer answered or its note.  The
+    one definition the tags and the case findings share."""
+    event_side = side(event)
+    return event_side is not None and is_answer(event, event_side)
+
+
+def same_call(note: Event, call: Event) -> bool:
+    """A staff note this close to a call record describes that call: one attempt."""
+    return abs(note.time - call.time) <= SAME_CALL_WINDOW
 
 
 def call_direction(event: Event) -> str | None:
