@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from extractor.batch import BatchOptions, run_batch  # noqa: E402
+from extractor.stages import RunConfig  # noqa: E402
 
 
 def _rss_mb(who: int) -> float:
@@ -46,7 +47,7 @@ def _events(out: Path) -> int:
 
 def _run(src: Path, out: Path, workers: int, outputs: tuple[str, ...]) -> tuple[float, dict]:
     t = time.perf_counter()
-    result = run_batch(src, out, BatchOptions(workers=workers, outputs=outputs))
+    result = run_batch(src, out, BatchOptions(RunConfig(outputs=outputs), workers=workers))
     return time.perf_counter() - t, result.timings
 
 

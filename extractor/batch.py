@@ -1,19 +1,22 @@
 """`evidence batch`: a folder of exports in, every case out; parallel, incremental,
 bounded in memory.
 
-Two stages, each a pool of worker processes (or in-process with one worker):
+The stages are :mod:`extractor.stages`', run the same way as ``evidence report`` runs
+them.  A batch adds three things, and only these:
 
-1. files: each file is parsed once (cached by its SHA-256 and the parse options) into
-   one shard per buyer under ``OUT/.cache/shards/<file key>/``.  The main process keeps
-   only the per-file report and which buyers each file holds, plus the small set of
-   order, call and note events needed to join calls to buyers across files.
-2. cases: each buyer's shards are loaded, merged, tagged and rendered.  A case whose
-   inputs (the hashes of its shards) and options are unchanged since the last run is
-   reused as it is.
-
-Memory therefore grows with the largest case and with the number of files' reports, not
-with the number of messages.  Output is identical whatever the worker count: every
-ordering is by file path or buyer, never by completion order.
+- sharding: each file's events are kept on disk, one shard per buyer, under
+  ``OUT/.cache/shards/``; the main process holds only the files' reports, which
+  buyers each file holds, and the orders, calls and notes the join needs.  Memory grows
+  with the largest case, not with the run;
+- a worker pool: files are read, and cases made, in worker processes.  Every ordering
+  is by walk order or buyer, never by completion order, so the output is the same
+  whatever the worker count;
+- a cache keyed by (stage, input hashes, fingerprint): a file whose bytes and parse
+  fingerprint are unchanged is not read again; a case whose inputs and tag fingerprint
+  are unchanged is not tagged again ("reused"); a case tagged again whose findings and
+  render fingerprint are unchanged is not rendered again ("unchanged").  The
+  fingerprints hash the package's own rules, model, labels, templates and code too, so
+  a changed built-in rule redoes the cases it changes, and only their files.
 """
 
 from __future__ import annotations
@@ -26,95 +29,31 @@ import pickle
 import shutil
 import sys
 import time
-from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from . import __version__
 from .errors import UsageError
-from .model import Event, FileReport, ParseWarning, event_to_dict
-from .sources import ParseOptions
-from .timeline import merge_duplicates, order_events, parse_file, walk
+from .model import Event, FileReport, event_to_dict
+from .progress import Progress
+from .stages import (Assembly, CaseOutcome, FileRead, RunConfig, RunResult, case_events, case_reports,
+                     events_digest, join_aside, make_renderer, produce_case, read_file, read_files,
+                     split_events, tag_unassigned)
+from .timeline import parse_file
 
-CACHE_VERSION = "1"  # bump when the shard or case cache layout changes
-SIDE_KINDS = ("order", "call", "note")  # events the cross-file call join needs
+CACHE_VERSION = "2"  # bump when the shard or case cache layout changes
 
 
 @dataclass(frozen=True)
 class BatchOptions:
-    parse: ParseOptions = field(default_factory=ParseOptions)
-    format_name: str | None = None
-    rules_files: tuple[str, ...] = ()
-    ship_within_hours: float = 72.0
-    outputs: tuple[str, ...] = ("html", "pdf", "json")
-    mask_phones: bool = True
-    templates: str | None = None
+    config: RunConfig = field(default_factory=RunConfig)
     workers: int = 0  # 0: one per core
     force: bool = False
 
-    def key(self) -> str:
-        """What, besides the inputs, decides a case's output."""
-        rules = [(p, _file_sha(p)) for p in self.rules_files]
-        blob = json.dumps({
-            "v": __version__, "cache": CACHE_VERSION, "tz": str(self.parse.tz),
-            "shop": self.parse.shop, "staff": self.parse.staff, "format": self.format_name,
-            "rules": rules, "ship": self.ship_within_hours, "outputs": sorted(self.outputs),
-            "mask": self.mask_phones, "templates": _dir_sha(self.templates),
-        }, ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-
-@dataclass(frozen=True)
-class CaseOutcome:
-    buyer: str
-    name: str
-    reused: bool
-    summary: dict[str, Any]
-    error: str | None = None
-
-
-@dataclass
-class BatchResult:
-    out_dir: Path
-    files: list[FileReport]
-    cases: list[CaseOutcome]
-    unassigned: list[Event]
-    timings: dict[str, float]
-
-    @property
-    def failed_files(self) -> list[FileReport]:
-        return [f for f in self.files if not f.ok]
-
-
-class Progress:
-    """What the batch tells the user; the CLI supplies a rich or a plain one."""
-
-    def start(self, stage: str, total: int) -> None: ...
-
-    def advance(self, stage: str, label: str) -> None: ...
-
-    def done(self, stage: str) -> None: ...
-
-
-# ---------------------------------------------------------------------------
-# helpers
-
-
-def _file_sha(path: str | os.PathLike[str]) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _dir_sha(path: str | None) -> str | None:
-    if not path:
-        return None
-    h = hashlib.sha256()
-    for p in sorted(Path(path).rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(path)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
+BatchResult = RunResult
 
 
 def buyer_key(buyer: str) -> str:
@@ -128,63 +67,52 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _key(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+                          .encode("utf-8")).hexdigest()
+
+
 # ---------------------------------------------------------------------------
-# stage 1: files → per-buyer shards
+# stage "read", sharded: a file's events by buyer on disk
 
 
-@dataclass(frozen=True)
-class FileOutcome:
-    path: str
-    report: FileReport
-    shard_dir: str | None
-    buyers: dict[str, str]  # buyer → shard content hash
-    side: tuple[Event, ...]  # order/call/note events, for the cross-file join
-    missing_year: bool
+def _shard_dir(cache: Path, key: str) -> Path:
+    return cache / "shards" / key[:24]
 
 
-def _parse_to_shards(path: str, options: ParseOptions, format_name: str | None,
-                     cache: Path, year_hint: int | None = None) -> FileOutcome:
+def read_file_to_shards(path: str, config: RunConfig, cache: Path, year_hint: int | None = None) -> FileRead:
+    """:func:`extractor.stages.read_file`, its buyers' events in shards (cached by the
+    file's bytes, its path and the parse fingerprint)."""
     try:
         data = Path(path).read_bytes()
     except OSError:
-        events, report, missing = parse_file(path, options, format_name)
-        return FileOutcome(path, report, None, {}, (), missing)
-    sha = hashlib.sha256(data).hexdigest()
-    opts = replace(options, year_hint=year_hint) if year_hint else options
-    key = hashlib.sha256(f"{sha}|{opts}|{format_name}|{__version__}|{CACHE_VERSION}|{path}".encode()).hexdigest()[:24]
-    shard_dir = cache / "shards" / key
+        return read_file(path, config, year_hint)  # the report says why
+    key = _key("read", CACHE_VERSION, hashlib.sha256(data).hexdigest(), path, year_hint,
+               config.parse_fingerprint())
+    shard_dir = _shard_dir(cache, key)
     meta_path = shard_dir / "meta.pickle"
     if meta_path.exists():
         try:
             return pickle.loads(meta_path.read_bytes())
         except Exception:  # a torn cache entry is redone, never trusted
             shutil.rmtree(shard_dir, ignore_errors=True)
-    events, report, missing = parse_file(path, opts, format_name, data=data)
-    by_buyer: dict[str, list[Event]] = defaultdict(list)
-    side: list[Event] = []
-    for event in events:
-        if event.kind in SIDE_KINDS:
-            side.append(event)  # joined and distributed by the main process
-        elif event.buyer is not None:
-            by_buyer[event.buyer].append(event)
-        else:
-            side.append(event)
+    options = replace(config.parse, year_hint=year_hint) if year_hint else config.parse
+    events, report, yearless = parse_file(path, options, config.format_name, data=data)
+    by_buyer, aside = split_events(events)
     buyers: dict[str, str] = {}
     for buyer, evs in sorted(by_buyer.items()):
-        blob = pickle.dumps(evs, protocol=pickle.HIGHEST_PROTOCOL)
-        _atomic_write(shard_dir / f"{buyer_key(buyer)}.pickle", blob)
-        buyers[buyer] = hashlib.sha256(blob).hexdigest()
-    outcome = FileOutcome(path, report, str(shard_dir), buyers, tuple(side), missing)
-    _atomic_write(meta_path, pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
-    return outcome
-
-
-def _stage_files_task(args: tuple) -> FileOutcome:
-    return _parse_to_shards(*args)
+        _atomic_write(shard_dir / f"{buyer_key(buyer)}.pickle", pickle.dumps(evs, protocol=pickle.HIGHEST_PROTOCOL))
+        buyers[buyer] = events_digest(evs)
+    years: dict[int, int] = {}
+    for e in events:
+        years[e.time.year] = years.get(e.time.year, 0) + 1
+    read = FileRead(path, report, buyers, tuple(aside), years, yearless, shard_dir=str(shard_dir))
+    _atomic_write(meta_path, pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL))
+    return read
 
 
 # ---------------------------------------------------------------------------
-# stage 2: buyers → cases
+# stage "case", in workers
 
 
 @dataclass(frozen=True)
@@ -192,81 +120,75 @@ class CaseTask:
     buyer: str
     name: str
     shards: tuple[str, ...]
-    side: tuple[Event, ...]
-    files: tuple[FileReport, ...]
-    key: str
-
-
-def _case_key(options_key: str, buyer: str, shard_hashes: Iterable[str], side: Sequence[Event]) -> str:
-    h = hashlib.sha256(options_key.encode())
-    h.update(buyer.encode("utf-8"))
-    for s in sorted(shard_hashes):
-        h.update(s.encode())
-    # JSON, not pickle: equal events must hash equal, however they were loaded.
-    for event in side:
-        h.update(json.dumps(event_to_dict(event), ensure_ascii=False, sort_keys=True).encode("utf-8"))
-    return h.hexdigest()
+    aside: tuple[Event, ...]
+    reports: tuple[FileReport, ...]
+    key: str  # inputs and tag fingerprint
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(options: BatchOptions, out_dir: str, generated_at: datetime, argv: tuple[str, ...]) -> None:
-    from .nlp import get_tagger
-    from .render import Renderer
+def _init_worker(config: RunConfig, out_dir: str, generated_at: datetime, argv: tuple[str, ...]) -> None:
+    from .stages import tagger_for
 
-    _WORKER["options"] = options
+    _WORKER["config"] = config
     _WORKER["out"] = Path(out_dir)
-    _WORKER["tagger"] = get_tagger(tuple(Path(p) for p in options.rules_files))
-    _WORKER["renderer"] = Renderer(
-        templates=options.templates, mask_phones=options.mask_phones,
-        generated_at=generated_at, argv=argv,
-    )
+    _WORKER["render_key"] = config.render_fingerprint()
+    if not config.tagged:
+        tagger_for(config)  # spaCy, jieba, rules and model: once per worker
+    _WORKER["renderer"] = make_renderer(config, generated_at, argv)
 
 
 def _case_record(out: Path, buyer: str) -> Path:
     return out / ".cache" / "cases" / f"{buyer_key(buyer)}.json"
 
 
-def _cached_case(out: Path, task: CaseTask) -> CaseOutcome | None:
-    """The previous run's outcome for this case, if its inputs and options are unchanged
-    and its files are still there."""
-    record = _case_record(out, task.buyer)
+def _read_record(out: Path, task: CaseTask) -> dict[str, Any] | None:
     try:
-        cached = json.loads(record.read_text("utf-8"))
-        if cached.get("key") == task.key and cached.get("name") == task.name \
-                and all((out / f).exists() for f in cached["files"]):
-            return CaseOutcome(task.buyer, task.name, True, cached["summary"])
-    except (ValueError, KeyError, OSError):
+        record = json.loads(_case_record(out, task.buyer).read_text("utf-8"))
+        if record.get("name") == task.name and all((out / f).exists() for f in record["files"]):
+            return record
+    except (ValueError, KeyError, OSError, TypeError):
         pass
     return None
 
 
-def _case_task(task: CaseTask) -> CaseOutcome:
-    from .cases import build_cases
+def _cached_case(out: Path, task: CaseTask) -> CaseOutcome | None:
+    """The previous run's outcome, when this case's inputs and tag fingerprint are the
+    same and its files are still there."""
+    record = _read_record(out, task)
+    if record is not None and record.get("key") == task.key:
+        return CaseOutcome(task.buyer, task.name, "reused", record["summary"],
+                           tuple(str(out / f) for f in record["files"]), record.get("risk", ""))
+    return None
 
-    options: BatchOptions = _WORKER["options"]
+
+def _case_task(task: CaseTask) -> CaseOutcome:
+    config: RunConfig = _WORKER["config"]
     out: Path = _WORKER["out"]
+    render_key: str = _WORKER["render_key"]
+    record = _read_record(out, task)
     try:
-        events: list[Event] = list(task.side)
-        for shard in task.shards:
-            events.extend(pickle.loads(Path(shard).read_bytes()))
-        events = order_events(merge_duplicates(events))
-        tagged = _WORKER["tagger"].tag_events(events)
-        cases = build_cases(tagged, list(task.files), ship_within_hours=options.ship_within_hours)
-        case = next(c for c in cases if c.buyer == task.buyer)
-        written = _WORKER["renderer"].write_case(case, out, task.name, outputs=options.outputs)
-        summary = _WORKER["renderer"].case_summary(case, task.name, options.outputs)
+        shards = [pickle.loads(Path(p).read_bytes()) for p in task.shards]
+        events = case_events(shards, task.aside)
+        outcome, digest = produce_case(
+            task.buyer, task.name, events, task.reports, config, _WORKER["renderer"], out,
+            unchanged=lambda d: record is not None and record.get("findings") == _key(render_key, d))
     except Exception as exc:  # one broken case must not stop the batch
-        return CaseOutcome(task.buyer, task.name, False, {}, error=f"{type(exc).__name__}: {exc}")
+        return CaseOutcome(task.buyer, task.name, "error", {}, error=f"{type(exc).__name__}: {exc}")
+    files = record["files"] if outcome.status == "unchanged" and record else \
+        [str(Path(p).relative_to(out)) for p in outcome.paths]
+    if outcome.status == "unchanged":
+        outcome = replace(outcome, paths=tuple(str(out / f) for f in files))
     _atomic_write(_case_record(out, task.buyer), json.dumps({
-        "key": task.key, "name": task.name, "files": [str(p.relative_to(out)) for p in written], "summary": summary,
+        "key": task.key, "findings": _key(render_key, digest), "name": task.name, "files": files,
+        "summary": outcome.summary, "risk": outcome.risk,
     }, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-    return CaseOutcome(task.buyer, task.name, False, summary)
+    return outcome
 
 
 # ---------------------------------------------------------------------------
-# the run
+# the pool
 
 
 def _pool_map(fn: Callable, tasks: Sequence, workers: int, progress: Progress, stage: str,
@@ -286,133 +208,132 @@ def _pool_map(fn: Callable, tasks: Sequence, workers: int, progress: Progress, s
         ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         with ctx.Pool(workers, initializer=initializer, initargs=initargs, maxtasksperchild=2000) as pool:
             # Ordered imap: results come back in task order, so nothing depends on timing.
-            for task, result in zip(tasks, pool.imap(fn, tasks, chunksize=max(1, min(64, len(tasks) // (workers * 8) or 1)))):
+            chunk = max(1, min(64, len(tasks) // (workers * 8) or 1))
+            for task, result in zip(tasks, pool.imap(fn, tasks, chunksize=chunk)):
                 progress.advance(stage, label(task))
                 yield result
     progress.done(stage)
 
 
+_READER: dict[str, Any] = {}
+
+
+def _init_reader(config: RunConfig, cache: str) -> None:
+    _READER["config"], _READER["cache"] = config, Path(cache)
+
+
+def _read_task(args: tuple[str, int | None]) -> FileRead:
+    path, year = args
+    return read_file_to_shards(path, _READER["config"], _READER["cache"], year)
+
+
 def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
               options: BatchOptions | None = None, progress: Progress | None = None,
-              argv: Sequence[str] = (), generated_at: datetime | None = None) -> BatchResult:
-    from .join import join_calls
+              argv: Sequence[str] = (), generated_at: datetime | None = None) -> RunResult:
     from .render.filenames import unique_names
 
     options = options or BatchOptions()
+    config = options.config
     progress = progress or Progress()
     in_path, out = Path(in_dir), Path(out_dir)
     if not in_path.is_dir():
         raise UsageError(f"{in_dir}: not a folder; `evidence batch` takes a folder of exports")
+    config.validate()
     out.mkdir(parents=True, exist_ok=True)
     cache = out / ".cache"
     workers = options.workers or os.cpu_count() or 1
-    generated_at = generated_at or datetime.now(options.parse.tz).replace(microsecond=0)
+    generated_at = generated_at or datetime.now(config.parse.tz).replace(microsecond=0)
     timings: dict[str, float] = {}
 
-    # Stage 1: files.
     t0 = time.perf_counter()
-    paths = [p for p in walk([in_path]) if not Path(p).resolve().is_relative_to(out.resolve())]
-    tasks = [(p, options.parse, options.format_name, cache) for p in paths]
-    outcomes = list(_pool_map(_stage_files_task, tasks, workers, progress, "files", lambda t: t[0]))
-    missing = [i for i, o in enumerate(outcomes) if o.missing_year]
-    if missing:
-        years = Counter(e.time.year for o in outcomes if not o.missing_year for e in o.side)
-        if years:
-            year = years.most_common(1)[0][0]
-            for i in missing:
-                o = _parse_to_shards(paths[i], options.parse, options.format_name, cache, year_hint=year)
-                warning = ParseWarning(paths[i], f"dates without a year were given the year {year} from the run's other inputs")
-                outcomes[i] = replace(o, report=replace(o.report, warnings=o.report.warnings + (warning,)))
+    _init_reader(config, str(cache))
+
+    def pooled(_, paths):
+        # The first pass reads every file in the pool; a year-less file's second pass
+        # (one file each) runs here.
+        return _pool_map(_read_task, [(p, None) for p in paths], workers, progress, "files", lambda t: t[0],
+                         initializer=_init_reader, initargs=(config, str(cache)))
+
+    reads = read_files([in_path], config, read_one=lambda p, year: _read_task((p, year)), map_fn=pooled,
+                       exclude=out)
     timings["parse_s"] = time.perf_counter() - t0
 
-    # Cross-file join of calls and notes to buyers (orders carry the phone numbers).
     t1 = time.perf_counter()
-    side = [e for o in outcomes for e in o.side]
-    chat_buyers = {b for o in outcomes for b in o.buyers}
-    joined, join_warnings = join_calls(side, known_nicks=chat_buyers)
-    reports = [o.report for o in outcomes]
-    if join_warnings:
-        extra: dict[str, list[ParseWarning]] = defaultdict(list)
-        for w in join_warnings:
-            extra[w.file].append(w)
-        reports = [replace(r, warnings=r.warnings + tuple(extra.get(r.file, ()))) for r in reports]
-    side_by_buyer: dict[str, list[Event]] = defaultdict(list)
-    unassigned: list[Event] = []
-    for event in joined:
-        (side_by_buyer[event.buyer] if event.buyer else unassigned).append(event)
-    shards_by_buyer: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    files_by_buyer: dict[str, set[str]] = defaultdict(set)
-    for o in outcomes:
-        for buyer, digest in o.buyers.items():
-            shards_by_buyer[buyer].append((str(Path(o.shard_dir) / f"{buyer_key(buyer)}.pickle"), digest))
-            files_by_buyer[buyer].add(o.path)
-    buyers = sorted(set(shards_by_buyer) | set(side_by_buyer))
-    names = unique_names(buyers)
-    reports_by_file = {r.file: r for r in reports}
-    opt_key = options.key()
-    case_tasks: list[CaseTask] = []
-    for buyer in buyers:
-        shard_list = shards_by_buyer.get(buyer, [])
-        side_events = tuple(order_events(side_by_buyer.get(buyer, [])))
-        files = sorted({s.file for e in side_events for s in e.all_sources()} | files_by_buyer[buyer])
-        case_tasks.append(CaseTask(
-            buyer, names[buyer], tuple(p for p, _ in shard_list), side_events,
-            tuple(reports_by_file[f] for f in files if f in reports_by_file),
-            _case_key(opt_key, buyer, [d for _, d in shard_list], side_events),
-        ))
+    assembly = join_aside(reads)
+    names = unique_names(assembly.buyers)
+    tag_key = config.tag_fingerprint()
+    tasks = [_task(buyer, names[buyer], reads, assembly, cache, tag_key) for buyer in assembly.buyers]
     timings["group_s"] = time.perf_counter() - t1
 
-    # Stage 2: cases.
     t2 = time.perf_counter()
-    reused = {} if options.force else {
-        t.buyer: c for t in case_tasks if (c := _cached_case(out, t)) is not None}
-    todo = [t for t in case_tasks if t.buyer not in reused]
+    reused = {} if options.force else {t.buyer: c for t in tasks if (c := _cached_case(out, t)) is not None}
+    todo = [t for t in tasks if t.buyer not in reused]
+    if options.force:
+        shutil.rmtree(cache / "cases", ignore_errors=True)
     fresh = {c.buyer: c for c in _pool_map(
         _case_task, todo, workers, progress, "cases", lambda t: t.buyer,
-        initializer=_init_worker, initargs=(options, str(out), generated_at, tuple(argv)),
-    )}
-    cases = [reused.get(t.buyer) or fresh[t.buyer] for t in case_tasks]
+        initializer=_init_worker, initargs=(config, str(out), generated_at, tuple(argv)))}
+    cases = [reused.get(t.buyer) or fresh[t.buyer] for t in tasks]
     timings["cases_s"] = time.perf_counter() - t2
 
-    result = BatchResult(out, reports, cases, order_events(unassigned), timings)
     t3 = time.perf_counter()
-    run_key = _run_key(opt_key, case_tasks, reports, result.unassigned)
-    _write_run_outputs(result, options, generated_at, argv, run_key)
+    unassigned = list(tag_unassigned(assembly.unassigned, config))
+    result = RunResult(out, list(assembly.reports), cases, unassigned, timings=timings)
+    run_key = _key("run", config.fingerprint(), [(t.name, t.key) for t in tasks],
+                   [c.summary for c in cases], [_report_dict(r) for r in assembly.reports],
+                   [event_to_dict(e, with_tags=True) for e in unassigned])
+    result.run_files = _write_run_outputs(result, config, options.force, generated_at, argv, run_key)
+    _atomic_write(out / "run.json", (json.dumps(run_record(result, options, generated_at, argv),
+                                                ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     timings["index_s"] = time.perf_counter() - t3
     timings["total_s"] = time.perf_counter() - t0
     return result
+
+
+def _task(buyer: str, name: str, reads: Sequence[FileRead], assembly: Assembly, cache: Path,
+          tag_key: str) -> CaseTask:
+    shards, digests = [], []
+    for r in reads:
+        if buyer in r.buyers and r.shard_dir is not None:
+            shards.append(str(Path(r.shard_dir) / f"{buyer_key(buyer)}.pickle"))
+            digests.append(r.buyers[buyer])
+    aside = assembly.aside_by_buyer.get(buyer, ())
+    reports = case_reports(assembly, buyer)
+    key = _key("case", CACHE_VERSION, tag_key, buyer, name, digests, events_digest(aside),
+               [_report_dict(r) for r in reports])
+    return CaseTask(buyer, name, tuple(shards), aside, reports, key)
+
+
+def _report_dict(r: FileReport) -> dict[str, Any]:
+    return {"file": r.file, "sha256": r.sha256, "size": r.size, "format": r.format, "events": r.events,
+            "warnings": [str(w) for w in r.warnings], "error": r.error}
 
 
 # ---------------------------------------------------------------------------
 # run-level outputs
 
 
-def run_record(result: BatchResult, options: BatchOptions, generated_at: datetime,
+def run_record(result: RunResult, options: BatchOptions, generated_at: datetime,
                argv: Sequence[str]) -> dict[str, Any]:
     """run.json: every input with its status, every case, the totals and timings."""
-    files = [{
-        "file": r.file, "format": r.format, "sha256": r.sha256, "size": r.size,
-        "events": r.events, "warnings": [str(w) for w in r.warnings],
-        "status": "ok" if r.ok else "error", "error": r.error,
-    } for r in result.files]
-    cases = [{
-        "buyer": c.buyer, "name": c.name, "status": "error" if c.error else ("reused" if c.reused else "written"),
-        "error": c.error,
-    } for c in result.cases]
+    config = options.config
+    files = [{**_report_dict(r), "status": "ok" if r.ok else "error"} for r in result.files]
+    cases = [{"buyer": c.buyer, "name": c.name, "status": c.status, "error": c.error} for c in result.cases]
     return {
         "tool": "evidence", "version": __version__, "generated_at": generated_at.isoformat(),
         "command": list(argv), "options": {
-            "tz": str(options.parse.tz), "shop": list(options.parse.shop), "staff": list(options.parse.staff),
-            "format": options.format_name, "ship_within_hours": options.ship_within_hours,
-            "outputs": list(options.outputs), "workers": options.workers or os.cpu_count(),
+            "tz": str(config.parse.tz), "shop": list(config.parse.shop), "staff": list(config.parse.staff),
+            "format": config.format_name, "ship_within_hours": config.ship_within_hours,
+            "outputs": list(config.case_outputs()), "workers": options.workers or os.cpu_count(),
+            "fingerprint": config.fingerprint(),
         },
         "totals": {
-            "files": len(files), "failed_files": sum(1 for r in result.files if not r.ok),
+            "files": len(files), "failed_files": len(result.failed_files),
             "events": sum(r.events for r in result.files),
             "warnings": sum(len(r.warnings) for r in result.files),
-            "cases": len(cases), "cases_written": sum(1 for c in result.cases if not c.reused and not c.error),
+            "cases": len(cases), "cases_written": sum(1 for c in result.cases if c.status == "written"),
             "cases_reused": sum(1 for c in result.cases if c.reused),
-            "failed_cases": sum(1 for c in result.cases if c.error),
+            "failed_cases": len(result.failed_cases),
             "unassigned_calls": len(result.unassigned),
         },
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
@@ -421,37 +342,21 @@ def run_record(result: BatchResult, options: BatchOptions, generated_at: datetim
     }
 
 
-def _run_key(options_key: str, tasks: Sequence[CaseTask], reports: Sequence[FileReport],
-             unassigned: Sequence[Event]) -> str:
-    """What the run-level outputs (index, register) are made from."""
-    h = hashlib.sha256(options_key.encode())
-    for task in tasks:
-        h.update(f"{task.name}\0{task.key}\n".encode("utf-8"))
-    for r in reports:
-        h.update(json.dumps([r.file, r.sha256, r.format, r.events, [str(w) for w in r.warnings], r.error],
-                            ensure_ascii=False).encode("utf-8"))
-    for event in unassigned:
-        h.update(json.dumps(event_to_dict(event), ensure_ascii=False, sort_keys=True).encode("utf-8"))
-    return h.hexdigest()
-
-
-def _write_run_outputs(result: BatchResult, options: BatchOptions, generated_at: datetime,
-                       argv: Sequence[str], run_key: str) -> None:
-    from .render import REGISTRY, Renderer
+def _write_run_outputs(result: RunResult, config: RunConfig, force: bool, generated_at: datetime,
+                       argv: Sequence[str], run_key: str) -> list[Path]:
+    from .render import REGISTRY
 
     # Nothing changed since the last run: its index and register stand as they are
     # (rendering 10,000 rows again would be most of a no-change re-run).
     record_path = result.out_dir / ".cache" / "run.key"
     run_files = [result.out_dir / o.filename("") for o in REGISTRY.values() if o.scope == "run"]
-    unchanged = (not options.force and all(p.exists() for p in run_files)
+    unchanged = (not force and all(p.exists() for p in run_files)
                  and record_path.exists() and record_path.read_text("utf-8") == run_key
-                 and not any(c.error for c in result.cases))
-    if not unchanged:
-        renderer = Renderer(templates=options.templates, mask_phones=options.mask_phones,
-                            generated_at=generated_at, argv=argv)
-        summaries = [c.summary for c in result.cases if not c.error]
-        renderer.write_run(summaries, result.out_dir, result.files, result.unassigned)
-        _atomic_write(record_path, run_key.encode("utf-8"))
-    record = run_record(result, options, generated_at, argv)
-    _atomic_write(result.out_dir / "run.json",
-                  (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+                 and not result.failed_cases)
+    if unchanged:
+        return run_files
+    renderer = make_renderer(config, generated_at, argv)
+    summaries = [c.summary for c in result.cases if not c.error]
+    written = renderer.write_run(summaries, result.out_dir, result.files, result.unassigned)
+    _atomic_write(record_path, run_key.encode("utf-8"))
+    return written

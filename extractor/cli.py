@@ -194,17 +194,29 @@ def train_cmd(
     run_command(body)
 
 
-OUTPUTS_OPT = typer.Option("html,pdf,json", "--outputs", help="Per-case outputs, comma-separated.")
+OUTPUTS_OPT = typer.Option(None, "--outputs",
+                           help="Per-case outputs, comma-separated (default: html,pdf,json; see the renderers).")
 SHIP_OPT = typer.Option(72.0, "--ship-within", help="Hours from payment to the shipping deadline.")
 TEMPLATES_OPT = typer.Option(None, "--templates", help="A folder of templates that override the built-in ones.")
 NO_MASK_OPT = typer.Option(False, "--no-mask", help="Show phone numbers in full.")
+TAGGED_OPT = typer.Option(False, "--tagged",
+                          help="The inputs are a tagged timeline from `evidence tag`: keep its tags, tag nothing again.")
 
 
-def case_outputs(outputs: str) -> tuple[str, ...]:
+def case_outputs(outputs: str | None) -> tuple[str, ...] | None:
+    """The renderers named, each checked against the registry (None: its defaults)."""
+    from .render import check_case_outputs
+
+    if outputs is None:
+        return None
     kinds = tuple(k.strip() for k in outputs.split(",") if k.strip())
-    if not kinds or set(kinds) - {"html", "pdf", "json"}:
-        raise UsageError(f"--outputs takes html, pdf and json; got {outputs!r}")
-    return kinds
+    try:
+        return check_case_outputs(kinds)
+    except UsageError:
+        from .render import case_output_names
+        from .render import _and
+
+        raise UsageError(f"--outputs takes {_and(case_output_names())}; got {outputs!r}") from None
 
 
 def positive_hours(ship_within: float) -> float:
@@ -213,17 +225,34 @@ def positive_hours(ship_within: float) -> float:
     return ship_within
 
 
+def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str | None, no_backoff: bool,
+               ship_within: float, outputs: str | None, no_mask: bool, templates: str | None, tagged: bool):
+    """The options every run command shares, as one :class:`~extractor.stages.RunConfig`."""
+    from .stages import BUILTIN_BACKOFF, RunConfig
+
+    choice = backoff_choice(backoff, no_backoff)
+    return RunConfig(
+        parse=parse_options(tz, shop, staff), format_name=format, rules_files=tuple(rules or ()),
+        backoff=None if choice is None else (BUILTIN_BACKOFF if backoff is None else choice),
+        ship_within_hours=positive_hours(ship_within), outputs=case_outputs(outputs),
+        mask_phones=not no_mask, templates=templates, tagged=tagged,
+    )
+
+
 @app.command("batch")
 def batch_cmd(
     in_dir: str = typer.Argument(..., help="A folder of exports (walked recursively)."),
     out: str = typer.Option(..., "--out", "-o", help="Folder for the reports, index, register and run.json."),
     workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0: one per core)."),
     force: bool = typer.Option(False, "--force", help="Redo every case, even those whose inputs did not change."),
-    outputs: str = OUTPUTS_OPT,
+    outputs: Optional[str] = OUTPUTS_OPT,
     ship_within: float = SHIP_OPT,
     no_mask: bool = NO_MASK_OPT,
     templates: Optional[str] = TEMPLATES_OPT,
     rules: Optional[List[str]] = RULES_OPT,
+    backoff: Optional[str] = BACKOFF_OPT,
+    no_backoff: bool = NO_BACKOFF_OPT,
+    tagged: bool = TAGGED_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -237,28 +266,25 @@ def batch_cmd(
 
         if workers < 0:
             raise UsageError("--workers must be 0 (one per core) or more")
-        options = BatchOptions(
-            parse=parse_options(tz, shop, staff), format_name=format, rules_files=tuple(rules or ()),
-            ship_within_hours=positive_hours(ship_within), outputs=case_outputs(outputs), mask_phones=not no_mask,
-            templates=templates, workers=workers, force=force,
-        )
+        config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
+                            no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
+                            templates=templates, tagged=tagged)
         progress = progress_for(sys.stderr)
         try:
-            result = run_batch(in_dir, out, options, progress, argv=tuple(sys.argv))
+            result = run_batch(in_dir, out, BatchOptions(config, workers, force), progress, argv=tuple(sys.argv))
         finally:
             close = getattr(progress, "close", None)
             if close:
                 close()
         for rep in result.failed_files:
             err(f"error {rep.error}")
-        failed_cases = [c for c in result.cases if c.error]
-        for case in failed_cases:
+        for case in result.failed_cases:
             err(f"error case {case.buyer}: {case.error}")
         reused = sum(1 for c in result.cases if c.reused)
         err(f"{len(result.files)} files, {len(result.cases)} cases ({reused} unchanged), "
             f"{len(result.unassigned)} unassigned calls in {result.timings['total_s']:.1f}s")
-        typer.echo(str(result.out_dir / "index.html"))
-        return EXIT_PARTIAL if result.failed_files or failed_cases else 0
+        typer.echo(str(result.index))
+        return EXIT_PARTIAL if result.failed_files or result.failed_cases else 0
 
     run_command(body)
 
@@ -270,8 +296,11 @@ def report_cmd(
     ship_within: float = SHIP_OPT,
     templates: Optional[str] = TEMPLATES_OPT,
     no_mask: bool = NO_MASK_OPT,
-    outputs: str = OUTPUTS_OPT,
+    outputs: Optional[str] = OUTPUTS_OPT,
     rules: Optional[List[str]] = RULES_OPT,
+    backoff: Optional[str] = BACKOFF_OPT,
+    no_backoff: bool = NO_BACKOFF_OPT,
+    tagged: bool = TAGGED_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -280,21 +309,21 @@ def report_cmd(
     """Per buyer: an HTML, PDF and JSON case report; for the run: register.xlsx/.csv and index.html."""
 
     def body() -> int:
-        from .render import RenderOptions, report_paths
+        from .stages import run_report
 
-        options = RenderOptions(templates=templates, mask_phones=not no_mask, argv=tuple(sys.argv),
-                                outputs=case_outputs(outputs))
-        result = report_paths(paths, out, parse_options(tz, shop, staff), format, tuple(rules or ()),
-                              positive_hours(ship_within), options)
-        status = report_files(result.parsed)
-        if result.output is None:
+        config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
+                            no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
+                            templates=templates, tagged=tagged)
+        result = run_report(paths, out, config, argv=tuple(sys.argv))
+        status = report_files(ParseResult((), tuple(result.files)))
+        if not result.run_files:
             return status or 2
-        for case in result.output.cases:
-            typer.echo(f"{case.buyer}: {', '.join(str(p) for p in case.paths)}  [{case.risk}]")
-        for path in result.output.run_files:
+        for case in result.cases:
+            typer.echo(f"{case.buyer}: {', '.join(case.paths)}  [{case.risk}]")
+        for path in result.run_files:
             typer.echo(str(path))
-        if result.output.unassigned:
-            err(f"{result.output.unassigned} call(s) matched no buyer; they are listed in {result.output.index}")
+        if result.unassigned:
+            err(f"{len(result.unassigned)} call(s) matched no buyer; they are listed in {result.index}")
         return status
 
     run_command(body)

@@ -6,7 +6,16 @@ import sys
 import time
 from typing import TextIO
 
-from .batch import Progress
+
+class Progress:
+    """What a long run tells the user, stage by stage; silent by default.  The CLI
+    supplies a rich bar on a terminal or plain lines otherwise."""
+
+    def start(self, stage: str, total: int) -> None: ...
+
+    def advance(self, stage: str, label: str) -> None: ...
+
+    def done(self, stage: str) -> None: ...
 
 
 class PlainProgress(Progress):

@@ -7,13 +7,12 @@ be read becomes a :class:`FileReport` with an error; the others still go through
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .errors import EvidenceError, InputError, UnreadableFileError, UsageError
-from .model import Event, FileReport, ParseResult, ParseWarning, Source
+from .errors import EvidenceError, InputError, UnreadableFileError
+from .model import Event, FileReport, ParseResult, Source
 from .sources import InputFile, ParseContext, ParseOptions, detect, get_format
 
 # Files no export tool writes; skipped when walking a folder, never when named.
@@ -75,12 +74,14 @@ def _dedup_key(event: Event) -> tuple:
     text = "\n".join(line.rstrip() for line in event.text.strip().split("\n"))
     call = event.call
     call_key = (call.direction, call.number, call.duration_s) if call and event.kind == "call" else None
-    return (event.time, event.kind, event.sender, text, call_key,
+    # The buyer is part of the key: one seller broadcast sent to two buyers at the same
+    # second is two messages, each in its own buyer's case.
+    return (event.time, event.kind, event.sender, event.buyer, text, call_key,
             event.order.id if event.order else None)
 
 
 def merge_duplicates(events: Iterable[Event]) -> list[Event]:
-    """One event per (sender, time, text) across files: the same message in two
+    """One event per (buyer, sender, time, text) across files: the same message in two
     overlapping exports is one event listing both sources.  The first source (in input
     order) stays ``source``; ``sources`` lists all of them.  Two equal messages from the
     same file (a buyer who sends 在吗 twice within a second) stay two events."""
@@ -110,52 +111,22 @@ def order_events(events: Iterable[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (e.time, _source_order(e.source)))
 
 
-def _year_from(events: Iterable[Event]) -> int | None:
-    years = Counter(e.time.year for e in events)
-    return years.most_common(1)[0][0] if years else None
-
-
 def parse_paths(paths: Sequence[str | os.PathLike[str]], options: ParseOptions | None = None,
                 format_name: str | None = None, progress: ProgressFn | None = None) -> ParseResult:
-    """Parse every file under ``paths`` into one ordered, de-duplicated timeline."""
-    if not paths:
-        raise UsageError("no input given: name at least one file or folder")
-    options = options or ParseOptions()
-    files = walk(paths)
-    per_file: list[tuple[list[Event], FileReport]] = []
-    needs_year: list[int] = []
-    for path in files:
-        if progress:
+    """Parse every file under ``paths`` into one ordered, de-duplicated timeline: the
+    read and join stages of :mod:`extractor.stages`, every buyer's events together."""
+    from .stages import RunConfig, join_aside, read_file, read_files
+
+    config = RunConfig(parse=options or ParseOptions(), format_name=format_name)
+
+    def read_one(path: str, year: int | None):
+        if progress and year is None:
             progress(path)
-        events, report, yearless = parse_file(path, options, format_name)
-        if yearless:
-            needs_year.append(len(per_file))
-        per_file.append((events, report))
+        return read_file(path, config, year)
 
-    # Files whose dates had no year and no dated neighbour: parse them again with the
-    # year the run's other inputs agree on, and say so.
-    if needs_year:
-        others = [e for i, (evs, _) in enumerate(per_file) if i not in needs_year for e in evs]
-        year = _year_from(others)
-        for i in needs_year:
-            if year is None:
-                per_file[i] = (per_file[i][0], replace(per_file[i][1], warnings=per_file[i][1].warnings + (
-                    ParseWarning(files[i], "dates without a year and no other input to take the year "
-                                 "from: those lines are left out and listed as warnings"),)))
-                continue
-            events, report, _ = parse_file(files[i], replace(options, year_hint=year), format_name)
-            report = replace(report, warnings=report.warnings + (ParseWarning(
-                files[i], f"dates without a year were given the year {year} from the run's other inputs"),))
-            per_file[i] = (events, report)
-
-    from .join import join_calls  # late import: join depends on the order events
-
-    all_events = [e for evs, _ in per_file for e in evs]
-    all_events, join_warnings = join_calls(all_events)
-    reports = [rep for _, rep in per_file]
-    if join_warnings:
-        by_file: dict[str, list] = {}
-        for w in join_warnings:
-            by_file.setdefault(w.file, []).append(w)
-        reports = [replace(r, warnings=r.warnings + tuple(by_file.get(r.file, ()))) for r in reports]
-    return ParseResult(tuple(order_events(merge_duplicates(all_events))), tuple(reports))
+    reads = read_files(paths, config, read_one)
+    assembly = join_aside(reads)
+    events = [e for r in reads if r.held for evs in r.held.values() for e in evs]
+    events.extend(e for evs in assembly.aside_by_buyer.values() for e in evs)
+    events.extend(assembly.unassigned)
+    return ParseResult(tuple(order_events(merge_duplicates(order_events(events)))), assembly.reports)

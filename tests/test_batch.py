@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from extractor.batch import BatchOptions, run_batch
+from extractor.stages import RunConfig
 from extractor.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +40,7 @@ def test_rerun_reuses_every_unchanged_case_and_redoes_a_changed_one(small_batch,
     src = tmp_path / "in"
     shutil.copytree(small_batch, src)
     out = tmp_path / "out"
-    options = BatchOptions(outputs=("html", "json"), workers=1)
+    options = BatchOptions(RunConfig(outputs=("html", "json")), workers=1)
     first = run_batch(src, out, options, generated_at=FIXED)
     assert first.cases and not any(c.reused for c in first.cases)
     assert not [c for c in first.cases if c.error]
@@ -61,14 +62,14 @@ def test_rerun_reuses_every_unchanged_case_and_redoes_a_changed_one(small_batch,
     assert redone == ["tb_00000abuyer"]
     assert (out / "index.html").stat().st_mtime_ns != index_written  # the index follows the change
 
-    forced = run_batch(src, out, BatchOptions(outputs=("html", "json"), workers=1, force=True), generated_at=FIXED)
+    forced = run_batch(src, out, BatchOptions(RunConfig(outputs=("html", "json")), workers=1, force=True), generated_at=FIXED)
     assert not any(c.reused for c in forced.cases)
 
 
 def test_output_is_the_same_whatever_the_worker_count(small_batch, tmp_path):
-    one = run_batch(small_batch, tmp_path / "one", BatchOptions(outputs=("html", "json"), workers=1),
+    one = run_batch(small_batch, tmp_path / "one", BatchOptions(RunConfig(outputs=("html", "json")), workers=1),
                     generated_at=FIXED)
-    two = run_batch(small_batch, tmp_path / "two", BatchOptions(outputs=("html", "json"), workers=2),
+    two = run_batch(small_batch, tmp_path / "two", BatchOptions(RunConfig(outputs=("html", "json")), workers=2),
                     generated_at=FIXED)
     assert [c.name for c in one.cases] == [c.name for c in two.cases]
     a, b = _outputs(tmp_path / "one"), _outputs(tmp_path / "two")

@@ -28,7 +28,9 @@ from .filenames import unique_names
 from .view import RunIndex, case_summary
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-CASE_OUTPUTS = ("html", "pdf", "json")
+# Plug-in renderers: a distribution names a module under this entry-point group; the
+# module registers its outputs with :func:`register_output` when it is imported.
+ENTRY_POINT_GROUP = "evidence.renderers"
 
 
 @dataclass(frozen=True)
@@ -37,16 +39,24 @@ class OutputKind:
     scope: str  # "case" or "run"
     filename: Callable[[str], str]  # case stem → file name (run outputs ignore it)
     render: Callable[[Any, RenderContext], bytes]
+    default: bool = True  # made when the user names no --outputs (case outputs)
 
 
 REGISTRY: dict[str, OutputKind] = {}
 
 
-def register_output(name: str, scope: str, filename: Callable[[str], str]):
+def register_output(name: str, scope: str, filename: Callable[[str], str], *, default: bool = False):
+    """Register a renderer: ``render(subject, ctx) -> bytes`` for a case (``scope``
+    "case", written as ``filename(stem)``) or for the run ("run").  A new renderer is
+    one module that calls this; ``--outputs`` and the batch take it from here.  A
+    plug-in's case output is made only when asked for (``default`` False)."""
+    if scope not in ("case", "run"):
+        raise ValueError(f"output {name!r}: scope must be 'case' or 'run'")
+
     def wrap(fn: Callable[[Any, RenderContext], bytes]) -> Callable[[Any, RenderContext], bytes]:
         if name in REGISTRY:
             raise ValueError(f"output {name!r} registered twice")
-        REGISTRY[name] = OutputKind(name, scope, filename, fn)
+        REGISTRY[name] = OutputKind(name, scope, filename, fn, default)
         return fn
     return wrap
 
@@ -60,15 +70,59 @@ def _register_builtins() -> None:
         from .pdf import render_case_pdf as render  # WeasyPrint is imported only when needed
         return render(case, ctx)
 
-    register_output("html", "case", lambda stem: f"{stem}.html")(render_case_html)
-    register_output("pdf", "case", lambda stem: f"{stem}.pdf")(render_case_pdf)
-    register_output("json", "case", lambda stem: f"{stem}.json")(render_case_json)
+    register_output("html", "case", lambda stem: f"{stem}.html", default=True)(render_case_html)
+    register_output("pdf", "case", lambda stem: f"{stem}.pdf", default=True)(render_case_pdf)
+    register_output("json", "case", lambda stem: f"{stem}.json", default=True)(render_case_json)
     register_output("register.csv", "run", lambda _: "register.csv")(render_register_csv)
     register_output("register.xlsx", "run", lambda _: "register.xlsx")(render_register_xlsx)
     register_output("index", "run", lambda _: "index.html")(render_index_html)
 
 
 _register_builtins()
+_PLUGINS_LOADED = False
+
+
+def load_plugins() -> None:
+    """Import the renderer modules that installed distributions name (once)."""
+    global _PLUGINS_LOADED
+    if _PLUGINS_LOADED:
+        return
+    _PLUGINS_LOADED = True
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            entry.load()
+        except Exception as exc:  # a broken plug-in must say so, not sink every report
+            raise UsageError(f"renderer plug-in {entry.name!r} ({entry.value}) failed to load: "
+                             f"{type(exc).__name__}: {exc}") from None
+
+
+def case_output_names() -> tuple[str, ...]:
+    load_plugins()
+    return tuple(k for k, o in REGISTRY.items() if o.scope == "case")
+
+
+def default_case_outputs() -> tuple[str, ...]:
+    load_plugins()
+    return tuple(k for k, o in REGISTRY.items() if o.scope == "case" and o.default)
+
+
+def check_case_outputs(outputs: Sequence[str]) -> tuple[str, ...]:
+    """The outputs as given, each a registered case output, or a UsageError naming them."""
+    known = case_output_names()
+    kinds = tuple(outputs)
+    if not kinds or set(kinds) - set(known):
+        raise UsageError(f"--outputs takes {_and(known)}; got {','.join(kinds)!r}")
+    return kinds
+
+
+def _and(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+# The built-in defaults (plug-ins are looked up when a run starts, not at import).
+CASE_OUTPUTS = tuple(k for k, o in REGISTRY.items() if o.scope == "case" and o.default)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -204,27 +258,24 @@ def report_paths(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.Path
                  parse_options: Any = None, format_name: str | None = None,
                  rules_files: Sequence[str] = (), ship_within_hours: float = 72.0,
                  options: RenderOptions | None = None) -> ReportResult:
-    """``evidence report``: parse and tag the inputs, build the cases, write the reports."""
-    from ..cases import build_run
-    from ..nlp import tag_paths
+    """``evidence report`` with the older options objects: the stages of
+    :func:`extractor.stages.run_report`."""
+    from ..sources import ParseOptions
+    from ..stages import RunConfig, run_report
 
     options = options or RenderOptions()
-    if ship_within_hours <= 0:
-        raise UsageError("--ship-within must be a positive number of hours")
-    unknown = sorted(set(options.outputs) - set(CASE_OUTPUTS))
-    if unknown or not options.outputs:
-        raise UsageError(f"--outputs takes html, pdf and json; got {','.join(options.outputs)!r}")
-    cached_environment(options.templates)  # a wrong --templates folder: say so before the slow part
-    if "pdf" in options.outputs:
-        from .pdf import cjk_font_family
-
-        cjk_font_family()  # no font: likewise
-    parsed = tag_paths(paths, parse_options, format_name, rules_files=tuple(rules_files))
-    if parsed.files and not any(f.ok for f in parsed.files):
+    config = RunConfig(parse=parse_options or ParseOptions(), format_name=format_name,
+                       rules_files=tuple(rules_files), ship_within_hours=ship_within_hours,
+                       outputs=tuple(options.outputs), mask_phones=options.mask_phones,
+                       templates=options.templates)
+    result = run_report(paths, out_dir, config, options.generated_at, options.argv)
+    parsed = ParseResult((), tuple(result.files))
+    if not result.run_files:
         return ReportResult(parsed, None)
-    run = build_run(parsed.events, parsed.files, ship_within_hours)
-    return ReportResult(parsed, render_run(run, out_dir, options))
+    cases = tuple(CaseOutput(c.buyer, c.name, tuple(Path(p) for p in c.paths), c.risk) for c in result.cases)
+    return ReportResult(parsed, RunOutput(Path(out_dir), cases, tuple(result.run_files), len(result.unassigned),
+                                          tuple(c.summary for c in result.cases)))
 
 
-__all__ = ["Renderer", "RenderContext", "RenderOptions", "RunOutput", "CaseOutput", "render_run",
+__all__ = ["default_case_outputs", "check_case_outputs", "case_output_names", "load_plugins", "Renderer", "RenderContext", "RenderOptions", "RunOutput", "CaseOutput", "render_run",
            "register_output", "REGISTRY", "unique_names", "report_paths", "ReportResult"]

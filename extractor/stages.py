@@ -1,0 +1,464 @@
+"""The one pipeline: read → join → (per case) merge → tag → structure → case → render.
+
+``evidence report``, ``evidence batch`` and any other front end run these functions, in
+this order, the same way; they differ only in where the events wait between stages (in
+memory, or in shards on disk) and in who runs the per-case stages (this process, or a
+pool of workers).  That is what keeps a report and a batch of the same inputs
+byte-identical:
+
+1. :func:`read_files` — walk the paths, detect each file's format and parse it; files
+   whose dates have no year get the year the run's other events agree on, once, over
+   all of them (plaso's date-less log idea), and say so in a warning.  Each file's
+   events are split by buyer; orders, calls, notes and events with no buyer go "aside"
+   for the join.
+2. :func:`join_aside` — calls and call notes joined to buyers across every file
+   (:mod:`extractor.join`); what matches no buyer stays unassigned, never guessed.
+3. :func:`case_events` — one buyer's events from every file, duplicates of one message
+   in overlapping exports merged (never across buyers: a broadcast sent to two buyers
+   at the same second is two messages), in time order.
+4. :func:`make_case` — tags (the rules' message tags and the structural tags over the
+   conversation), then the findings (:func:`extractor.cases.build_case`).
+5. :class:`~extractor.render.Renderer` — the case's files, then the run's register and
+   index.
+
+A :class:`RunConfig` holds every option a run takes; its fingerprints hash what decides
+each stage's output (the options, the user's rules, model and templates, and the
+package's own rules, model, templates, labels and code), so a cache keyed by them is
+never stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from . import __version__
+from .errors import UsageError
+from .model import Event, FileReport, ParseWarning, event_to_dict
+from .sources import ParseOptions
+from .timeline import merge_duplicates, order_events, parse_file, walk
+
+# Orders, calls and call notes: what the cross-file join of calls to buyers needs.
+ASIDE_KINDS = ("order", "call", "note")
+BUILTIN_BACKOFF = "builtin"  # the model shipped in the package (extractor.nlp.backoff.BUILTIN)
+
+
+# ---------------------------------------------------------------------------
+# the run's options
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every option of a run, for every front end.
+
+    ``backoff``: a model file, :data:`BUILTIN_BACKOFF` for the shipped one, None for the
+    rules alone.  ``tagged``: the inputs are a tagged timeline (``evidence tag``'s
+    output); their tags are kept and nothing is tagged again."""
+
+    parse: ParseOptions = field(default_factory=ParseOptions)
+    format_name: str | None = None
+    rules_files: tuple[str, ...] = ()
+    backoff: str | None = BUILTIN_BACKOFF
+    ship_within_hours: float = 72.0
+    outputs: tuple[str, ...] | None = None  # per-case outputs; None: the renderers' defaults
+    mask_phones: bool = True
+    templates: str | None = None
+    pdf_attachments: bool = True  # the sources embedded in each PDF
+    tagged: bool = False
+
+    def case_outputs(self) -> tuple[str, ...]:
+        from .render import default_case_outputs
+
+        return self.outputs if self.outputs is not None else default_case_outputs()
+
+    def validate(self) -> None:
+        """Fail before the slow part: every problem a user can fix by changing an option."""
+        from .render import check_case_outputs
+        from .render.env import cached_environment
+
+        if not self.ship_within_hours > 0:
+            raise UsageError("--ship-within must be a positive number of hours")
+        outputs = check_case_outputs(self.case_outputs())
+        cached_environment(self.templates)  # a wrong --templates folder
+        if "pdf" in outputs:
+            from .render.pdf import cjk_font_family
+
+            cjk_font_family()  # no CJK font
+        if not self.tagged:
+            from .nlp.backoff import load_model
+            from .nlp.ruleset import load_ruleset
+
+            load_ruleset(tuple(self.rules_files))  # a bad rules file
+            if self.backoff not in (None, BUILTIN_BACKOFF):
+                load_model(self.backoff)  # a bad model file
+
+    # -- fingerprints: what decides each stage's output --------------------------------
+    def parse_fingerprint(self) -> str:
+        return _digest({"code": package_digest("code"), "tz": str(self.parse.tz), "shop": list(self.parse.shop),
+                        "staff": list(self.parse.staff), "format": self.format_name})
+
+    def tag_fingerprint(self) -> str:
+        """Parsing, plus the rules (built-in and the user's) and the backoff model."""
+        return _digest({"parse": self.parse_fingerprint(), "data": package_digest("data"), "tagged": self.tagged,
+                        "rules": [_file_digest(p) for p in self.rules_files],
+                        "backoff": None if self.backoff is None else
+                        (BUILTIN_BACKOFF if self.backoff == BUILTIN_BACKOFF else _file_digest(self.backoff)),
+                        "ship": self.ship_within_hours})
+
+    def render_fingerprint(self) -> str:
+        """What, besides a case's findings, decides its files: templates and options."""
+        return _digest({"code": package_digest("code"), "templates_builtin": package_digest("templates"),
+                        "outputs": list(self.case_outputs()),
+                        "mask": self.mask_phones, "templates": _dir_digest(self.templates),
+                        "attach": self.pdf_attachments})
+
+    def fingerprint(self) -> str:
+        """Everything: a run with the same inputs and fingerprint gives the same files."""
+        return _digest({"tag": self.tag_fingerprint(), "render": self.render_fingerprint()})
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _file_digest(path: str | os.PathLike[str]) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _dir_digest(path: str | os.PathLike[str] | None) -> str | None:
+    if not path:
+        return None
+    root = Path(path)
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(root)).encode("utf-8") + b"\0")
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def package_digest(part: str = "all") -> str:
+    """The package as installed, whatever its version says: ``code`` (its modules and
+    the label registry), ``data`` (rules, lexicons, the backoff model), ``templates``
+    (the built-in ones), or ``all``.  A changed built-in rule changes ``data``; a
+    changed template, ``templates``."""
+    from .render.env import builtin_templates_dir
+
+    package = Path(__file__).resolve().parent
+    h = hashlib.sha256(f"{__version__}|{part}".encode())
+    roots = {"code": package, "data": package, "templates": builtin_templates_dir()}
+    for name in (("code", "data", "templates") if part == "all" else (part,)):
+        root = roots[name]
+        for p in sorted(root.rglob("*")):
+            if not p.is_file() or "__pycache__" in p.parts or not _in_part(name, p, package):
+                continue
+            h.update(f"{name}:{p.relative_to(root)}".encode("utf-8") + b"\0")
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _in_part(part: str, path: Path, package: Path) -> bool:
+    if part == "templates":
+        return path.suffix in (".j2", ".css", ".js", ".html")
+    is_code = path.suffix == ".py" or path == package / "labels.json"
+    if part == "code":
+        return is_code
+    return not is_code and path.suffix in (".json", ".txt")
+
+
+# ---------------------------------------------------------------------------
+# stage 1: read
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """One input file, read: its report, its events split by buyer, and its events
+    aside (orders, calls, notes, events with no buyer).
+
+    ``held`` keeps the buyers' events in memory; a batch keeps them in shards on disk
+    instead (``buyers`` maps each buyer to the digest of their events either way)."""
+
+    path: str
+    report: FileReport
+    buyers: Mapping[str, str]
+    aside: tuple[Event, ...]
+    years: Mapping[int, int]  # year → events: where the run's year for year-less files comes from
+    yearless: bool  # dates without a year, and nothing in the file to take it from
+    held: Mapping[str, tuple[Event, ...]] | None = None
+    shard_dir: str | None = None  # a batch's: where the buyers' shards are
+
+    def with_warning(self, warning: ParseWarning) -> "FileRead":
+        return replace(self, report=replace(self.report, warnings=self.report.warnings + (warning,)))
+
+
+def split_events(events: Iterable[Event]) -> tuple[dict[str, list[Event]], list[Event]]:
+    """A file's events by buyer, and those that go aside for the join."""
+    by_buyer: dict[str, list[Event]] = {}
+    aside: list[Event] = []
+    for event in events:
+        if event.kind in ASIDE_KINDS or event.buyer is None:
+            aside.append(event)
+        else:
+            by_buyer.setdefault(event.buyer, []).append(event)
+    return by_buyer, aside
+
+
+def events_digest(events: Iterable[Event]) -> str:
+    """Equal events hash equal, however they were made or loaded."""
+    h = hashlib.sha256()
+    for event in events:
+        h.update(json.dumps(event_to_dict(event), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def read_file(path: str, config: RunConfig, year_hint: int | None = None) -> FileRead:
+    """Parse one file into memory (errors are in the report, never raised)."""
+    options = replace(config.parse, year_hint=year_hint) if year_hint else config.parse
+    events, report, yearless = parse_file(path, options, config.format_name)
+    by_buyer, aside = split_events(events)
+    years = Counter(e.time.year for e in events)
+    return FileRead(path, report, {b: events_digest(evs) for b, evs in sorted(by_buyer.items())},
+                    tuple(aside), dict(years), yearless,
+                    held={b: tuple(evs) for b, evs in by_buyer.items()})
+
+
+ReadOne = Callable[[str, int | None], FileRead]
+MapFn = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
+
+
+def _serial_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterable[Any]:
+    return map(fn, items)
+
+
+def read_files(paths: Sequence[str | os.PathLike[str]], config: RunConfig,
+               read_one: ReadOne | None = None, map_fn: MapFn = _serial_map,
+               exclude: str | os.PathLike[str] | None = None) -> list[FileRead]:
+    """Every file under ``paths`` (but those under ``exclude``: a batch's own output
+    folder), in walk order.  Year-less files are read again with the year most of the
+    run's other events carry (once, over all of them), with a warning."""
+    if not paths:
+        raise UsageError("no input given: name at least one file or folder")
+    read_one = read_one or (lambda p, year: read_file(p, config, year))
+    files = walk(paths)
+    if exclude is not None:
+        skip = Path(exclude).resolve()
+        files = [f for f in files if not Path(f).resolve().is_relative_to(skip)]
+    reads = list(map_fn(lambda p: read_one(p, None), files))
+    yearless = [i for i, r in enumerate(reads) if r.yearless]
+    if yearless:
+        years: Counter[int] = Counter()
+        for i, r in enumerate(reads):
+            if not r.yearless:
+                years.update(r.years)
+        year = years.most_common(1)[0][0] if years else None
+        for i in yearless:
+            if year is None:
+                reads[i] = reads[i].with_warning(ParseWarning(
+                    files[i], "dates without a year and no other input to take the year from: "
+                    "those lines are left out and listed as warnings"))
+            else:
+                reads[i] = read_one(files[i], year).with_warning(ParseWarning(
+                    files[i], f"dates without a year were given the year {year} from the run's other inputs"))
+    return reads
+
+
+# ---------------------------------------------------------------------------
+# stage 2: join
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The run's cases before tagging: who the buyers are, which files hold their
+    events, and what was joined to them across files."""
+
+    reports: tuple[FileReport, ...]  # walk order, with the join's warnings
+    buyers: tuple[str, ...]  # sorted
+    aside_by_buyer: Mapping[str, tuple[Event, ...]]
+    files_by_buyer: Mapping[str, tuple[str, ...]]  # the files (walk order) holding each buyer's events
+    unassigned: tuple[Event, ...]
+
+
+def join_aside(reads: Sequence[FileRead]) -> Assembly:
+    from .join import join_calls
+
+    aside = [e for r in reads for e in r.aside]
+    chat_buyers = {b for r in reads for b in r.buyers}
+    joined, warnings = join_calls(aside, known_nicks=chat_buyers)
+    extra: dict[str, list[ParseWarning]] = {}
+    for w in warnings:
+        extra.setdefault(w.file, []).append(w)
+    reports = tuple(replace(r.report, warnings=r.report.warnings + tuple(extra[r.path]))
+                    if r.path in extra else r.report for r in reads)
+    by_buyer: dict[str, list[Event]] = {}
+    unassigned: list[Event] = []
+    for event in joined:
+        (by_buyer.setdefault(event.buyer, []) if event.buyer is not None else unassigned).append(event)
+    order = {r.path: n for n, r in enumerate(reads)}
+    files: dict[str, set[str]] = {}
+    for r in reads:
+        for buyer in r.buyers:
+            files.setdefault(buyer, set()).add(r.path)
+    for buyer, events in by_buyer.items():
+        files.setdefault(buyer, set()).update(s.file for e in events for s in e.all_sources())
+    buyers = tuple(sorted(set(by_buyer) | {b for r in reads for b in r.buyers}))
+    return Assembly(
+        reports, buyers,
+        {b: tuple(order_events(evs)) for b, evs in by_buyer.items()},
+        {b: tuple(sorted(fs, key=lambda f: (order.get(f, len(order)), f))) for b, fs in files.items()},
+        tuple(order_events(merge_duplicates(order_events(unassigned)))),
+    )
+
+
+def case_reports(assembly: Assembly, buyer: str) -> tuple[FileReport, ...]:
+    """The reports of the files a case may cite, in walk order."""
+    mine = set(assembly.files_by_buyer.get(buyer, ()))
+    return tuple(r for r in assembly.reports if r.file in mine)
+
+
+# ---------------------------------------------------------------------------
+# stages 3-4: one case
+
+
+def case_events(shards: Iterable[Iterable[Event]], aside: Iterable[Event]) -> list[Event]:
+    """One buyer's events from every file: duplicates merged, in time order.  The result
+    does not depend on the order the pieces come in."""
+    events = [e for shard in shards for e in shard]
+    events.extend(aside)
+    return order_events(merge_duplicates(order_events(events)))
+
+
+def make_case(buyer: str, events: Sequence[Event], reports: Sequence[FileReport], config: RunConfig):
+    """Tag one buyer's events (unless they came tagged) and build their case."""
+    from .cases import build_case
+
+    tagged = list(events) if config.tagged else tagger_for(config).tag_events(events)
+    return build_case(buyer, tagged, reports, config.ship_within_hours)
+
+
+def tagger_for(config: RunConfig):
+    from .nlp import BUILTIN, get_tagger
+
+    backoff = BUILTIN if config.backoff == BUILTIN_BACKOFF else config.backoff
+    return get_tagger(config.rules_files, backoff)
+
+
+def tag_unassigned(events: Sequence[Event], config: RunConfig) -> tuple[Event, ...]:
+    """Events no buyer could be found for keep the tags of their own words."""
+    if config.tagged or not events:
+        return tuple(events)
+    return tuple(tagger_for(config).tag_events(events))
+
+
+# ---------------------------------------------------------------------------
+# stage 5 and the run
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """What became of one case.  ``status``: ``written``; ``reused`` (a batch whose
+    inputs and fingerprint are unchanged: not even tagged again); ``unchanged`` (tagged
+    again, same findings: its files stand); ``error``."""
+
+    buyer: str
+    name: str
+    status: str
+    summary: Mapping[str, Any]
+    paths: tuple[str, ...] = ()
+    risk: str = ""
+    error: str | None = None
+
+    @property
+    def reused(self) -> bool:
+        return self.status in ("reused", "unchanged")
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    files: list[FileReport]
+    cases: list[CaseOutcome]
+    unassigned: list[Event]
+    run_files: list[Path] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed_files(self) -> list[FileReport]:
+        return [f for f in self.files if not f.ok]
+
+    @property
+    def failed_cases(self) -> list[CaseOutcome]:
+        return [c for c in self.cases if c.error]
+
+    @property
+    def index(self) -> Path:
+        return self.out_dir / "index.html"
+
+
+def case_digest(case: Any) -> str:
+    """The findings of a case as a digest: equal cases (frozen dataclasses all the way
+    down, no identities, times with their zone) have equal reprs."""
+    return hashlib.sha256(repr(case).encode("utf-8")).hexdigest()
+
+
+def produce_case(buyer: str, name: str, events: Sequence[Event], reports: Sequence[FileReport],
+                 config: RunConfig, renderer: Any, out_dir: Path,
+                 unchanged: Callable[[str], bool] | None = None) -> tuple[CaseOutcome, str]:
+    """Stages 4-5 for one case: tag, find, write its files.  ``unchanged(digest)`` says
+    whether files of a case with the same findings are already there (a batch's cache):
+    then nothing is written."""
+    case = make_case(buyer, events, reports, config)
+    digest = case_digest(case)
+    outputs = config.case_outputs()
+    summary = renderer.case_summary(case, name, outputs)
+    if unchanged is not None and unchanged(digest):
+        return CaseOutcome(buyer, name, "unchanged", summary, risk=case.risk), digest
+    paths = renderer.write_case(case, out_dir, name, outputs)
+    return CaseOutcome(buyer, name, "written", summary, tuple(str(p) for p in paths), case.risk), digest
+
+
+def make_renderer(config: RunConfig, generated_at: Any = None, argv: Sequence[str] = ()):
+    from .render import Renderer
+
+    return Renderer(config.templates, config.mask_phones, generated_at, argv)
+
+
+def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str],
+               config: RunConfig | None = None, generated_at: Any = None,
+               argv: Sequence[str] = ()) -> RunResult:
+    """``evidence report``: every stage in this process, events in memory.  When no
+    input could be read, nothing is written (``run_files`` is empty)."""
+    from .render.filenames import unique_names
+
+    config = config or RunConfig()
+    config.validate()
+    out = Path(out_dir)
+    reads = read_files(paths, config)
+    assembly = join_aside(reads)
+    result = RunResult(out, list(assembly.reports), [], [])
+    if reads and not any(r.ok for r in assembly.reports):
+        return result
+    renderer = make_renderer(config, generated_at, argv)
+    names = unique_names(assembly.buyers)
+    for buyer in assembly.buyers:
+        events = case_events((r.held.get(buyer, ()) for r in reads if r.held),
+                             assembly.aside_by_buyer.get(buyer, ()))
+        outcome, _ = produce_case(buyer, names[buyer], events, case_reports(assembly, buyer),
+                                  config, renderer, out)
+        result.cases.append(outcome)
+    result.unassigned = list(tag_unassigned(assembly.unassigned, config))
+    result.run_files = renderer.write_run([c.summary for c in result.cases], out,
+                                          assembly.reports, result.unassigned)
+    return result
+
+
+__all__ = ["RunConfig", "FileRead", "Assembly", "read_file", "read_files", "join_aside", "case_events",
+           "case_reports", "make_case", "produce_case", "run_report", "RunResult", "CaseOutcome", "tag_unassigned", "split_events", "events_digest", "package_digest",
+           "BUILTIN_BACKOFF"]
