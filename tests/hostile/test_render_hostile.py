@@ -95,7 +95,8 @@ def test_html_shows_every_hostile_message_and_nick_as_text(reports, key):
     for message in MESSAGES:
         assert shown(message) in text
     assert NICKS[key] in text
-    assert "{{ 7*7 }}" not in text and "49" not in re.sub(r"\d{3,}", "", text)
+    # (times are left out of the check: a report generated at 20:49 shows 49)
+    assert "{{ 7*7 }}" not in text and "49" not in re.sub(r"\d{3,}|\d{1,2}:\d{2}(:\d{2})?", "", text)
 
 
 def shown(text: str) -> str:
