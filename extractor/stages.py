@@ -427,7 +427,7 @@ def produce_case(buyer: str, name: str, events: Sequence[Event], reports: Sequen
 def make_renderer(config: RunConfig, generated_at: Any = None, argv: Sequence[str] = ()):
     from .render import Renderer
 
-    return Renderer(config.templates, config.mask_phones, generated_at, argv)
+    return Renderer(config.templates, config.mask_phones, generated_at, argv, config.pdf_attachments)
 
 
 def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str],

@@ -129,6 +129,20 @@ def test_sources_and_manifest_are_embedded(lin_pdf, lin_case):
             assert fh.read() == data
 
 
+def test_no_attach_embeds_the_manifest_alone(lin_case, tmp_path):
+    """--no-attach: a PDF for upload carries no source file (other buyers' chats may be in
+    one), only the manifest with their hashes; the appendix says so."""
+    path = tmp_path / "x.pdf"
+    path.write_bytes(Renderer(generated_at=FIXED_NOW, attach_sources=False).render("pdf", lin_case, "x"))
+    files = attachments_of(path)
+    assert set(files) == {"manifest.json"}
+    manifest = json.loads(files["manifest.json"])
+    assert len(manifest["files"]) == len(lin_case.files)
+    with pdfplumber.open(path) as pdf:
+        text = squash("".join(page.extract_text() or "" for page in pdf.pages))
+    assert "未内嵌原始文件本身" in text
+
+
 def test_hostile_text_is_printed_as_text(tmp_path):
     texts = ["<script>alert(1)</script>", "{{ 7*7 }}{% raw %}", "<b>不是粗体</b>"]
     events, files = single_chat(tmp_path, "tb_<i>x</i>", [("tb_<i>x</i>", f"2025-06-24 10:0{i}:00", s)

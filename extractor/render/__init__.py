@@ -136,15 +136,18 @@ class Renderer:
     """Renders and writes a run's outputs; build one per run (or per worker process)."""
 
     def __init__(self, templates: str | os.PathLike[str] | None = None, mask_phones: bool = True,
-                 generated_at: datetime | None = None, argv: Sequence[str] = ()) -> None:
+                 generated_at: datetime | None = None, argv: Sequence[str] = (),
+                 attach_sources: bool = True) -> None:
         self.templates = str(templates) if templates is not None else None
+        self.attach_sources = attach_sources
         self.mask = mask_phones
         self.generated_at = generated_at or datetime.now(BEIJING).replace(microsecond=0)
         self.argv = tuple(argv)
         self.env = cached_environment(self.templates)
 
     def context(self, name: str = "", outputs: Sequence[str] = CASE_OUTPUTS) -> RenderContext:
-        return RenderContext(self.env, self.generated_at, self.mask, self.argv, tuple(outputs), name)
+        return RenderContext(self.env, self.generated_at, self.mask, self.argv, tuple(outputs), name,
+                             attach_sources=self.attach_sources)
 
     def render(self, kind: str, subject: Any, name: str = "", outputs: Sequence[str] = CASE_OUTPUTS) -> bytes:
         try:

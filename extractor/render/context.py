@@ -23,6 +23,7 @@ class RenderContext:
     argv: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ("html", "pdf", "json")
     name: str = ""  # the file stem being written, for links between a case's files
+    attach_sources: bool = True  # embed the source files in each PDF (the manifest always)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def meta(self, **more: Any) -> dict[str, Any]:
@@ -32,7 +33,8 @@ class RenderContext:
             "generated_iso": self.generated_at.isoformat(),
             "command": self.command_line(),
             "masked": self.mask,
-            "pdf_attachments": "pdf" in self.outputs,
+            "pdf_attachments": "pdf" in self.outputs and self.attach_sources,
+            "pdf_manifest_only": "pdf" in self.outputs and not self.attach_sources,
             **more,
         }
 

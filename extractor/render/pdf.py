@@ -146,7 +146,7 @@ def attachments(case: Case, ctx: RenderContext) -> list:
     when = ctx.generated_at.astimezone(timezone.utc).replace(tzinfo=None)
     names = unique_attachment_names(f.file for f in case.files)
     out = []
-    for f in case.files:
+    for f in case.files if ctx.attach_sources else ():
         data = _source_bytes(f.file, f.sha256)
         out.append(Attachment(
             file_obj=io.BytesIO(data), name=names[f.file], relationship="Source",
