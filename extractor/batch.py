@@ -17,6 +17,10 @@ them.  A batch adds three things, and only these:
   render fingerprint are unchanged is not rendered again ("unchanged").  The
   fingerprints hash the package's own rules, model, labels, templates and code too, so
   a changed built-in rule redoes the cases it changes, and only their files.
+
+The cache is plain JSON (the timeline contract's events), never pickle: a file planted in
+``OUT/.cache`` can at worst be wrong data, which is checked and redone, never code that
+runs.  A cache entry that does not parse is redone.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import pickle
 import shutil
 import sys
 import time
@@ -36,7 +39,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from . import __version__
 from .errors import UsageError
-from .model import Event, FileReport, event_to_dict
+from .model import Event, FileReport, ParseWarning, event_from_dict, event_to_dict
 from .progress import Progress
 from .stages import (Assembly, CaseOutcome, FileRead, RunConfig, RunResult, case_events, case_reports,
                      events_digest, join_aside, make_renderer, produce_case, read_file, read_files,
@@ -80,6 +83,44 @@ def _shard_dir(cache: Path, key: str) -> Path:
     return cache / "shards" / key[:24]
 
 
+def _events_json(events: Sequence[Event]) -> bytes:
+    return "".join(json.dumps(event_to_dict(e, with_tags=True), ensure_ascii=False) + "\n"
+                   for e in events).encode("utf-8")
+
+
+def _events_from_json(data: bytes) -> list[Event]:
+    return [event_from_dict(json.loads(line)) for line in data.decode("utf-8").splitlines() if line]
+
+
+def _warning_dict(w: ParseWarning) -> dict[str, Any]:
+    return {"file": w.file, "reason": w.reason, "line": w.line, "row": w.row, "page": w.page}
+
+
+def _read_to_json(read: FileRead) -> bytes:
+    r = read.report
+    return json.dumps({
+        "cache": CACHE_VERSION, "path": read.path,
+        "report": {"file": r.file, "sha256": r.sha256, "size": r.size, "format": r.format, "events": r.events,
+                   "warnings": [_warning_dict(w) for w in r.warnings], "error": r.error},
+        "buyers": dict(read.buyers), "aside": [event_to_dict(e, with_tags=True) for e in read.aside],
+        "years": {str(y): n for y, n in read.years.items()}, "yearless": read.yearless,
+        "shard_dir": read.shard_dir,
+    }, ensure_ascii=False).encode("utf-8")
+
+
+def _read_from_json(data: bytes, path: str, shard_dir: Path) -> FileRead:
+    """A cached read, checked: it must be this file's, in this cache's layout."""
+    d = json.loads(data.decode("utf-8"))
+    if d.get("cache") != CACHE_VERSION or d.get("path") != path or d.get("shard_dir") != str(shard_dir):
+        raise ValueError("not this file's cache entry")
+    r = d["report"]
+    report = FileReport(str(r["file"]), r["sha256"], r["size"], r["format"], int(r["events"]),
+                        tuple(ParseWarning(**w) for w in r["warnings"]), r["error"])
+    buyers = {str(b): str(h) for b, h in d["buyers"].items()}
+    return FileRead(path, report, buyers, tuple(event_from_dict(e) for e in d["aside"]),
+                    {int(y): int(n) for y, n in d["years"].items()}, bool(d["yearless"]), shard_dir=str(shard_dir))
+
+
 def read_file_to_shards(path: str, config: RunConfig, cache: Path, year_hint: int | None = None) -> FileRead:
     """:func:`extractor.stages.read_file`, its buyers' events in shards (cached by the
     file's bytes, its path and the parse fingerprint)."""
@@ -90,25 +131,34 @@ def read_file_to_shards(path: str, config: RunConfig, cache: Path, year_hint: in
     key = _key("read", CACHE_VERSION, hashlib.sha256(data).hexdigest(), path, year_hint,
                config.parse_fingerprint())
     shard_dir = _shard_dir(cache, key)
-    meta_path = shard_dir / "meta.pickle"
+    meta_path = shard_dir / "meta.json"
     if meta_path.exists():
         try:
-            return pickle.loads(meta_path.read_bytes())
-        except Exception:  # a torn cache entry is redone, never trusted
+            return _read_from_json(meta_path.read_bytes(), path, shard_dir)
+        except Exception:  # a torn or foreign cache entry is redone, never trusted
             shutil.rmtree(shard_dir, ignore_errors=True)
     options = replace(config.parse, year_hint=year_hint) if year_hint else config.parse
     events, report, yearless = parse_file(path, options, config.format_name, data=data)
     by_buyer, aside = split_events(events)
     buyers: dict[str, str] = {}
     for buyer, evs in sorted(by_buyer.items()):
-        _atomic_write(shard_dir / f"{buyer_key(buyer)}.pickle", pickle.dumps(evs, protocol=pickle.HIGHEST_PROTOCOL))
+        _atomic_write(shard_dir / f"{buyer_key(buyer)}.jsonl", _events_json(evs))
         buyers[buyer] = events_digest(evs)
     years: dict[int, int] = {}
     for e in events:
         years[e.time.year] = years.get(e.time.year, 0) + 1
     read = FileRead(path, report, buyers, tuple(aside), years, yearless, shard_dir=str(shard_dir))
-    _atomic_write(meta_path, pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL))
+    _atomic_write(meta_path, _read_to_json(read))
     return read
+
+
+def load_shard(path: str | Path, digest: str) -> list[Event]:
+    """A buyer's events from a shard, checked against the digest the file's read gave:
+    a shard changed since (torn, or planted) is an error for that case, not its data."""
+    events = _events_from_json(Path(path).read_bytes())
+    if events_digest(events) != digest:
+        raise ValueError(f"cache shard {path} does not match its file's read; run again with --force")
+    return events
 
 
 # ---------------------------------------------------------------------------
@@ -119,7 +169,7 @@ def read_file_to_shards(path: str, config: RunConfig, cache: Path, year_hint: in
 class CaseTask:
     buyer: str
     name: str
-    shards: tuple[str, ...]
+    shards: tuple[tuple[str, str], ...]  # (path, digest)
     aside: tuple[Event, ...]
     reports: tuple[FileReport, ...]
     key: str  # inputs and tag fingerprint
@@ -169,7 +219,7 @@ def _case_task(task: CaseTask) -> CaseOutcome:
     render_key: str = _WORKER["render_key"]
     record = _read_record(out, task)
     try:
-        shards = [pickle.loads(Path(p).read_bytes()) for p in task.shards]
+        shards = [load_shard(p, digest) for p, digest in task.shards]
         events = case_events(shards, task.aside)
         outcome, digest = produce_case(
             task.buyer, task.name, events, task.reports, config, _WORKER["renderer"], out,
@@ -295,7 +345,7 @@ def _task(buyer: str, name: str, reads: Sequence[FileRead], assembly: Assembly, 
     shards, digests = [], []
     for r in reads:
         if buyer in r.buyers and r.shard_dir is not None:
-            shards.append(str(Path(r.shard_dir) / f"{buyer_key(buyer)}.pickle"))
+            shards.append((str(Path(r.shard_dir) / f"{buyer_key(buyer)}.jsonl"), r.buyers[buyer]))
             digests.append(r.buyers[buyer])
     aside = assembly.aside_by_buyer.get(buyer, ())
     reports = case_reports(assembly, buyer)
@@ -351,7 +401,7 @@ def _write_run_outputs(result: RunResult, config: RunConfig, force: bool, genera
     record_path = result.out_dir / ".cache" / "run.key"
     run_files = [result.out_dir / o.filename("") for o in REGISTRY.values() if o.scope == "run"]
     unchanged = (not force and all(p.exists() for p in run_files)
-                 and record_path.exists() and record_path.read_text("utf-8") == run_key
+                 and record_path.exists() and record_path.read_bytes() == run_key.encode("utf-8")
                  and not result.failed_cases)
     if unchanged:
         return run_files
