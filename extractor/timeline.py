@@ -22,8 +22,22 @@ ProgressFn = Callable[[str], None]
 
 
 def walk(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """Expand folders recursively (sorted, so runs are repeatable); keep files as given."""
+    """Expand folders recursively (sorted, so runs are repeatable); keep files as given.
+    A file reached twice (a folder and a file inside it, or the same path given twice) is
+    read once, under the name it was first reached by: read twice it would double every
+    contact it holds."""
     out: list[str] = []
+    seen: set[str] = set()
+
+    def add(path: str) -> None:
+        try:
+            key = os.path.realpath(path)
+        except (OSError, ValueError):
+            key = path
+        if key not in seen:
+            seen.add(key)
+            out.append(path)
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -32,11 +46,9 @@ def walk(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
                 for name in sorted(files):
                     if name in _SKIP_NAMES or name.startswith("."):
                         continue
-                    out.append(str(Path(root) / name))
-        elif path.exists():
-            out.append(str(raw))
+                    add(str(Path(root) / name))
         else:
-            out.append(str(raw))  # reported as unreadable by parse_file
+            add(str(raw))  # a path that does not exist is reported as unreadable by parse_file
     return out
 
 

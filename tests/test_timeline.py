@@ -16,3 +16,14 @@ def test_same_message_twice_in_one_file_stays_two_events_but_merges_across_files
     assert len(merged) == 2
     assert [s.where() for s in merged[0].sources] == ["a.txt:1", "b.txt:7"]
     assert merged[1].sources == () and merged[1].source.line == 2
+
+
+def test_a_file_reached_twice_is_read_once(tmp_path):
+    from extractor.timeline import walk
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    chat = folder / "chat.txt"
+    chat.write_text("x", encoding="utf-8")
+    assert walk([folder, chat, str(chat)]) == [str(chat)]
+    assert walk([chat, folder]) == [str(chat)]
