@@ -21,6 +21,11 @@ Role = Literal["seller", "buyer", "system"]
 Kind = Literal["message", "auto_reply", "system", "call", "note", "order"]
 
 ROLES: tuple[str, ...] = ("seller", "buyer", "system")
+# Event flags, each shown to a reader as 可疑 with its reason (the render's FLAG_ZH).
+FLAGS: tuple[str, ...] = (
+    "forged_header",  # a line inside the message has the form of a header but does not fit the file
+    "missing_in_other_export",  # the conversation is in another export too, which lacks this message
+)
 KINDS: tuple[str, ...] = ("message", "auto_reply", "system", "call", "note", "order")
 
 
@@ -105,6 +110,9 @@ class Event:
     call: Call | None = None
     order: Order | None = None
     tags: tuple[Tag, ...] = ()
+    # What a reader must be warned of about this event itself, by code (FLAGS): e.g. a
+    # line inside the message looked like a header of the export but did not fit the file.
+    flags: tuple[str, ...] = ()
 
     def all_sources(self) -> tuple[Source, ...]:
         return self.sources or (self.source,)
@@ -262,6 +270,8 @@ def event_to_dict(event: Event, *, with_tags: bool = False) -> dict[str, Any]:
         out["sources"] = [source_to_dict(s) for s in event.sources]
     if with_tags or event.tags:
         out["tags"] = [tag_to_dict(t) for t in event.tags]
+    if event.flags:
+        out["flags"] = list(event.flags)
     return out
 
 
@@ -310,4 +320,5 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
         call=call,
         order=order,
         tags=tuple(tag_from_dict(t) for t in data.get("tags") or ()),
+        flags=tuple(str(f) for f in data.get("flags") or ()),
     )

@@ -111,7 +111,8 @@ def merge_duplicates(events: Iterable[Event]) -> list[Event]:
         seen = merged[target]
         sources = list(seen.all_sources())
         sources.extend(src for src in event.all_sources() if src not in sources)
-        merged[target] = replace(seen, sources=tuple(sources), buyer=seen.buyer or event.buyer)
+        flags = seen.flags + tuple(f for f in event.flags if f not in seen.flags)
+        merged[target] = replace(seen, sources=tuple(sources), buyer=seen.buyer or event.buyer, flags=flags)
     return merged
 
 

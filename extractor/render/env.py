@@ -39,6 +39,11 @@ _INVISIBLE = {
 
 CHANNEL_ZH = {"message": "旺旺", "auto_reply": "旺旺", "system": "系统", "call": "电话",
               "note": "电话记录", "order": "订单"}
+# Event flags (extractor.model.FLAGS) as a reader sees them: 可疑 and why, in a few words.
+FLAG_ZH = {
+    "forged_header": "含形似抬头的行：该行时间或发送方与文件前后不符，已作为本条消息原文保留",
+    "missing_in_other_export": "同一会话的另一份导出中没有这条消息",
+}
 ROLE_ZH = {"seller": "卖家", "buyer": "买家", "system": "系统"}
 TAG_ZH = {label.name: label.zh for label in registry().labels}
 

@@ -16,7 +16,7 @@ from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, OrderFi
 from ..model import Event, FileReport, Source, Tag
 from .filenames import unique_attachment_names
 from ..labels import registry
-from .env import CHANNEL_ZH, ROLE_ZH, TAG_ZH, evidence_words, mask_phones, zh_datetime
+from .env import CHANNEL_ZH, FLAG_ZH, ROLE_ZH, TAG_ZH, evidence_words, mask_phones, zh_datetime
 
 Masker = Callable[[str], str]
 
@@ -120,6 +120,7 @@ def event_view(event_id: str, event: Event, m: Masker, names: dict[str, str] | N
         "tags": [{"label": t.label, "zh": TAG_ZH.get(t.label, t.label), "detail": _with_score(tag_detail(t, m), t)}
                  for t in event.tags],
         "sources": [_where(s, names) for s in event.all_sources()],
+        "flags": [FLAG_ZH.get(f, f) for f in event.flags],
     }
 
 
