@@ -15,7 +15,8 @@ byte-identical:
    (:mod:`extractor.join`); what matches no buyer stays unassigned, never guessed.
 3. :func:`case_events` — one buyer's events from every file, duplicates of one message
    in overlapping exports merged (never across buyers: a broadcast sent to two buyers
-   at the same second is two messages), in time order.
+   at the same second is two messages), in time order; a message one export of the
+   conversation lacks between messages both hold is flagged.
 4. :func:`make_case` — tags (the rules' message tags and the structural tags over the
    conversation), then the findings (:func:`extractor.cases.build_case`).
 5. :class:`~extractor.render.Renderer` — the case's files, then the run's register and
@@ -42,7 +43,7 @@ from . import __version__
 from .errors import UsageError
 from .model import Event, FileReport, ParseWarning, event_to_dict
 from .sources import ParseOptions
-from .timeline import merge_duplicates, order_events, parse_file, walk
+from .timeline import flag_missing_in_other_exports, merge_duplicates, order_events, parse_file, walk
 
 # Orders, calls and call notes: what the cross-file join of calls to buyers needs.
 ASIDE_KINDS = ("order", "call", "note")
@@ -332,7 +333,7 @@ def case_events(shards: Iterable[Iterable[Event]], aside: Iterable[Event]) -> li
     does not depend on the order the pieces come in."""
     events = [e for shard in shards for e in shard]
     events.extend(aside)
-    return order_events(merge_duplicates(order_events(events)))
+    return flag_missing_in_other_exports(order_events(merge_duplicates(order_events(events))))
 
 
 def make_case(buyer: str, events: Sequence[Event], reports: Sequence[FileReport], config: RunConfig):

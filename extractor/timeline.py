@@ -116,6 +116,49 @@ def merge_duplicates(events: Iterable[Event]) -> list[Event]:
     return merged
 
 
+# What two exports of one conversation can both hold: the parties' words and the lines
+# the platform writes into the chat.  Calls, notes and orders come from other records.
+_CHAT_KINDS = ("message", "auto_reply", "system")
+# Two files are taken for exports of the same conversation once they share this many
+# messages; a message one of them lacks is flagged only between shared ones.
+SHARED_TO_COMPARE = 2
+
+
+def flag_missing_in_other_exports(events: Sequence[Event]) -> list[Event]:
+    """Where one buyer's conversation is in two chat exports, a message of one that the
+    other lacks, although it lies between messages both hold, is flagged
+    ``missing_in_other_export``: one of the two files was edited, or a line in one was
+    forged.  Before the first or after the last shared message nothing is flagged (an
+    export covers the span it was made for).  ``events`` are merged already (a message
+    in both files lists both sources)."""
+    by_buyer: dict[str | None, list[int]] = {}
+    for i, e in enumerate(events):
+        if e.kind in _CHAT_KINDS and e.buyer is not None:
+            by_buyer.setdefault(e.buyer, []).append(i)
+    flagged: set[int] = set()
+    for indices in by_buyer.values():
+        files: dict[str, list[int]] = {}
+        for i in indices:
+            for f in {s.file for s in events[i].all_sources()}:
+                files.setdefault(f, []).append(i)
+        names = sorted(files)
+        for a_pos, a in enumerate(names):
+            for b in names[a_pos + 1:]:
+                in_a, in_b = set(files[a]), set(files[b])
+                shared = sorted(in_a & in_b, key=lambda i: events[i].time)
+                if len(shared) < SHARED_TO_COMPARE:
+                    continue
+                start, end = events[shared[0]].time, events[shared[-1]].time
+                for i in in_a ^ in_b:
+                    if start < events[i].time < end:
+                        flagged.add(i)
+    if not flagged:
+        return list(events)
+    flag = "missing_in_other_export"
+    return [replace(e, flags=e.flags + (flag,)) if i in flagged and flag not in e.flags else e
+            for i, e in enumerate(events)]
+
+
 def _source_order(source: Source) -> tuple:
     return (source.file, source.sheet or "", source.page or 0, source.line or 0, source.row or 0)
 
@@ -142,4 +185,5 @@ def parse_paths(paths: Sequence[str | os.PathLike[str]], options: ParseOptions |
     events = [e for r in reads if r.held for evs in r.held.values() for e in evs]
     events.extend(e for evs in assembly.aside_by_buyer.values() for e in evs)
     events.extend(assembly.unassigned)
-    return ParseResult(tuple(order_events(merge_duplicates(order_events(events)))), assembly.reports)
+    merged = order_events(merge_duplicates(order_events(events)))
+    return ParseResult(tuple(flag_missing_in_other_exports(merged)), assembly.reports)
