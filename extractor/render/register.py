@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timezone
 from typing import Any, Iterable, Sequence
 
@@ -17,6 +18,10 @@ from .context import RenderContext
 from .view import REGISTER_COLUMNS, RunIndex
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Characters an XLSX cell cannot hold (XML 1.0 forbids them): openpyxl refuses the whole
+# workbook over one.  In a cell they are written as visible escapes (\x07), so the
+# register is still made and a reader sees that the nick or id held one.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def neutralize(value: Any) -> Any:
@@ -61,6 +66,8 @@ def register_xlsx(rows: Iterable[Sequence[Any]], ctx: RenderContext) -> bytes:
         return cell
 
     def cell(value: Any) -> WriteOnlyCell:
+        if isinstance(value, str):
+            value = _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
         c = WriteOnlyCell(ws, value=neutralize(value))
         if isinstance(c.value, str):
             # Text, always: order numbers keep their 19 digits and nothing is a formula.
