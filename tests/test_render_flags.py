@@ -41,3 +41,16 @@ def test_the_pdf_marks_a_flagged_message(tmp_path):
 def test_the_json_carries_the_flag(tmp_path):
     case = json.loads(Renderer(generated_at=FIXED_NOW).render("json", _case(tmp_path), "x"))
     assert [e.get("flags") for e in case["events"]] == [["forged_header"], None]
+
+
+def test_no_silence_is_said_as_none_not_zero_hours(tmp_path):
+    """The seller's one message ends the record: the buyer left no span unanswered."""
+    case = _case(tmp_path)
+    assert case.silence is not None and case.silence.hours == 0
+    html = Renderer(generated_at=FIXED_NOW).render("html", case, "x").decode("utf-8")
+    assert "买家最长沉默：<strong>无</strong>" in html and "0 小时" not in html
+    path = tmp_path / "x.pdf"
+    path.write_bytes(Renderer(generated_at=FIXED_NOW).render("pdf", case, "x"))
+    with pdfplumber.open(path) as pdf:
+        text = re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in pdf.pages))
+    assert "买家最长沉默：无" in text and "买家最长沉默：0小时" not in text

@@ -180,7 +180,7 @@ def case_view(case: Case, mask: bool) -> dict[str, Any]:
         "orders": [_order_view(o) for o in case.orders],
         "windows": windows,
         "silence": None if silence is None else {
-            "hours": f"{silence.hours:g}", "from": silence.from_id, "until": silence.until_id,
+            "hours": f"{silence.hours:g}", "none": silence.hours == 0, "from": silence.from_id, "until": silence.until_id,
             "start": zh_datetime(silence.start), "end": zh_datetime(silence.end)},
         "promises": [{
             "id": p.event_id, "time": zh_datetime(p.time), "deadline": zh_datetime(p.deadline) or "未说明",
