@@ -113,6 +113,9 @@ class Event:
     # What a reader must be warned of about this event itself, by code (FLAGS): e.g. a
     # line inside the message looked like a header of the export but did not fit the file.
     flags: tuple[str, ...] = ()
+    # The sources an imported timeline (evidence's own JSON Lines) SAYS the event came
+    # from: kept for the reader, never verified; ``source`` is the file it was read from.
+    recorded: tuple[Source, ...] = ()
 
     def all_sources(self) -> tuple[Source, ...]:
         return self.sources or (self.source,)
@@ -272,6 +275,8 @@ def event_to_dict(event: Event, *, with_tags: bool = False) -> dict[str, Any]:
         out["tags"] = [tag_to_dict(t) for t in event.tags]
     if event.flags:
         out["flags"] = list(event.flags)
+    if event.recorded:
+        out["recorded_sources"] = [source_to_dict(s) for s in event.recorded]
     return out
 
 
@@ -321,4 +326,5 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
         order=order,
         tags=tuple(tag_from_dict(t) for t in data.get("tags") or ()),
         flags=tuple(str(f) for f in data.get("flags") or ()),
+        recorded=tuple(source_from_dict(s) for s in data.get("recorded_sources") or ()),
     )

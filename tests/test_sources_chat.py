@@ -3,6 +3,8 @@ chat sheets (CSV, XLSX).  Fixtures live in tests/data/chat (their generators bes
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import re
 import shutil
@@ -546,8 +548,11 @@ def test_round_trip_through_json_lines_gives_equal_events(name, tmp_path):
     out.write_text("".join(json.dumps(event_to_dict(e), ensure_ascii=False) + "\n" for e in events),
                    encoding="utf-8")
     again, warnings = run(out)
-    assert again[0].source.format == events[0].source.format  # provenance survives, not "jsonl"
-    assert again == events
+    # Each event cites the file it was read from; what the file says is kept as recorded.
+    assert [(e.source.file, e.source.format, e.source.line) for e in again] == \
+        [(str(out), "jsonl", n) for n in range(1, len(events) + 1)]
+    assert [e.recorded for e in again] == [e.all_sources() for e in events]
+    assert [replace(e, source=o.source, sources=o.sources, recorded=()) for e, o in zip(again, events)] == events
     assert [e.time.isoformat() for e in again] == [e.time.isoformat() for e in events]
     assert warnings == []
 

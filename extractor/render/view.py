@@ -121,6 +121,7 @@ def event_view(event_id: str, event: Event, m: Masker, names: dict[str, str] | N
                  for t in event.tags],
         "sources": [_where(s, names) for s in event.all_sources()],
         "flags": [FLAG_ZH.get(f, f) for f in event.flags],
+        "recorded": [s.where() for s in event.recorded],
     }
 
 

@@ -1,7 +1,12 @@
 """The project's own JSON Lines output (``evidence parse`` / ``evidence tag``), read back.
 
-Reading it back keeps the original provenance: an event's ``source`` is the export it
-came from, not this JSON file, so a round trip gives the same events.
+Anyone can write a file in this shape, and claim in it that a genuine export (with that
+export's real SHA-256) is where each event came from.  So an event read back cites the
+file it was READ from (``source``: this file, its hash, the line), and the sources the
+file claims are kept apart in ``recorded``, shown to a reader as recorded and not
+verified.  Only a file that is plainly this tool's output is taken: its name ends in
+``.jsonl`` (or ``.ndjson``) and its first line is an event of the contract with no key
+the contract does not have; ``--format jsonl`` reads any file as such.
 """
 
 from __future__ import annotations
@@ -64,6 +69,13 @@ def _wrong_field(obj: Any) -> str | None:
     return None
 
 
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+REQUIRED_KEYS = frozenset({"time", "role", "kind", "source"})
+# Every key event_to_dict writes.
+CONTRACT_KEYS = frozenset({"time", "role", "kind", "sender", "buyer", "text", "call", "order", "source",
+                           "sources", "tags", "flags", "recorded_sources"})
+
+
 @register
 class JsonLinesFormat(SourceFormat):
     NAME = "jsonl"
@@ -71,6 +83,8 @@ class JsonLinesFormat(SourceFormat):
     PRIORITY = 10
 
     def sniff(self, file: InputFile) -> bool:
+        if not file.label.lower().endswith(JSONL_SUFFIXES):
+            return False
         first = file.head_text.lstrip("\ufeff").split("\n", 1)[0].strip()
         if not (first.startswith("{") and first.endswith("}")):
             return False
@@ -78,7 +92,7 @@ class JsonLinesFormat(SourceFormat):
             data = json.loads(first)
         except ValueError:
             return False
-        return isinstance(data, dict) and {"time", "role", "kind", "source"} <= data.keys()
+        return isinstance(data, dict) and REQUIRED_KEYS <= data.keys() and data.keys() <= CONTRACT_KEYS
 
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         good = 0
@@ -97,6 +111,7 @@ class JsonLinesFormat(SourceFormat):
                 ctx.warn(f"not a timeline event: {excerpt(str(exc), 120)}", line=number)
                 continue
             good += 1
-            yield event
+            yield dataclasses.replace(event, source=ctx.source(line=number), sources=(),
+                                      recorded=event.all_sources() + event.recorded)
         if good == 0 and file.lines:
             raise FormatError(f"{file.label}: no line is a timeline event")
