@@ -336,15 +336,17 @@ def report_cmd(
 
 @app.command("verify")
 def verify_cmd(
-    report: str = typer.Argument(..., help="A case report's .json file."),
+    report: str = typer.Argument(..., help="A case report's .json file, or its .pdf (the manifest it carries)."),
     sources: List[str] = typer.Argument(..., help="The source files (or folders) to check against it."),
+    partial: bool = typer.Option(False, "--partial",
+                                 help="Check only the files given; a recorded source not given is no failure."),
 ) -> None:
     """Say, file by file, whether the sources are the ones the report was made from (SHA-256)."""
 
     def body() -> int:
         from .verify import require_verified, verify_report
 
-        result = verify_report(report, sources)
+        result = verify_report(report, sources, partial)
         for line in result.lines():
             typer.echo(line)
         require_verified(result)

@@ -1,9 +1,10 @@
-"""``evidence verify REPORT.json SOURCES...``: are these the files the report was made from?
+"""``evidence verify REPORT SOURCES...``: are these the files the report was made from?
 
-A case report's JSON records the SHA-256 and size of every source file.  Verification
-hashes the files given now and says, file by file, whether each is one of them.  It
-proves the report matches the files; it cannot prove an export was not edited before
-the report was made (see SECURITY.md).
+A case report's JSON, and the manifest its PDF carries, record the SHA-256 and size of
+every source file.  Verification hashes the files given now and says, file by file,
+whether each is one of them; every recorded source must be among them (``--partial``
+checks only the files given).  It proves the report matches the files; it cannot prove
+an export was not edited before the report was made (see SECURITY.md).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Verification:
     report: str
     recorded: tuple[RecordedFile, ...]
     checks: tuple[FileCheck, ...]
+    partial: bool = False  # a recorded source not given is no failure
 
     @property
     def matched(self) -> tuple[RecordedFile, ...]:
@@ -84,7 +86,7 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and bool(self.matched)
+        return not self.failures and bool(self.matched) and (self.partial or not self.not_given)
 
     def lines(self) -> list[str]:
         out = [c.line() for c in self.checks]
@@ -100,6 +102,8 @@ def _same_name(a: str, b: str) -> bool:
 
 def load_recorded(report: str | os.PathLike[str]) -> tuple[RecordedFile, ...]:
     path = Path(report)
+    if path.suffix.lower() == ".pdf":
+        return _recorded_in_pdf(path)
     try:
         data = json.loads(path.read_text("utf-8"))
     except OSError as exc:
@@ -118,6 +122,39 @@ def load_recorded(report: str | os.PathLike[str]) -> tuple[RecordedFile, ...]:
         except (KeyError, TypeError):
             raise UsageError(f"{report}: a \"files\" entry lacks \"file\" or \"sha256\"") from None
     return tuple(out)
+
+
+def _recorded_in_pdf(path: Path) -> tuple[RecordedFile, ...]:
+    """The sources a case PDF's embedded manifest.json records."""
+    from .render.pdf import MANIFEST_NAME
+
+    manifest = _pdf_attachment(path, MANIFEST_NAME)
+    try:
+        data = json.loads(manifest.decode("utf-8"))
+        return tuple(RecordedFile(str(f["file"]), str(f["sha256"]).lower(), f.get("size")) for f in data["files"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise UsageError(f"{path}: its {MANIFEST_NAME} is not an evidence manifest") from None
+
+
+def _pdf_attachment(path: Path, name: str) -> bytes:
+    try:
+        import pdfplumber
+        from pdfminer.pdftypes import resolve1
+
+        with pdfplumber.open(path) as pdf:
+            names = resolve1(resolve1(resolve1(pdf.doc.catalog["Names"])["EmbeddedFiles"])["Names"])
+            for i in range(0, len(names), 2):
+                spec = resolve1(names[i + 1])
+                uf = spec.get("UF") or spec.get("F")
+                if isinstance(uf, bytes):
+                    uf = uf.decode("utf-16") if uf[:2] in (b"\xfe\xff", b"\xff\xfe") else uf.decode("utf-8", "replace")
+                if uf == name:
+                    return resolve1(resolve1(spec["EF"])["F"]).get_data()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the report ({exc.strerror or exc})") from None
+    except Exception:  # not a PDF, or one without attachments: said below
+        pass
+    raise UsageError(f"{path}: no {name} attached; give a case report's .pdf or .json")
 
 
 def _sha256(path: Path) -> str:
@@ -155,23 +192,29 @@ def check_file(path: str, named: bool, recorded: Sequence[RecordedFile]) -> File
     return FileCheck(path, UNKNOWN, sha, None, named)
 
 
-def verify_report(report: str | os.PathLike[str], sources: Sequence[str | os.PathLike[str]]) -> Verification:
-    """Check ``sources`` (files, or folders walked recursively) against ``report``."""
+def verify_report(report: str | os.PathLike[str], sources: Sequence[str | os.PathLike[str]],
+                  partial: bool = False) -> Verification:
+    """Check ``sources`` (files, or folders walked recursively) against ``report``
+    (a case's .json, or its .pdf's manifest)."""
     if not sources:
         raise UsageError("name the source files (or their folder) to check against the report")
     recorded = load_recorded(report)
     report_path = Path(report).resolve()
     checks = tuple(check_file(p, named, recorded) for p, named in _expand(sources)
                    if Path(p).resolve() != report_path)
-    return Verification(str(report), recorded, checks)
+    return Verification(str(report), recorded, checks, partial)
 
 
 def require_verified(result: Verification) -> None:
     """Raise IntegrityError (exit code 5) unless every given file matched."""
     if result.ok:
         return
-    if not result.failures:
+    if not result.failures and not result.matched:
         raise IntegrityError(f"none of the given files is a source of {result.report}; "
                              "name the exports the report was made from")
-    names = ", ".join(c.path for c in result.failures)
-    raise IntegrityError(f"{len(result.failures)} file(s) do not match {result.report}: {names}")
+    if result.failures:
+        names = ", ".join(c.path for c in result.failures)
+        raise IntegrityError(f"{len(result.failures)} file(s) do not match {result.report}: {names}")
+    missing = ", ".join(r.file for r in result.not_given)
+    raise IntegrityError(f"{len(result.not_given)} recorded source(s) not given: {missing}; "
+                         "name them too, or give --partial to check only the files given")

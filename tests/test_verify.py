@@ -63,11 +63,24 @@ def test_a_renamed_copy_still_matches(made):
     report, sources, root = made
     copy = root / "copy-of-bill.csv"
     shutil.copy(sources[1], copy)
-    result = verify_report(report, [copy])
+    result = verify_report(report, [copy], partial=True)
     (check,) = result.checks
     assert check.status == MATCH and check.recorded.file == sources[1]
     assert f"(recorded as {sources[1]})" in check.line()
     assert len(result.not_given) == 3 and result.ok
+
+
+def test_a_recorded_source_not_given_fails_unless_partial(made):
+    report, sources, _ = made
+    result = verify_report(report, sources[1:])
+    assert not result.ok and not result.failures
+    with pytest.raises(IntegrityError) as exc:
+        require_verified(result)
+    assert exc.value.message == (f"1 recorded source(s) not given: {sources[0]}; "
+                                 "name them too, or give --partial to check only the files given")
+    cli = CliRunner().invoke(app, ["verify", str(report), *map(str, sources[1:])])
+    assert cli.exit_code == 5
+    assert CliRunner().invoke(app, ["verify", "--partial", str(report), *map(str, sources[1:])]).exit_code == 0
 
 
 def test_cli_all_match(made):
@@ -128,3 +141,25 @@ def test_not_a_report(tmp_path, content, message):
     assert exc.value.message == f"{bad}: {message}"
     result = runner.invoke(app, ["verify", str(bad), str(bad)])
     assert result.exit_code == 2 and result.stderr == f"error [E400] {bad}: {message}\n"
+
+
+def test_the_pdf_is_verified_by_its_manifest(tmp_path):
+    events, files = story(tmp_path)
+    render_run(build_run(events, files), tmp_path / "out", RenderOptions(generated_at=FIXED_NOW, outputs=("pdf",)))
+    pdf = tmp_path / "out" / "tb_lin8866.pdf"
+    sources = [f.file for f in build_run(events, files).cases[0].files]
+    runner = CliRunner()
+    ok = runner.invoke(app, ["verify", str(pdf), *sources])
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.splitlines()[-1] == f"{len(sources)} of {len(sources)} recorded sources verified"
+    with open(sources[0], "ab") as fh:
+        fh.write(b"x")
+    assert runner.invoke(app, ["verify", str(pdf), *sources]).exit_code == 5
+
+
+def test_a_pdf_without_a_manifest_is_a_usage_error(tmp_path):
+    bad = tmp_path / "other.pdf"
+    bad.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    result = CliRunner().invoke(app, ["verify", str(bad), str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error [E400] {bad}: no manifest.json attached; give a case report's .pdf or .json\n"
