@@ -42,7 +42,7 @@ from .errors import UsageError
 from .model import Event, FileReport, ParseWarning, event_from_dict, event_to_dict
 from .progress import Progress
 from .stages import (Assembly, CaseOutcome, FileRead, RunConfig, RunResult, case_events, case_reports,
-                     events_digest, join_aside, make_renderer, produce_case, read_file, read_files,
+                     events_digest, join_aside, make_renderer, prepare_out_dir, produce_case, read_file, read_files,
                      split_events, tag_unassigned)
 from .timeline import parse_file
 
@@ -289,7 +289,7 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     if not in_path.is_dir():
         raise UsageError(f"{in_dir}: not a folder; `evidence batch` takes a folder of exports")
     config.validate()
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out_dir(out)
     cache = out / ".cache"
     workers = options.workers or os.cpu_count() or 1
     generated_at = generated_at or datetime.now(config.parse.tz).replace(microsecond=0)

@@ -425,6 +425,23 @@ def produce_case(buyer: str, name: str, events: Sequence[Event], reports: Sequen
     return CaseOutcome(buyer, name, "written", summary, tuple(str(p) for p in paths), case.risk), digest
 
 
+def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """The output folder, made if needed and known to be writable, before any work: a
+    file in its place, a read-only folder or a full disk is a UsageError naming it."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: is a file; -o takes a folder (it is made if missing)")
+    probe = out / f".evidence-write-test-{os.getpid()}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write the reports here ({exc.strerror or exc}); "
+                         "give -o a folder you can write to") from None
+    return out
+
+
 def make_renderer(config: RunConfig, generated_at: Any = None, argv: Sequence[str] = ()):
     from .render import Renderer
 
@@ -440,7 +457,7 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
 
     config = config or RunConfig()
     config.validate()
-    out = Path(out_dir)
+    out = prepare_out_dir(out_dir)
     reads = read_files(paths, config)
     assembly = join_aside(reads)
     result = RunResult(out, list(assembly.reports), [], [])
