@@ -425,12 +425,25 @@ def produce_case(buyer: str, name: str, events: Sequence[Event], reports: Sequen
     return CaseOutcome(buyer, name, "written", summary, tuple(str(p) for p in paths), case.risk), digest
 
 
-def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
-    """The output folder, made if needed and known to be writable, before any work: a
-    file in its place, a read-only folder or a full disk is a UsageError naming it."""
+def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """Before any work, and without making anything: a file in the output folder's place,
+    or a folder that cannot be made under its nearest existing parent, is a UsageError."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: is a file; -o takes a folder (it is made if missing)")
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        reason = "Not a directory" if parent.exists() and not parent.is_dir() else "Permission denied"
+        raise UsageError(f"{out}: cannot write the reports here ({reason}); give -o a folder you can write to")
+    return out
+
+
+def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """The output folder, made if needed and known to be writable: a file in its place,
+    a read-only folder or a full disk is a UsageError naming it."""
+    out = check_out_dir(out_dir)
     probe = out / f".evidence-write-test-{os.getpid()}"
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -457,12 +470,13 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
 
     config = config or RunConfig()
     config.validate()
-    out = prepare_out_dir(out_dir)
+    out = check_out_dir(out_dir)
     reads = read_files(paths, config)
     assembly = join_aside(reads)
     result = RunResult(out, list(assembly.reports), [], [])
     if reads and not any(r.ok for r in assembly.reports):
-        return result
+        return result  # nothing read: nothing made, not even the folder
+    prepare_out_dir(out)
     renderer = make_renderer(config, generated_at, argv)
     names = unique_names(assembly.buyers)
     for buyer in assembly.buyers:
