@@ -4,12 +4,14 @@ refusals, subordinate clauses, and whether a shipping verb is already done.
 Every judgement looks at a short window around the trigger inside its clause (split at
 commas, spaces and line breaks) or its sentence (split at 。！？ and line breaks), with
 the cue lists of ``rules/context.json``; each cue is compiled once into one alternation.
+A rule names its filters; :data:`FILTER_CHECKS` says which check each name stands for.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from types import MethodType
 from typing import Callable, Mapping, NamedTuple, Sequence
 
 from .matcher import Candidate
@@ -145,6 +147,34 @@ class ContextJudge:
         self.waiver = _any(cues["waiver"])
         self.modal_before = _any(cues["modal_before"])
         self.condition = _any(cues["condition"])
+        # The checks of each set of filters, bound to this judge (see vetoes): the sets
+        # are the rules' own, so there are a handful, and a lookup per trigger is all
+        # the mapping costs.
+        self._vetoes: dict[frozenset[str], tuple[Veto, ...]] = {}
+        self._promise_vetoes: dict[frozenset[str], tuple[Veto, ...]] = {}
+
+    # -- the filters by name -------------------------------------------------------
+    def vetoes(self, filters: frozenset[str]) -> tuple[Veto, ...]:
+        """The checks a trigger with ``filters`` goes through, in :data:`FILTER_CHECKS`
+        order; any one that returns True rejects it."""
+        found = self._vetoes.get(filters)
+        if found is None:
+            found = self._vetoes[filters] = self._bind(filters, FILTER_CHECKS)
+        return found
+
+    def promise_vetoes(self, filters: frozenset[str]) -> tuple[Veto, ...]:
+        """The same for a shipping promise, whose question is a proposal (see
+        :data:`PROMISE_CHECKS`)."""
+        found = self._promise_vetoes.get(filters)
+        if found is None:
+            found = self._promise_vetoes[filters] = self._bind(filters, PROMISE_CHECKS)
+        return found
+
+    def _bind(self, filters: frozenset[str], checks: Mapping[str, Check]) -> tuple[Veto, ...]:
+        unchecked = unchecked_filters(filters, checks)
+        if unchecked:
+            raise ValueError(f"no context check for filter(s) {', '.join(sorted(unchecked))}")
+        return tuple(MethodType(check, self) for name, check in checks.items() if name in filters)
 
     # -- the filters ---------------------------------------------------------------
     def negated(self, seg: Segments, cand: Candidate) -> bool:
@@ -339,3 +369,37 @@ class ContextJudge:
 
     def asks_about_shipping(self, text: str) -> bool:
         return self.ship_question.search(text) is not None
+
+
+Check = Callable[[ContextJudge, Segments, Candidate], bool]
+Veto = Callable[[Segments, Candidate], bool]
+
+# What each filter of a rule checks: the one mapping from filter names to the judge's
+# checks, for the context component and for the backoff's tags alike.  The order is the
+# order they are asked in (the cheap and the frequent first): it only saves time, since
+# any one check that says yes rejects the trigger.
+FILTER_CHECKS: Mapping[str, Check] = {
+    "negation": ContextJudge.negated,
+    "resolved": ContextJudge.resolved_claim,
+    "hypothetical": ContextJudge.hypothetical_claim,
+    "policy_question": ContextJudge.policy_question,
+    "quote": ContextJudge.quoted,
+    "question": ContextJudge.asks_about,
+    "refusal": ContextJudge.refused,
+    "subordinate": ContextJudge.subordinate,
+}
+# A shipping promise put as a question (明天给您发可以吗？) proposes a time to the buyer;
+# asks_about would let it through, since the question is not about the shipping itself.
+PROMISE_CHECKS: Mapping[str, Check] = {**FILTER_CHECKS, "question": ContextJudge.proposes}
+# Filters the text around the trigger cannot decide, and who does.
+DECIDED_ELSEWHERE: Mapping[str, str] = {
+    "overdue": "the conversation: whether a promised deadline has passed (Tagger)",
+    "alone": "the message's other findings: whether it also promises to ship (ContextComponent)",
+}
+
+
+def unchecked_filters(filters: frozenset[str] | set[str], checks: Mapping[str, Check] = FILTER_CHECKS) -> set[str]:
+    """The names in ``filters`` that nothing checks.  A name the rule files accept
+    (ruleset.FILTERS) but no check here knows would otherwise be ignored without a word:
+    the pipeline refuses to build instead (see pipeline.compiled_rules)."""
+    return set(filters) - checks.keys() - DECIDED_ELSEWHERE.keys()

@@ -3,14 +3,31 @@
 ``spacy.blank("zh")`` segments with jieba (configured, since spaCy's default for Chinese
 is one token per character); the user dictionary of domain terms is loaded into jieba
 once per process.  The components, registered with ``@Language.factory``, run in order
-on a Doc of the normalized text and pass one :class:`MessageState` along in
-``doc._.evidence``:
+and pass one :class:`MessageState` along in ``doc._.evidence``:
 
 - ``evidence_triggers``: terms (on word boundaries) and patterns of the speaker's rules;
 - ``evidence_context``: negation, hypotheticals, policy questions, quotes, questions,
   refusals, subordinate clauses; a shipping verb already done becomes ``shipped``;
 - ``evidence_attributes``: deadlines, tracking numbers, and the evidence words cut from
   the original text; one :class:`~extractor.model.Tag` per label (per reason).
+
+``build_nlp()(text)`` works like any spaCy pipeline.  Who said the text and when are
+two public extensions, set on a Doc before the components run::
+
+    doc = nlp.make_doc("亲，明天下午给您发货")
+    doc._.evidence_role = "seller"   # "buyer", "seller", "system"; None: both sides' rules
+    doc._.evidence_time = sent       # an aware datetime; None: deadlines stay unresolved
+    nlp(doc)._.evidence_tags         # (Tag('shipping_promise', ..., deadline=...),)
+
+With no state on the Doc the first component makes one: the Doc's text normalized
+(:mod:`.normalize`), the role and the time from the extensions.  With no role the rules
+of both sides are tried, as if either could have said it (each label still belongs to
+one side: a return claim is the buyer's); the tags are those of the text said by the
+buyer and by the seller, together.  With no time nothing is resolved against anything:
+a deadline stays None (never the clock's), and a time named with a shipping verb is
+taken as one still to come (the time words have no day gone by).
+:class:`~.tagger.Tagger` sets the state itself, for the normalized text it already has,
+and hands it to each component's ``process``.
 """
 
 from __future__ import annotations
@@ -28,20 +45,21 @@ from itertools import accumulate
 from operator import attrgetter
 from typing import NamedTuple, Sequence
 
-from ..model import Tag
-from .context import ContextJudge, Segments
+from ..labels import registry as label_registry
+from ..errors import RulesError
+from ..model import ROLES, Tag
+from .context import FILTER_CHECKS, PROMISE_CHECKS, ContextJudge, Segments, Veto, unchecked_filters
 from .deadlines import TimeExpression, TimeGrammar
 from .matcher import Candidate, Hits, TriggerIndex
-from .normalize import Normalized
-from .ruleset import RuleSet, load_ruleset, user_dictionary_path
+from .normalize import Normalized, normalize
+from .ruleset import DEFAULT_FILTERS, RuleSet, load_ruleset, user_dictionary_path
 
 _LOCK = threading.Lock()
 _JIEBA_READY = False
 
 
-# The order of the labels on an event: TAGS.md's.
-LABEL_ORDER = ("seller_contact", "seller_initiated", "buyer_silence", "shipping_promise", "shipped",
-               "return_claim", "delay_claim", "compensation_demand", "threat")
+# The order of the labels on an event: the label registry's (TAGS.md's).
+LABEL_ORDER = label_registry().names
 _RANK = {label: n for n, label in enumerate(LABEL_ORDER)}
 
 
@@ -65,11 +83,12 @@ class MessageState:
 
     The one mutable object of the tagger, on purpose: it lives for one Doc, each
     component fills in its part, and copying it three times per message would cost more
-    than the rules themselves.  It sits in ``doc.user_data[STATE_KEY]`` (also readable as
-    ``doc._.evidence``)."""
+    than the rules themselves.  It sits in ``doc._.evidence``; ``norm.text`` is the text
+    the rules read, ``norm.original`` the Doc's own.  ``role`` None: both sides' rules;
+    ``time`` None: no deadline is resolved."""
 
-    role: str
-    time: datetime
+    role: str | None
+    time: datetime | None
     norm: Normalized
     hits: Hits | None = None  # found before the Doc was made, when the caller prefiltered
     candidates: Sequence[Candidate] = ()
@@ -93,16 +112,43 @@ class MessageState:
 
     def times(self, grammar: TimeGrammar) -> list[TimeExpression]:
         if self._times is None:
-            self._times = grammar.find(self.norm.text) if self.role == "seller" else []
+            # Only a seller's words promise a time (a role of None may be a seller's).
+            self._times = grammar.find(self.norm.text) if self.role != "buyer" else []
         return self._times
 
 
-# Where the state lives on a Doc: the key spaCy itself uses for ``doc._.evidence``.
-STATE_KEY = ("._.", "evidence", None, None)
-# Where our tokenizer leaves the character offsets at which its words end
-# (``doc._.word_ends``): it has them for free while building the Doc, and reading them
-# back from the Doc's tokens costs a Python object per token.
-WORD_ENDS_KEY = ("._.", "word_ends", None, None)
+# Where our tokenizer leaves the character offsets at which its words end: it has them
+# for free while building the Doc, and reading them back from the Doc's tokens costs a
+# Python object per token.  A plain key of ours in ``doc.user_data`` (a public dict, and
+# a dict read per Doc, where an extension costs over ten times as much).
+WORD_ENDS_KEY = "evidence.word_ends"
+_SPEAKERS = frozenset({*ROLES, None})
+
+
+def message_state(doc) -> MessageState:
+    """The state on ``doc`` (``doc._.evidence``), made from the Doc's extensions when
+    there is none yet."""
+    state = doc._.evidence
+    if state is None:
+        state = doc._.evidence = _new_state(doc, doc.text)
+    return state
+
+
+def _new_state(doc, text: str) -> MessageState:
+    role, time = doc._.evidence_role, doc._.evidence_time
+    if role not in _SPEAKERS:
+        # a typo would otherwise find nothing, silently (the system's words carry no tags)
+        raise ValueError(f"doc._.evidence_role must be one of {', '.join(ROLES)} or None, not {role!r}")
+    if time is not None and not isinstance(time, datetime):
+        raise TypeError(f"doc._.evidence_time must be a datetime or None, not {type(time).__name__}")
+    return MessageState(role=role, time=time, norm=normalize(text))
+
+
+def _tags_of(doc) -> tuple[Tag, ...]:
+    """``doc._.evidence_tags``: the message's own tags (those that count only once a
+    deadline has passed are the state's ``if_overdue``)."""
+    state = doc._.evidence
+    return state.tags if state is not None else ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +162,12 @@ class CompiledRules:
 @lru_cache(maxsize=16)
 def compiled_rules(rules_files: tuple[str, ...] = ()) -> CompiledRules:
     ruleset = load_ruleset(rules_files)
+    for rule in ruleset.rules:
+        checks = PROMISE_CHECKS if rule.label == "shipping_promise" else FILTER_CHECKS
+        unchecked = unchecked_filters(rule.filters, checks)
+        if unchecked:
+            raise RulesError(f"rules file {rule.file}: rule {rule.id!r}: no context check for filter(s) "
+                             f"{', '.join(sorted(unchecked))} (see extractor/nlp/context.py, FILTER_CHECKS)")
     return CompiledRules(
         ruleset=ruleset,
         indexes={role: TriggerIndex(ruleset.for_role(role)) for role in ("buyer", "seller")},
@@ -147,17 +199,56 @@ def prepare_jieba(extra_words: Sequence[str] = ()) -> None:
 
 
 class _Component:
+    """A component is called by spaCy with a Doc (``__call__``), or by the Tagger, which
+    made the Doc and its state and keeps them side by side, with both (``process``): an
+    extension costs a couple of microseconds per read, which for three components on
+    every message with a trigger is a few percent of the whole run."""
+
     def __init__(self, rules_files: Sequence[str]) -> None:
         self.rules = compiled_rules(tuple(rules_files))
 
+    def __call__(self, doc):
+        self.process(doc, message_state(doc))
+        return doc
+
+    def process(self, doc, state: MessageState) -> None:
+        raise NotImplementedError
+
 
 class TriggerComponent(_Component):
-    def __call__(self, doc):
-        state: MessageState = doc.user_data[STATE_KEY]
-        index = self.rules.indexes.get(state.role)
-        if index is None:
-            return doc
+    def __init__(self, rules_files: Sequence[str], tokenizer) -> None:
+        super().__init__(rules_files)
+        self.tokenizer = tokenizer
+        # No role: both sides' rules, each side's triggers found as if it alone spoke.
+        self._indexes = {None: tuple(self.rules.indexes.values()),
+                         **{role: (index,) for role, index in self.rules.indexes.items()}}
 
+    def __call__(self, doc):
+        state = doc._.evidence
+        words = doc
+        if state is None:
+            text = doc.text
+            state = doc._.evidence = _new_state(doc, text)
+            if state.text != text:
+                # The rules read the normalized copy (简体, half-width, runs of whitespace
+                # squeezed): a term must end where a word of that copy ends.
+                words = self.tokenizer(state.text)
+        self.process(words, state)
+        return doc
+
+    def process(self, doc, state: MessageState) -> None:
+        """``doc``: a Doc of ``state.text``, whose words the terms must end on."""
+        indexes = self._indexes.get(state.role, ())
+        if len(indexes) != 1:
+            state.candidates = [cand for index in indexes
+                                for cand in self._candidates(doc, state, index, index.hits(state.text))]
+            return
+        index = indexes[0]
+        hits = state.hits if state.hits is not None else index.hits(state.text)
+        state.candidates = self._candidates(doc, state, index, hits)
+
+    @staticmethod
+    def _candidates(doc, state: MessageState, index: TriggerIndex, hits: Hits) -> list[Candidate]:
         word_ends: set[int] | None = doc.user_data.get(WORD_ENDS_KEY)
 
         def ends_word(start: int, end: int) -> bool:
@@ -172,16 +263,13 @@ class TriggerComponent(_Component):
                 word_ends = {token.idx + len(token) for token in doc}
             return end in word_ends
 
-        hits = state.hits if state.hits is not None else index.hits(state.text)
-        state.candidates = index.candidates(state.text, hits, ends_word)
-        return doc
+        return index.candidates(state.text, hits, ends_word)
 
 
 class ContextComponent(_Component):
-    def __call__(self, doc):
-        state: MessageState = doc.user_data[STATE_KEY]
+    def process(self, doc, state: MessageState) -> None:
         if not state.candidates:
-            return doc
+            return
         judge = self.rules.judge
         seg = state.segments()
         findings = []
@@ -196,40 +284,27 @@ class ContextComponent(_Component):
             findings = [f for f in findings if f.label != "shipping_promise"
                         or seg.clause(f.candidate.start) not in done_clauses]
         state.findings = findings
-        return doc
 
     def _judge(self, judge: ContextJudge, seg: Segments, cand: Candidate, state: MessageState) -> str | None:
         rule = cand.rule
-        filters = rule.filters
         if rule.label == "shipping_promise":
             return self._judge_promise(judge, seg, cand, state)
-        if "negation" in filters and judge.negated(seg, cand):
-            return None
-        if "resolved" in filters and judge.resolved_claim(seg, cand):
-            return None
-        if "hypothetical" in filters and judge.hypothetical_claim(seg, cand):
-            return None
-        if "policy_question" in filters and judge.policy_question(seg, cand):
-            return None
-        if "quote" in filters and judge.quoted(seg, cand):
-            return None
-        if "question" in filters and judge.asks_about(seg, cand):
-            return None
-        if "subordinate" in filters and judge.subordinate(seg, cand):
-            return None
-        return rule.label
+        return None if _vetoed(judge.vetoes(rule.filters), seg, cand) else rule.label
 
     def _judge_promise(self, judge: ContextJudge, seg: Segments, cand: Candidate,
                        state: MessageState) -> str | None:
         """A shipping verb: a promise, a shipment already done, or neither."""
         rule = cand.rule
-        filters = rule.filters
         grammar = self.rules.grammar
         times = state.times(grammar)
         clause_start, clause_end = seg.clause(cand.start)
         in_clause = _starting_between(times, clause_start, clause_end)
 
         def future_time() -> bool:
+            if state.time is None:
+                # Nothing to compare with: a time said with the verb is one to come (明天
+                # 就给您发了).  Only a date or an hour of today can lie before a message.
+                return bool(in_clause)
             return any(t.vague or (grammar.resolve(t, state.time) or state.time) > state.time for t in in_clause)
 
         def tracking() -> bool:
@@ -240,20 +315,22 @@ class ContextComponent(_Component):
         if judge.already_done(seg, cand, future_time, tracking):
             if rule.done_label is None:
                 return None
-            if judge.negated(seg, cand) or judge.hypothetical_claim(seg, cand) \
-                    or judge.asks_about(seg, cand) or judge.subordinate(seg, cand):
-                return None
-            return rule.done_label
-        if "question" in filters and judge.proposes(seg, cand):
-            return None
-        if "refusal" in filters and judge.refused(seg, cand):
-            return None
-        if "subordinate" in filters and judge.subordinate(seg, cand):
+            # A shipment reported: judged as a trigger of that label would be, by the
+            # label's default filters.
+            return None if _vetoed(judge.vetoes(DEFAULT_FILTERS[rule.done_label]), seg, cand) else rule.done_label
+        if _vetoed(judge.promise_vetoes(rule.filters), seg, cand):
             return None
         has_time = bool(in_clause) or _time_before(seg, cand, times) is not None
         if not judge.committed(seg, cand, has_time):
             return None
         return rule.label
+
+
+def _vetoed(vetoes: Sequence[Veto], seg: Segments, cand: Candidate) -> bool:
+    for veto in vetoes:  # a loop, not any(): this runs for every trigger
+        if veto(seg, cand):
+            return True
+    return False
 
 
 def _tracking_number(patterns, text: str) -> str | None:
@@ -287,10 +364,9 @@ def _starting_between(times: list[TimeExpression], start: int, end: int) -> list
 
 
 class AttributeComponent(_Component):
-    def __call__(self, doc):
-        state: MessageState = doc.user_data[STATE_KEY]
+    def process(self, doc, state: MessageState) -> None:
         if not state.findings:
-            return doc
+            return
         seg = state.segments()
         grammar = self.rules.grammar
         times = state.times(grammar)
@@ -307,7 +383,8 @@ class AttributeComponent(_Component):
                 expr = _time_before(seg, cand, times)
                 if expr is not None:
                     _add_word(slot["words"], norm.original_span(expr.start, expr.end))
-                    deadline = grammar.resolve(expr, state.time)
+                    # no time of the message: no deadline (never one counted from the clock)
+                    deadline = grammar.resolve(expr, state.time) if state.time is not None else None
                     if deadline is not None and not self.rules.judge.conditional(seg, cand):
                         slot["deadlines"].append(deadline)
             elif finding.label == "shipped":
@@ -330,7 +407,6 @@ class AttributeComponent(_Component):
             (if_overdue if slot["overdue_only"] else tags).append(tag)
         state.tags = in_label_order(tuple(tags))
         state.if_overdue = in_label_order(tuple(if_overdue))
-        return doc
 
 
 # Evidence words kept per tag.  A reader needs a few; a message that repeats its trigger
@@ -419,10 +495,12 @@ def _register() -> None:
     from spacy.tokens import Doc
     from spacy.util import registry
 
-    if not Doc.has_extension("evidence"):
-        Doc.set_extension("evidence", default=None)
-    if not Doc.has_extension("word_ends"):
-        Doc.set_extension("word_ends", default=None)
+    # The Doc's public extensions, prefixed: extension names are one namespace per
+    # process, shared with any other package that adds some.
+    for name, spec in (("evidence", {"default": None}), ("evidence_role", {"default": None}),
+                       ("evidence_time", {"default": None}), ("evidence_tags", {"getter": _tags_of})):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, **spec)
     if "evidence_triggers" in Language.factories:
         return
 
@@ -438,7 +516,7 @@ def _register() -> None:
 
     @Language.factory("evidence_triggers", default_config={"rules_files": []})
     def make_triggers(nlp, name, rules_files):
-        return TriggerComponent(rules_files)
+        return TriggerComponent(rules_files, nlp.tokenizer)
 
     @Language.factory("evidence_context", default_config={"rules_files": []})
     def make_context(nlp, name, rules_files):

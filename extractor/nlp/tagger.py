@@ -33,7 +33,7 @@ from .backoff import BUILTIN, DETECTOR_OUTPUTS as BACKOFF_LABELS, MIN_CHARS as B
 from .context import ContextJudge, Segments
 from .matcher import Candidate, Hits
 from .normalize import Normalized, normalize_many
-from .pipeline import STATE_KEY, MessageState, build_nlp, compiled_rules, in_label_order
+from .pipeline import MessageState, build_nlp, compiled_rules, in_label_order
 from .ruleset import DEFAULT_FILTERS
 
 # Messages per stage: large enough to keep each stage hot, small enough that the Docs of
@@ -92,12 +92,15 @@ class Tagger:
         states = []
         for i, doc in zip(todo, docs):
             _, role, time = messages[i]
-            state = MessageState(role=role, time=time, norm=norms[i], hits=hits[i])
-            doc.user_data[STATE_KEY] = state
+            # The state for the normalized text the Doc is made of, with the prefilter's
+            # hits; on the Doc (public, as after nlp(text)), and kept here to hand to each
+            # component directly, rather than have three of them read it back.
+            state = doc._.evidence = MessageState(role=role, time=time, norm=norms[i], hits=hits[i])
             states.append(state)
         for proc in self._pipes:
-            for doc in docs:
-                proc(doc)
+            process = proc.process
+            for doc, state in zip(docs, states):
+                process(doc, state)
         for i, state in zip(todo, states):
             results[i] = MessageResult(norms[i], state.tags, state.if_overdue, hits[i])
         if self.backoff is not None:
@@ -277,15 +280,8 @@ def backoff_stands(judge: ContextJudge, seg: Segments, spans: Sequence[tuple[int
     if not _HAN.search(seg.text, start, end):
         return False
     cand = Candidate(None, start, end)
-    return not any(getattr(judge, _FILTER_CHECKS[name])(seg, cand)
-                   for name in DEFAULT_FILTERS[label] if name in _FILTER_CHECKS)
-
-
-# The filters a rule's trigger goes through, by the judge's method for each (those that
-# need no more than the text: "refusal" and "overdue" concern promises and delays).
-_FILTER_CHECKS = {"negation": "negated", "resolved": "resolved_claim", "hypothetical": "hypothetical_claim",
-                  "policy_question": "policy_question", "quote": "quoted", "question": "asks_about",
-                  "subordinate": "subordinate"}
+    # the same checks, by the same mapping, as a rule trigger of the label (context.FILTER_CHECKS)
+    return not any(veto(seg, cand) for veto in judge.vetoes(DEFAULT_FILTERS[label]))
 
 
 def _clauses_around(seg: Segments, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
