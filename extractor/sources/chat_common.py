@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from ..errors import FormatError
-from ..model import Event, Source
+from ..model import Event
 from ..roles import is_system_line
 from .base import ParseContext, plausible_year
 
@@ -67,25 +67,6 @@ def strip_blank_edges(lines: Sequence[str]) -> list[str]:
     return list(lines[start:end])
 
 
-class PendingMessage:
-    """A message whose text lines are still being read (a parser-local builder)."""
-
-    def __init__(self, sender: str, time: datetime, source: Source, first_text: str | None,
-                 buyer: str | None) -> None:
-        self.sender = sender
-        self.time = time
-        self.source = source
-        self.buyer = buyer
-        self.lines: list[str] = [first_text] if first_text is not None else []
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(strip_blank_edges(self.lines))
-
-
 @dataclass(frozen=True)
 class Draft:
     """An event and whether its buyer key came from the export itself (a header or a
@@ -96,33 +77,18 @@ class Draft:
 
 
 class ChatCollector:
-    """Collects a file's events in file order and settles buyer keys at the end."""
+    """Collects a chat sheet's events in file order and settles buyer keys at the end
+    (the text formats read through chat_guard.Thread, which can still fold a forged
+    line back into the message it was typed in)."""
 
     def __init__(self, ctx: ParseContext) -> None:
         self.ctx = ctx
         self.drafts: list[Draft] = []
         self.last_time: datetime | None = None
 
-    def add_message(self, pending: PendingMessage) -> None:
-        event = self.ctx.message(time=pending.time, sender=pending.sender, text=pending.text,
-                                 buyer=pending.buyer, source=pending.source)
-        self.add(event, keyed=pending.buyer is not None)
-
     def add(self, event: Event, *, keyed: bool) -> None:
         self.drafts.append(Draft(event, keyed))
         self.last_time = event.time
-
-    def add_notice(self, text: str, source: Source, buyer: str | None) -> bool:
-        """A sender-less platform line, timed at the previous message.  Returns False
-        (and warns) when no message precedes it, so there is no time to give it."""
-        if self.last_time is None:
-            self.ctx.warn(f"system notice before any message, so it has no time: {excerpt(text)!r}",
-                          line=source.line, row=source.row, page=source.page)
-            return False
-        event = Event(time=self.last_time, role="system", kind="system", sender=None,
-                      buyer=buyer, text=text.strip(), source=source)
-        self.drafts.append(Draft(event, buyer is not None))
-        return True
 
     def finish(self, what: str) -> list[Event]:
         """The events with buyer keys; FormatError when the file held no message."""

@@ -10,6 +10,10 @@
 
 A header line is the sender and the time, month/day/hour not zero-padded; the text is
 every following line up to the next header.  Links and product cards are text.
+
+A header or notice line inside a message is taken as one only when it fits the file
+(time order, a party of the conversation, a transfer from the serving account): else it
+stays text of the message, flagged (chat_guard.py).
 """
 
 from __future__ import annotations
@@ -21,13 +25,12 @@ from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, register
 from .chat_common import (
     MAX_SENDER,
-    ChatCollector,
-    PendingMessage,
     excerpt,
     head_lines,
     is_notice,
     naive_time,
 )
+from .chat_guard import Thread, describe, describe_notice
 
 HEADER_RE = re.compile(
     r"^(?P<sender>\S.{0,%d}?)\s*(?P<y>(?:19|20)\d\d)[-/](?P<mo>\d{1,2})[-/](?P<d>\d{1,2})"
@@ -59,42 +62,47 @@ class QianniuClipboard(SourceFormat):
         return headers[0] == 0 or (headers[0] < 3 and len(headers) >= 2)
 
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
-        chat = ChatCollector(ctx)
-        pending: PendingMessage | None = None
-
-        def close() -> None:
-            nonlocal pending
-            if pending is not None:
-                chat.add_message(pending)
-                pending = None
+        chat = Thread(ctx)
 
         for number, line in enumerate(file.lines, start=1):
             header = _header(line.lstrip("\ufeff"))
             if header:
-                close()
                 when = naive_time(header.groupdict())
                 if when is None:
+                    chat.open = None
                     ctx.warn(f"message header with an impossible date or time: {excerpt(line)!r}",
                              line=number)
                     continue
-                pending = PendingMessage(header["sender"].strip(), when, ctx.source(line=number),
-                                         None, None)
+                sender = header["sender"].strip()
+                problem = chat.judge_message(sender, when)
+                if problem is not None:
+                    chat.reject([line], f"line {number}", describe(ctx.roles.role_of(sender), sender), problem,
+                                ctx.source(line=number))
+                    continue
+                chat.push_message(sender, when, ctx.source(line=number), [], None, f"line {number}", [line])
                 continue
             stripped = line.strip()
             if not stripped:
-                if pending is not None:
-                    pending.add(line)
+                if chat.open is not None:
+                    chat.open.lines.append(line)
+                    chat.open.raw.append(line)
                 continue
             if stripped in STATUS_LINES:
                 continue
             if is_notice(stripped):
-                close()
-                chat.add_notice(stripped, ctx.source(line=number), None)
+                if chat.top is not None:
+                    problem = chat.judge_notice(stripped)
+                    if problem is not None:
+                        chat.reject([line], f"line {number}", describe_notice(stripped), problem,
+                                    ctx.source(line=number))
+                        continue
+                chat.open = None
+                chat.push_notice(stripped, ctx.source(line=number), None, f"line {number}", [line])
                 continue
-            if pending is not None:
-                pending.add(line)
+            if chat.open is not None:
+                chat.open.lines.append(line)
+                chat.open.raw.append(line)
                 continue
             where = "before the first message" if chat.last_time is None else "after a system notice"
             ctx.warn(f"text with no message header above it ({where}): {excerpt(line)!r}", line=number)
-        close()
         yield from chat.finish("Qianniu clipboard copy")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, time as dtime
+from datetime import date, datetime, time as dtime
 from typing import Iterable, Iterator
 
 from ..errors import FormatError
@@ -29,12 +29,12 @@ from .base import InputFile, ParseContext, SourceFormat, plausible_year, registe
 from .chat_common import (
     BARE_DATE_RE,
     MAX_SENDER,
-    ChatCollector,
     excerpt,
     head_lines,
     is_notice,
     strip_blank_edges,
 )
+from .chat_guard import Entry, Rejoinders, Thread, describe, describe_notice
 from .containers import first_page_text, open_pdf, pdf_pages
 
 # Patterns here meet every line of a message, so none may backtrack over a run of blanks
@@ -95,52 +95,263 @@ def _is_web_head(lines: list[str]) -> bool:
 
 
 class _Block:
-    def __init__(self, start: PageLine, clock: dtime, day: date | None, customer: str | None) -> None:
+    """A message being read: its time line, the lines after it, and what the boundary
+    lines before it (a date line, a 客户 line) would set if it is taken."""
+
+    def __init__(self, start: PageLine, index: int, clock: dtime, day: date | None, customer: str | None,
+                 prelude: list[PageLine], dated: int | None, switched: int | None) -> None:
         self.start = start
+        self.index = index
         self.clock = clock
         self.day = day
         self.customer = customer
         self.lines: list[PageLine] = []
+        self.prelude = prelude
+        self.dated = dated  # index of the date line that set ``day``, if one came before it
+        self.switched = switched  # index of the 客户 line before it, if one came
+        self.forged = False
+
+    def raw(self) -> list[PageLine]:
+        return [*self.prelude, self.start, *self.lines]
+
+
+def _where(item: PageLine) -> str:
+    return f"line {item.line}" if item.line is not None else f"page {item.page}"
+
+
+class _WebThread(Thread):
+    """The web page's events: a message's sender is its LAST line, so folding a block
+    into the message before it makes that block's last line the sender, unless it is
+    no account name or one of the other side (a buyer's message never becomes the
+    seller's, nor the other way round): then every line is text."""
+
+    def extend(self, target: Entry, raw) -> None:
+        target.lines.extend(raw)
+        target.raw.extend(raw)
+        if target.kind != "message":
+            return
+        last = next((item for item in reversed(raw) if item.text.strip()), None)
+        sender = last.text.strip() if last is not None and _looks_like_sender(last.text) else None
+        role = self.ctx.roles.role_of(sender) if sender is not None else None
+        if sender is None or role != target.role:
+            target.extra["inside"] = True
+        else:
+            target.sender, target.role = sender, role
+            target.extra["inside"] = False
+
+    def _notice_text(self, entry: Entry) -> str:
+        first = entry.lines[0] if entry.lines else ""
+        return first if isinstance(first, str) else first.text
+
+    def text_of(self, entry: Entry) -> str:
+        if entry.kind == "notice":
+            texts = [x if isinstance(x, str) else x.text for x in entry.lines]
+            return "\n".join(strip_blank_edges(texts))
+        items = _strip_blank_items(entry.lines)
+        return _join(items if entry.extra.get("inside") else items[:-1])
+
+
+def _web_rejoinders(items: list[PageLine], following: list[str], ctx: ParseContext) -> Rejoinders:
+    """Who writes where (the last line before each boundary) and where 客户 lines name
+    whom, for checking a 客户 line met after messages."""
+    found = Rejoinders()
+    last: tuple[int, str] | None = None
+    for index, item in enumerate(items):
+        text = item.text.strip()
+        if not text:
+            continue
+        customer = CUSTOMER_RE.match(text)
+        customer = customer if customer and BARE_DATE_RE.match(following[index]) else None
+        if CLOCK_RE.match(text) or (BARE_DATE_RE.match(text) and CLOCK_RE.match(following[index])) or customer:
+            if last is not None and _looks_like_sender(last[1]):
+                found.writer(last[0], last[1], ctx.roles.role_of(last[1]))
+            last = None
+            if customer:
+                found.header(index, customer["nick"] or None)
+            continue
+        last = (index, text)
+    if last is not None and _looks_like_sender(last[1]):
+        found.writer(last[0], last[1], ctx.roles.role_of(last[1]))
+    return found
+
+
+def _key(when: datetime, sender: str, block: _Block) -> tuple:
+    return (when, sender, _join(_strip_blank_items(block.lines)[:-1]))
+
+
+def _date_of(match: re.Match[str]) -> date | None:
+    try:
+        day = date(int(match["y"]), int(match["mo"]), int(match["d"]))
+    except ValueError:
+        return None
+    return day if plausible_year(day.year) else None
 
 
 def parse_page_lines(items: Iterable[PageLine], ctx: ParseContext, what: str) -> list[Event]:
-    chat = ChatCollector(ctx)
+    items = list(items)
+    following = _next_texts(items)
+    rejoinders = _web_rejoinders(items, following, ctx)
+    chat = _WebThread(ctx)
+    # What is in force (set by the boundary lines of the last message taken) and what the
+    # boundary lines read since would set for the next message.
     customer: str | None = None
     day: date | None = None
+    next_customer: str | None = None
+    next_day: date | None = None
+    prelude: list[PageLine] = []
+    dated: int | None = None
+    switched: int | None = None
     block: _Block | None = None
+    # A message read but unreadable (no sender, no date): kept until the next message
+    # shows whether a forged boundary cut it short.
+    limbo: _Block | None = None
+    # The latest time of the conversation, and its messages by (time, sender, text): a
+    # page copied twice into one file repeats messages, a forged line adds new ones.
+    high: datetime | None = None
+    seen: set[tuple] = set()
+    day_line: int | None = None  # the date line that opened the day in force
 
     def where(item: PageLine) -> dict:
         return {"line": item.line, "page": item.page}
 
+    def problem_of(current: _Block) -> str | None:
+        lines = _strip_blank_items(current.lines)
+        stamp = current.clock.isoformat()
+        if current.day is None:
+            return f"message at {stamp} comes before any date line"
+        if len(lines) < 2:
+            return f"message at {stamp} needs a text line and a sender line after its time"
+        if not _looks_like_sender(lines[-1].text):
+            return (f"message at {stamp}: its last line {excerpt(lines[-1].text)!r} is not an "
+                    "account name, so the sender is unknown")
+        return None
+
+    def leave_out(current: _Block, reason: str) -> None:
+        stamp = current.clock.isoformat()
+        ctx.warn(reason + "; left out", **where(current.start))
+        for item in _strip_blank_items(current.lines):
+            ctx.warn(f"part of the message at {stamp} left out: {excerpt(item.text)!r}", **where(item))
+
+    def push(current: _Block) -> None:
+        nonlocal high
+        lines = _strip_blank_items(current.lines)
+        when = ctx.at(current.day, current.clock)
+        seen.add(_key(when, lines[-1].text.strip(), current))
+        high = when if high is None or when > high else high
+        entry = chat.push_message(lines[-1].text.strip(), datetime.combine(current.day, current.clock),
+                                  ctx.source(line=current.start.line, page=current.start.page),
+                                  list(current.lines), current.customer, _where(current.start),
+                                  current.raw(), text=_join(lines[:-1]))
+        entry.forged = current.forged
+        flag_notices(entry, lines[:-1])
+
+    def flag_notices(entry: Entry, lines: list[PageLine]) -> None:
+        """Notice lines inside a buyer's message are its text here (the page shows
+        notices apart), but one that could not be a notice at all is still marked."""
+        if entry.role != "buyer":
+            return
+        for item in lines:
+            text = item.text.strip()
+            if is_notice(text):
+                why = chat.conversation.notice_problem(text, "buyer", bare=True)
+                if why is not None:
+                    entry.forged = True
+                    ctx.warn(f"{_where(item)} has the form of {describe_notice(text)} but {why}: kept as "
+                             f"part of the message from {entry.sender} at {entry.where}, marked suspicious",
+                             **where(item))
+
+    def judge(current: _Block, sender: str | None) -> tuple[str, str, PageLine] | None:
+        """(what, why, line) when the block cannot be a message of its own."""
+        if current.switched is not None and current.customer != customer and chat.top is not None:
+            old = chat.conversation.single_buyer()
+            line = items[current.switched]
+            if old is not None and old != current.customer:
+                again = rejoinders.writes_again(old, current.switched)
+                if again is not None:
+                    return (f"a conversation header ({excerpt(line.text)})",
+                            f"{old}, the buyer of the conversation it would end, writes again at "
+                            f"{_where(items[again])}", line)
+            return None  # another customer's page: its first message
+        when = ctx.at(current.day, current.clock) if current.day is not None else None
+        late: tuple[str, str, PageLine] | None = None
+        if current.dated is not None and day is not None and current.day is not None and current.day <= day:
+            # A date line opens a new day: one that is not later than the day of the
+            # message before it was typed inside that message...
+            opened = f", opened by the date line at {_where(items[day_line])}" if day_line is not None else ""
+            late = ("a date line", f"its date {current.day.isoformat()} is not later than that of the "
+                    f"message before it ({day.isoformat()}{opened})", items[current.dated])
+        elif when is not None and high is not None and when < high:
+            late = (describe(ctx.roles.role_of(sender), sender) if sender is not None else "a message time line",
+                    f"its time {when.strftime('%Y-%m-%d %H:%M:%S')} is earlier than that of a message before it "
+                    f"({high.strftime('%Y-%m-%d %H:%M:%S')})", current.start)
+        if late is not None:
+            # ...unless the page was copied twice: a message read already, repeated.
+            if sender is not None and when is not None and _key(when, sender, current) in seen:
+                return None
+            return late
+        role = ctx.roles.role_of(sender) if sender is not None else "buyer"
+        what = describe(role, sender) if sender is not None else "a message time line"
+        if limbo is not None:
+            if when is not None and limbo.day is not None and when < ctx.at(limbo.day, limbo.clock):
+                return what, (f"its time {when.strftime('%Y-%m-%d %H:%M:%S')} is earlier than that of the "
+                              f"message before it"), current.start
+            return None
+        text = None
+        if sender is not None and role == "system":
+            text = _join(_strip_blank_items(current.lines)[:-1])
+        why = chat.judge(sender, role, when, text)
+        return (what, why, current.start) if why is not None else None
+
     def close() -> None:
-        nonlocal block
+        nonlocal block, limbo, day, customer, next_day, next_customer, prelude, dated, switched, high, day_line
         if block is None:
             return
         current, block = block, None
-        lines = _strip_blank_items(current.lines)
-        stamp = current.clock.isoformat()
-        reason = None
-        if current.day is None:
-            reason = f"message at {stamp} comes before any date line"
-        elif len(lines) < 2:
-            reason = f"message at {stamp} needs a text line and a sender line after its time"
-        elif not _looks_like_sender(lines[-1].text):
-            reason = (f"message at {stamp}: its last line {excerpt(lines[-1].text)!r} is not an "
-                      "account name, so the sender is unknown")
-        if reason is not None:
-            ctx.warn(reason + "; left out", **where(current.start))
-            for item in lines:
-                ctx.warn(f"part of the message at {stamp} left out: {excerpt(item.text)!r}", **where(item))
+        problem = problem_of(current)
+        sender = _strip_blank_items(current.lines)[-1].text.strip() if problem is None else None
+        verdict = judge(current, sender) if (chat.top is not None or limbo is not None) else None
+        if verdict is not None:
+            what, why, line = verdict
+            if limbo is not None:
+                ctx.warn(f"{_where(line)} has the form of {what} but {why}: kept as part of the message at "
+                         f"{_where(limbo.start)}, marked suspicious", **where(line))
+                limbo.lines.extend(current.raw())
+                limbo.forged = True
+            else:
+                target = chat.reject(current.raw(), _where(line), what, why,
+                                     ctx.source(line=line.line, page=line.page))
+                flag_notices(target, _strip_blank_items(current.lines))
+            next_day, next_customer = day, customer
             return
-        sender_item = lines[-1]
-        text = _join(lines[:-1])
-        event = ctx.message(time=ctx.at(current.day, current.clock), sender=sender_item.text.strip(),
-                            text=text, buyer=current.customer,
-                            source=ctx.source(line=current.start.line, page=current.start.page))
-        chat.add(event, keyed=current.customer is not None)
+        if limbo is not None:
+            held, limbo = limbo, None
+            reason = problem_of(held)
+            if reason is None:
+                push(held)
+            else:
+                leave_out(held, reason)
+        if current.switched is not None and current.customer != customer and chat.top is not None:
+            chat.new_conversation(current.customer)
+            high = None
+            seen.clear()
+        if current.dated is not None or current.switched is not None:
+            day_line = current.dated
+        day, customer = current.day, current.customer
+        if chat.top is None:
+            chat.conversation.buyer = customer
+        if problem is not None:
+            limbo = current
+            return
+        push(current)
 
-    items = list(items)
-    following = _next_texts(items)
+    def boundary_inside(item: PageLine, why: str) -> None:
+        """A line in the form of a boundary inside a message that cannot be one: text."""
+        assert block is not None
+        ctx.warn(f"{_where(item)} has the form of {why}: kept as part of the message at "
+                 f"{_where(block.start)}, marked suspicious", **where(item))
+        block.lines.append(item)
+        block.forged = True
+
     for index, item in enumerate(items):
         text = item.text.strip()
         clock = CLOCK_RE.match(text)
@@ -157,42 +368,58 @@ def parse_page_lines(items: Iterable[PageLine], ctx: ParseContext, what: str) ->
                 block.lines.append(item)
                 continue
         if clock:
-            close()
             try:
                 stamp = dtime(int(clock["h"]), int(clock["mi"]), int(clock["s"]))
             except ValueError:
+                if block is not None:
+                    boundary_inside(item, f"a time line but {excerpt(text)!r} is no time of day")
+                    continue
                 ctx.warn(f"impossible time of day: {excerpt(text)!r}", **where(item))
                 continue
-            block = _Block(item, stamp, day, customer)
+            close()
+            block = _Block(item, index, stamp, next_day, next_customer, prelude, dated, switched)
+            prelude, dated, switched = [], None, None
             continue
         if date_line:
+            parsed = _date_of(date_line)
+            if parsed is None and block is not None:
+                boundary_inside(item, f"a date line but {excerpt(text)!r} is no date of a chat record")
+                continue
             close()
-            try:
-                day = date(int(date_line["y"]), int(date_line["mo"]), int(date_line["d"]))
-                if not plausible_year(day.year):
-                    raise ValueError(day)
-            except ValueError:
-                day = None
+            prelude.append(item)
+            next_day, dated = parsed, index
+            if parsed is None:
+                dated = None
                 ctx.warn(f"impossible date: {excerpt(text)!r}; messages up to the next date line "
                          "are left out", **where(item))
             continue
         if customer_line:
             close()
-            customer = customer_line["nick"] or None
-            if customer is None:
+            prelude.append(item)
+            next_customer = customer_line["nick"] or None
+            switched = index
+            if next_customer is None:
                 ctx.warn("broken header: 客户 without a nick", **where(item))
-            day = None
+            next_day, dated = None, None
             continue
         if block is not None:
             block.lines.append(item)
             continue
         if not text:
+            if prelude:
+                prelude.append(item)
             continue
         if is_notice(text) and chat.last_time is not None:
-            chat.add_notice(text, ctx.source(line=item.line, page=item.page), customer)
+            chat.push_notice(text, ctx.source(line=item.line, page=item.page), next_customer, _where(item), [text])
             continue
         ctx.warn(f"not part of a message (no time line above it): {excerpt(text)!r}", **where(item))
     close()
+    if limbo is not None:
+        reason = problem_of(limbo)
+        if reason is None:
+            push(limbo)
+        else:
+            leave_out(limbo, reason)
     return chat.finish(what)
 
 
