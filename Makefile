@@ -34,7 +34,7 @@ bench: $(STAMP) sysdeps
 # The statistical backoff shipped in the package, retrained on its parts (not dev7, not test).
 TRAIN_PARTS := dev dev2 dev3 dev4 dev5 dev6 dev8 dev9 dev10
 model: $(STAMP)
-	$(BIN)/evidence train $(addprefix corpora/eval/,$(TRAIN_PARTS)) --out extractor/nlp/rules/backoff.json
+	$(BIN)/evidence train $(addprefix corpora/eval/,$(TRAIN_PARTS)) --out extractor/nlp/models/backoff.json
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -164,10 +164,12 @@ def test_a_label_added_to_the_registry_is_named_by_the_report(tmp_path):
 
 
 def _add_builtin_rule(copy: Path, rule: dict) -> None:
-    """Append a rule to the first built-in rules file that holds rules, in its own shape."""
+    """Append a rule to the built-in rules file of its label, in that file's shape."""
     for path in sorted((copy / "extractor" / "nlp" / "rules").glob("*.json")):
         data = json.loads(path.read_text("utf-8"))
         rules = data.get("rules") if isinstance(data, dict) else None
+        if isinstance(data, dict) and data.get("label", rule["label"]) != rule["label"]:
+            continue
         if isinstance(rules, list) and rules:
             if "description" in rules[0]:
                 rule = {**rule, "description": "a rule added by the cache test"}

@@ -9,7 +9,7 @@ for the label (a trigger the context rules rejected, 如果过敏能退吗, stay
 it tags only when it is confident: the thresholds in the model file were chosen by
 leave-one-part-out over the training parts (see :mod:`extractor.nlp.training`).
 
-The model (``rules/backoff.json``, trained by ``evidence train``) has two parts over the
+The model (``models/backoff.json``, trained by ``evidence train``) has two parts over the
 same features, the character 1-, 2- and 3-grams of the normalized text with a start and
 an end mark:
 
@@ -391,5 +391,6 @@ def _model_file(path: str) -> BackoffModel:
 
 @lru_cache(maxsize=1)
 def _builtin_model() -> BackoffModel:
-    text = resources.files("extractor.nlp.rules").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+    # models/, not rules/: the file is generated (make model), not hand-written rules
+    text = resources.files("extractor.nlp").joinpath("models").joinpath(MODEL_FILE).read_text(encoding="utf-8")
     return model_from_json(json.loads(text), MODEL_FILE)
