@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -229,7 +229,7 @@ def positive_hours(ship_within: float) -> float:
 
 def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str | None, no_backoff: bool,
                ship_within: float, outputs: str | None, no_mask: bool, templates: str | None, tagged: bool,
-               no_attach: bool = False):
+               no_attach: bool = False, pack: str | None = None, profiles=None):
     """The options every run command shares, as one :class:`~extractor.stages.RunConfig`."""
     from .stages import BUILTIN_BACKOFF, RunConfig
 
@@ -239,7 +239,13 @@ def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str 
         backoff=None if choice is None else (BUILTIN_BACKOFF if backoff is None else choice),
         ship_within_hours=positive_hours(ship_within), outputs=case_outputs(outputs),
         mask_phones=not no_mask, templates=templates, tagged=tagged, pdf_attachments=not no_attach,
+        pack=pack, profile_files=tuple(profiles or ()),
     )
+
+
+PACK_OPT = typer.Option(None, "--pack", metavar="PLATFORM",
+                        help="Also write each case's upload pack for this platform (see `evidence platforms`).")
+PROFILE_OPT = typer.Option(None, "--profile", help="A platform profile file (JSON; repeatable): adds or replaces one.")
 
 
 @app.command("batch")
@@ -257,6 +263,8 @@ def batch_cmd(
     no_backoff: bool = NO_BACKOFF_OPT,
     tagged: bool = TAGGED_OPT,
     no_attach: bool = NO_ATTACH_OPT,
+    pack: Optional[str] = PACK_OPT,
+    profile: Optional[List[str]] = PROFILE_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -272,7 +280,7 @@ def batch_cmd(
             raise UsageError("--workers must be 0 (one per core) or more")
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
-                            templates=templates, tagged=tagged, no_attach=no_attach)
+                            templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile)
         progress = progress_for(sys.stderr)
         try:
             result = run_batch(in_dir, out, BatchOptions(config, workers, force), progress, argv=tuple(sys.argv))
@@ -306,6 +314,8 @@ def report_cmd(
     no_backoff: bool = NO_BACKOFF_OPT,
     tagged: bool = TAGGED_OPT,
     no_attach: bool = NO_ATTACH_OPT,
+    pack: Optional[str] = PACK_OPT,
+    profile: Optional[List[str]] = PROFILE_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -318,18 +328,69 @@ def report_cmd(
 
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
-                            templates=templates, tagged=tagged, no_attach=no_attach)
-        result = run_report(paths, out, config, argv=tuple(sys.argv))
-        status = report_files(ParseResult((), tuple(result.files)))
-        if not result.run_files:
-            return status or 2
-        for case in result.cases:
-            typer.echo(f"{case.buyer}: {', '.join(case.paths)}  [{case.risk}]")
-        for path in result.run_files:
-            typer.echo(str(path))
-        if result.unassigned:
-            err(f"{len(result.unassigned)} call(s) matched no buyer; they are listed in {result.index}")
-        return status
+                            templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile)
+        return _report(paths, out, config)
+
+    run_command(body)
+
+
+def _report(paths: Sequence[str], out: str, config) -> int:
+    from .stages import run_report
+
+    result = run_report(paths, out, config, argv=tuple(sys.argv))
+    status = report_files(ParseResult((), tuple(result.files)))
+    if not result.run_files:
+        return status or 2
+    for case in result.cases:
+        typer.echo(f"{case.buyer}: {', '.join(case.paths)}  [{case.risk}]")
+    for path in result.run_files:
+        typer.echo(str(path))
+    if result.unassigned:
+        err(f"{len(result.unassigned)} call(s) matched no buyer; they are listed in {result.index}")
+    return status
+
+
+@app.command("pack")
+def pack_cmd(
+    paths: List[str] = typer.Argument(..., help="Export files or folders (walked recursively)."),
+    out: str = typer.Option(..., "--out", "-o", help="Folder for the packs (pack/<case>/ and pack/<case>.zip)."),
+    platform: str = typer.Option("taobao-web", "--platform", "-p", help="The form the pack is for (see `evidence platforms`)."),
+    profile: Optional[List[str]] = PROFILE_OPT,
+    ship_within: float = SHIP_OPT,
+    templates: Optional[str] = TEMPLATES_OPT,
+    no_mask: bool = NO_MASK_OPT,
+    rules: Optional[List[str]] = RULES_OPT,
+    backoff: Optional[str] = BACKOFF_OPT,
+    no_backoff: bool = NO_BACKOFF_OPT,
+    tagged: bool = TAGGED_OPT,
+    format: Optional[str] = FORMAT_OPT,
+    tz: str = TZ_OPT,
+    shop: Optional[List[str]] = SHOP_OPT,
+    staff: Optional[List[str]] = STAFF_OPT,
+) -> None:
+    """Per case, the upload pack: pictures within the form's limits, 申诉说明.txt, the PDF, a manifest."""
+
+    def body() -> int:
+        config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
+                            no_backoff=no_backoff, ship_within=ship_within, outputs="json", no_mask=no_mask,
+                            templates=templates, tagged=tagged, pack=platform, profiles=profile)
+        return _report(paths, out, config)
+
+    run_command(body)
+
+
+@app.command("platforms")
+def platforms_cmd(profile: Optional[List[str]] = PROFILE_OPT) -> None:
+    """List the platform profiles: images per upload, bytes per image, text fields."""
+
+    def body() -> int:
+        from .pack import load_profiles
+
+        for p in load_profiles(profile or ()).values():
+            texts = "; ".join(f"{t.label} {t.describe()}" for t in p.texts)
+            typer.echo(f"{p.name:<18} {p.images.per_upload} images/upload, ≤{p.images.max_bytes:,} bytes each, "
+                       f"{'/'.join(p.images.formats)}; {texts}  — {p.title}")
+        return 0
 
     run_command(body)
 

@@ -71,9 +71,22 @@ class MissingFontError(RenderError):
     code = "E301"
 
 
+class PackError(RenderError):
+    """An upload pack that cannot meet its platform profile (an image over the byte
+    limit even split into short pages, a text field that cannot hold the key facts)."""
+
+    code = "E302"
+
+
 class UsageError(EvidenceError):
     code = "E400"
     exit_code = 2
+
+
+class ProfileError(UsageError):
+    """A platform profile file that does not validate, or an unknown platform name."""
+
+    code = "E402"
 
 
 class IntegrityError(EvidenceError):

@@ -72,6 +72,8 @@ class RunConfig:
     templates: str | None = None
     pdf_attachments: bool = True  # the sources embedded in each PDF
     tagged: bool = False
+    pack: str | None = None  # a platform profile's name: write each case's upload pack
+    profile_files: tuple[str, ...] = ()  # the user's platform profiles (add or replace)
 
     def case_outputs(self) -> tuple[str, ...]:
         from .render import default_case_outputs
@@ -87,7 +89,11 @@ class RunConfig:
             raise UsageError("--ship-within must be a positive number of hours")
         outputs = check_case_outputs(self.case_outputs())
         cached_environment(self.templates)  # a wrong --templates folder
-        if "pdf" in outputs:
+        if self.pack is not None or self.profile_files:
+            from .pack import get_profile
+
+            get_profile(self.pack or "taobao-web", self.profile_files)  # a bad profile or name
+        if "pdf" in outputs or self.pack is not None:
             from .render.pdf import cjk_font_family
 
             cjk_font_family()  # no CJK font
@@ -117,7 +123,8 @@ class RunConfig:
         return _digest({"code": package_digest("code"), "templates_builtin": package_digest("templates"),
                         "outputs": list(self.case_outputs()),
                         "mask": self.mask_phones, "templates": _dir_digest(self.templates),
-                        "attach": self.pdf_attachments})
+                        "attach": self.pdf_attachments, "pack": self.pack,
+                        "profiles": [_file_digest(p) for p in self.profile_files]})
 
     def fingerprint(self) -> str:
         """Everything: a run with the same inputs and fingerprint gives the same files."""
@@ -422,6 +429,11 @@ def produce_case(buyer: str, name: str, events: Sequence[Event], reports: Sequen
     if unchanged is not None and unchanged(digest):
         return CaseOutcome(buyer, name, "unchanged", summary, risk=case.risk), digest
     paths = renderer.write_case(case, out_dir, name, outputs)
+    if config.pack is not None:
+        from .pack import get_profile, write_pack
+
+        pack = write_pack(case, renderer, out_dir, name, get_profile(config.pack, config.profile_files))
+        paths.append(pack.zip)
     return CaseOutcome(buyer, name, "written", summary, tuple(str(p) for p in paths), case.risk), digest
 
 
