@@ -229,7 +229,7 @@ def positive_hours(ship_within: float) -> float:
 
 def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str | None, no_backoff: bool,
                ship_within: float, outputs: str | None, no_mask: bool, templates: str | None, tagged: bool,
-               no_attach: bool = False, pack: str | None = None, profiles=None):
+               no_attach: bool = False, pack: str | None = None, profiles=None, review: str | None = None):
     """The options every run command shares, as one :class:`~extractor.stages.RunConfig`."""
     from .stages import BUILTIN_BACKOFF, RunConfig
 
@@ -239,13 +239,15 @@ def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str 
         backoff=None if choice is None else (BUILTIN_BACKOFF if backoff is None else choice),
         ship_within_hours=positive_hours(ship_within), outputs=case_outputs(outputs),
         mask_phones=not no_mask, templates=templates, tagged=tagged, pdf_attachments=not no_attach,
-        pack=pack, profile_files=tuple(profiles or ()),
+        pack=pack, profile_files=tuple(profiles or ()), review_file=review,
     )
 
 
 PACK_OPT = typer.Option(None, "--pack", metavar="PLATFORM",
                         help="Also write each case's upload pack for this platform (see `evidence platforms`).")
 PROFILE_OPT = typer.Option(None, "--profile", help="A platform profile file (JSON; repeatable): adds or replaces one.")
+REVIEW_OPT = typer.Option(None, "--review", metavar="FILE",
+                          help="A person's decisions on tags (JSON Lines: confirm, dismiss, add), applied after tagging.")
 
 
 @app.command("batch")
@@ -265,6 +267,7 @@ def batch_cmd(
     no_attach: bool = NO_ATTACH_OPT,
     pack: Optional[str] = PACK_OPT,
     profile: Optional[List[str]] = PROFILE_OPT,
+    review: Optional[str] = REVIEW_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -280,7 +283,8 @@ def batch_cmd(
             raise UsageError("--workers must be 0 (one per core) or more")
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
-                            templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile)
+                            templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
+                            review=review)
         progress = progress_for(sys.stderr)
         try:
             result = run_batch(in_dir, out, BatchOptions(config, workers, force), progress, argv=tuple(sys.argv))
@@ -316,6 +320,7 @@ def report_cmd(
     no_attach: bool = NO_ATTACH_OPT,
     pack: Optional[str] = PACK_OPT,
     profile: Optional[List[str]] = PROFILE_OPT,
+    review: Optional[str] = REVIEW_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -328,7 +333,8 @@ def report_cmd(
 
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
-                            templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile)
+                            templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
+                            review=review)
         return _report(paths, out, config)
 
     run_command(body)
@@ -347,6 +353,8 @@ def _report(paths: Sequence[str], out: str, config) -> int:
         typer.echo(str(path))
     if result.unassigned:
         err(f"{len(result.unassigned)} call(s) matched no buyer; they are listed in {result.index}")
+    for d in result.review_unmatched:
+        err(f"warning review decision {d.action} {d.label} on event {d.event}: no such event in these inputs")
     return status
 
 
@@ -356,6 +364,7 @@ def pack_cmd(
     out: str = typer.Option(..., "--out", "-o", help="Folder for the packs (pack/<case>/ and pack/<case>.zip)."),
     platform: str = typer.Option("taobao-web", "--platform", "-p", help="The form the pack is for (see `evidence platforms`)."),
     profile: Optional[List[str]] = PROFILE_OPT,
+    review: Optional[str] = REVIEW_OPT,
     ship_within: float = SHIP_OPT,
     templates: Optional[str] = TEMPLATES_OPT,
     no_mask: bool = NO_MASK_OPT,
@@ -373,7 +382,7 @@ def pack_cmd(
     def body() -> int:
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs="json", no_mask=no_mask,
-                            templates=templates, tagged=tagged, pack=platform, profiles=profile)
+                            templates=templates, tagged=tagged, pack=platform, profiles=profile, review=review)
         return _report(paths, out, config)
 
     run_command(body)

@@ -95,6 +95,8 @@ class Tag:
     hours: float | None = None
     # The statistical backoff's probability, for a tag it made (None for a rule's tag).
     score: float | None = None
+    # A person's review (extractor.review): "confirmed" or "added"; None: the tagger's alone.
+    reviewed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,8 @@ def tag_to_dict(tag: Tag) -> dict[str, Any]:
             out["deadline"] = _iso(tag.deadline)
     if tag.score is not None:
         out["score"] = tag.score
+    if tag.reviewed is not None:
+        out["reviewed"] = tag.reviewed
     return out
 
 
@@ -239,6 +243,7 @@ def tag_from_dict(data: Mapping[str, Any]) -> Tag:
         tracking=data.get("tracking"),
         hours=data.get("hours"),
         score=data.get("score"),
+        reviewed=data.get("reviewed") if data.get("reviewed") in ("confirmed", "added") else None,
     )
 
 

@@ -72,6 +72,7 @@ class RunConfig:
     templates: str | None = None
     pdf_attachments: bool = True  # the sources embedded in each PDF
     tagged: bool = False
+    review_file: str | None = None  # a person's decisions on tags (extractor.review), applied after tagging
     pack: str | None = None  # a platform profile's name: write each case's upload pack
     profile_files: tuple[str, ...] = ()  # the user's platform profiles (add or replace)
 
@@ -102,6 +103,10 @@ class RunConfig:
             from .nlp.ruleset import load_ruleset
 
             load_ruleset(tuple(self.rules_files))  # a bad rules file
+        if self.review_file is not None:
+            from .review import read_decisions
+
+            read_decisions(self.review_file)  # a bad decisions file
             if self.backoff not in (None, BUILTIN_BACKOFF):
                 load_model(self.backoff)  # a bad model file
 
@@ -116,7 +121,8 @@ class RunConfig:
                         "rules": [_file_digest(p) for p in self.rules_files],
                         "backoff": None if self.backoff is None else
                         (BUILTIN_BACKOFF if self.backoff == BUILTIN_BACKOFF else _file_digest(self.backoff)),
-                        "ship": self.ship_within_hours})
+                        "ship": self.ship_within_hours,
+                        "review": None if self.review_file is None else _file_digest(self.review_file)})
 
     def render_fingerprint(self) -> str:
         """What, besides a case's findings, decides its files: templates and options."""
@@ -348,6 +354,10 @@ def make_case(buyer: str, events: Sequence[Event], reports: Sequence[FileReport]
     from .cases import build_case
 
     tagged = list(events) if config.tagged else tagger_for(config).tag_events(events)
+    if config.review_file is not None:
+        from .review import apply_decisions, decisions_for
+
+        tagged = list(apply_decisions(tagged, decisions_for(config.review_file)).events)
     return build_case(buyer, tagged, reports, config.ship_within_hours)
 
 
@@ -396,6 +406,7 @@ class RunResult:
     unassigned: list[Event]
     run_files: list[Path] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    review_unmatched: list[Any] = field(default_factory=list)  # decisions whose event is in no case
 
     @property
     def failed_files(self) -> list[FileReport]:
@@ -491,13 +502,22 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     prepare_out_dir(out)
     renderer = make_renderer(config, generated_at, argv)
     names = unique_names(assembly.buyers)
+    seen_keys: set[str] = set()
     for buyer in assembly.buyers:
         events = case_events((r.held.get(buyer, ()) for r in reads if r.held),
                              assembly.aside_by_buyer.get(buyer, ()))
+        if config.review_file is not None:
+            from .review import event_key
+
+            seen_keys.update(event_key(e) for e in events)
         outcome, _ = produce_case(buyer, names[buyer], events, case_reports(assembly, buyer),
                                   config, renderer, out)
         result.cases.append(outcome)
     result.unassigned = list(tag_unassigned(assembly.unassigned, config))
+    if config.review_file is not None:
+        from .review import decisions_for
+
+        result.review_unmatched = [d for d in decisions_for(config.review_file) if d.event not in seen_keys]
     result.run_files = renderer.write_run([c.summary for c in result.cases], out,
                                           assembly.reports, result.unassigned)
     return result

@@ -121,7 +121,8 @@ def chat_events(view: dict[str, Any]) -> list[dict[str, Any]]:
     for e in view["events"]:
         date, clock = (e["time"].split(" ") + [""])[:2]
         out.append({**e, "day": date if date != day else None, "clock": clock,
-                    "tags": [t["zh"] + (f"：{t['detail']}" if t["detail"] else "") for t in e["tags"]]})
+                    "tags": [t["zh"] + (f"：{t['detail']}" if t["detail"] else "") + (f"（{t['reviewed']}）" if t.get("reviewed") else "")
+                             for t in e["tags"]]})
         day = date
     return out
 

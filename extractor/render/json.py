@@ -15,6 +15,7 @@ from typing import Any
 from .. import __version__
 from ..cases import Attempt, Case, ContactWindow, Shipment
 from ..model import Event, event_to_dict
+from ..review import event_key
 from .context import RenderContext
 from .view import Masker, masker
 
@@ -84,7 +85,9 @@ def case_to_dict(case: Case, mask: bool = True) -> dict[str, Any]:
             "hours_since_shipment": _hours(c.since_shipment),
             **({"score": c.score} if c.score is not None else {}),
         } for c in case.claims],
-        "events": [{"id": ce.id, **event_to_dict(masked_event(ce.event, m), with_tags=True)} for ce in case.events],
+        # "key": the event's identity across runs, what a review decision names (extractor.review)
+        "events": [{"id": ce.id, "key": event_key(ce.event), **event_to_dict(masked_event(ce.event, m), with_tags=True)}
+                   for ce in case.events],
         "files": [{
             "file": f.file, "sha256": f.sha256, "size": f.size, "format": f.format,
             "events": f.events, "events_in_case": case.events_in_file(f.file),

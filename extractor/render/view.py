@@ -28,6 +28,9 @@ REGISTER_COLUMNS = ("订单编号", "买家旺旺", "付款时间", "发货时�
                     "最长沉默(小时)", "主张", "风险提示")
 
 
+REVIEWED_ZH = {"confirmed": "人工确认", "added": "人工添加"}
+
+
 def masker(enabled: bool) -> Masker:
     return mask_phones if enabled else (lambda s: s)
 
@@ -117,7 +120,8 @@ def event_view(event_id: str, event: Event, m: Masker, names: dict[str, str] | N
         "marks": [m(w) for w in evidence_words(event.tags)],
         "call": _call_line(event, m),
         "order": _order_line(event, m),
-        "tags": [{"label": t.label, "zh": TAG_ZH.get(t.label, t.label), "detail": _with_score(tag_detail(t, m), t)}
+        "tags": [{"label": t.label, "zh": TAG_ZH.get(t.label, t.label), "detail": _with_score(tag_detail(t, m), t),
+                  "reviewed": REVIEWED_ZH.get(t.reviewed or "")}
                  for t in event.tags],
         "sources": [_where(s, names) for s in event.all_sources()],
         "flags": [FLAG_ZH.get(f, f) for f in event.flags],
