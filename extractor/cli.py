@@ -155,7 +155,9 @@ def tag_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    corpus: str = typer.Argument(..., help="A split folder with gold.jsonl, or a corpus folder of splits."),
+    corpus: Optional[str] = typer.Argument(None, help="A split folder with gold.jsonl, or a corpus folder of splits."),
+    real: bool = typer.Option(False, "--real", help="Score the built parts of the real-dialogue corpus "
+                              "(corpora/real; says how to build them when they are not)."),
     baseline: bool = typer.Option(False, "--baseline", help="Score the plain keyword-substring tagger instead."),
     rules: Optional[List[str]] = RULES_OPT,
     backoff: Optional[str] = BACKOFF_OPT,
@@ -167,8 +169,14 @@ def eval_cmd(
 
     def body() -> int:
         from .evaluate import evaluate, format_report
+        from .real_corpus import DEFAULT_ROOT
 
-        report = evaluate(corpus, baseline=baseline, rules_files=tuple(rules or ()),
+        if (corpus is None) == (not real):
+            raise UsageError("give a corpus folder, or --real for corpora/real (run from the repository root)"
+                             if corpus is None else "give a corpus folder or --real, not both")
+        if real and not DEFAULT_ROOT.is_dir():
+            raise UsageError(f"--real reads {DEFAULT_ROOT} below the current folder; run it from the repository root")
+        report = evaluate(corpus or DEFAULT_ROOT, baseline=baseline, rules_files=tuple(rules or ()),
                           backoff=backoff_choice(backoff, no_backoff))
         typer.echo(format_report(report, errors=errors), nl=False)
         return 0
