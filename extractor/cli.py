@@ -412,6 +412,32 @@ def platforms_cmd(profile: Optional[List[str]] = PROFILE_OPT) -> None:
     run_command(body)
 
 
+@app.command("serve")
+def serve_cmd(
+    db: str = typer.Option("evidence-data/cases.db", "--db", help="The case store (SQLite; made if missing)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; any but loopback asks for an access token."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    no_mask: bool = NO_MASK_OPT,
+) -> None:
+    """The web app for shop staff, in Chinese: import exports, review cases, download upload packs."""
+
+    def body() -> int:
+        import uvicorn
+
+        from .web import app_for
+
+        if not 0 < port < 65536:
+            raise UsageError("--port must be between 1 and 65535")
+        application, note = app_for(db, host, mask=not no_mask)
+        if note:
+            err(note)
+        err(f"evidence 网页服务：http://{host}:{port}/  （Ctrl+C 停止）")
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+        return 0
+
+    run_command(body)
+
+
 @app.command("verify")
 def verify_cmd(
     report: str = typer.Argument(..., help="A case report's .json file, or its .pdf (the manifest it carries)."),

@@ -270,6 +270,53 @@ class CaseStore:
                            (case_id, key, t.label, t.reason, t.reviewed, t.score,
                             json.dumps(tag_to_dict(t), ensure_ascii=False)))
 
+    def latest_inputs(self) -> tuple[list[str], dict[str, str]]:
+        """The stored files of the last finished import and their display names."""
+        row = self.db.execute("SELECT id FROM runs WHERE status='done' ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            return [], {}
+        paths, names = [], {}
+        for r in self.db.execute("SELECT i.stored, ri.name FROM run_inputs ri JOIN inputs i USING (sha256) "
+                                 "WHERE ri.run_id=? ORDER BY ri.rowid", (row["id"],)):
+            path = str(self.files_dir / r["stored"])
+            if path not in names:
+                paths.append(path)
+                names[path] = r["name"]
+        return paths, names
+
+    def reimport(self, config: Any = None) -> ImportResult | None:
+        """The last import again, with the decisions as they are now."""
+        paths, names = self.latest_inputs()
+        return self.import_paths(paths, config, names) if paths else None
+
+    def cases_objects(self, config: Any = None) -> list[Any]:
+        """The cases of the last import as :class:`~extractor.cases.Case` objects (for the
+        PDF and the upload pack), rebuilt from the stored inputs with the decisions."""
+        from .stages import RunConfig, case_events, case_reports, join_aside, make_case, read_files
+
+        paths, _ = self.latest_inputs()
+        if not paths:
+            return []
+        config = replace(config or RunConfig(), review_file=self._decisions_file())
+        try:
+            reads = read_files(paths, config)
+            assembly = join_aside(reads)
+            return [make_case(b, case_events((r.held.get(b, ()) for r in reads if r.held),
+                                             assembly.aside_by_buyer.get(b, ())), case_reports(assembly, b), config)
+                    for b in assembly.buyers]
+        finally:
+            os.unlink(config.review_file)
+
+    def case_row(self, case_id: int) -> sqlite3.Row:
+        row = self.db.execute("SELECT * FROM cases WHERE id=?", (case_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"no case {case_id} in {self.path}")
+        return row
+
+    def reviewed_count(self, case_id: int) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM tags WHERE case_id=? AND reviewed IS NOT NULL",
+                               (case_id,)).fetchone()[0]
+
     # -- reading ------------------------------------------------------------------------
     def runs(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM runs ORDER BY id").fetchall()
@@ -284,7 +331,8 @@ class CaseStore:
         if claim is not None:
             sql += " AND EXISTS (SELECT 1 FROM json_each(cases.claims) WHERE value = ?)"
             args.append(claim)
-        return self.db.execute(sql + f" ORDER BY {order}, id", args).fetchall()
+        direction = "DESC" if order in ("last_time", "updated_at") else "ASC"  # the latest first
+        return self.db.execute(sql + f" ORDER BY {order} {direction}, id", args).fetchall()
 
     def case_report(self, case_id: int) -> dict:
         row = self.db.execute("SELECT report FROM cases WHERE id=?", (case_id,)).fetchone()

@@ -15,6 +15,7 @@ ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1\.0\.so' || missing+=(libpangoft
 command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
 if [ "${WITH_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 fi
 
