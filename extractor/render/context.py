@@ -3,6 +3,7 @@ options of the run (masking, generation time, command line)."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,7 @@ from ..errors import RenderError
 # file and single-case files whole; every file whole; the manifest alone.
 ATTACH_CASE, ATTACH_FULL, ATTACH_NONE = "case", "full", "none"
 ATTACH_MODES = (ATTACH_CASE, ATTACH_FULL, ATTACH_NONE)
+_PLAIN_ARG = re.compile(r"[^\s'\"\\$`!*?;&|<>(){}\[\]#~]+")
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,11 @@ class RenderContext:
         command line stays in run.json."""
         if not self.argv:
             return ""
-        parts = [PurePath(self.argv[0]).name]
+        parts = [PurePath(self.argv[0].replace("\\", "/")).name]
         parts.extend(PurePath(a.replace("\\", "/")).name or a if ("/" in a or "\\" in a) else a
                      for a in self.argv[1:])
-        return shlex.join(parts)
+        # Quoted only where a shell needs it (shlex.quote would quote every Chinese name).
+        return " ".join(a if _PLAIN_ARG.fullmatch(a) else shlex.quote(a) for a in parts)
 
     def render_template(self, name: str, **values: Any) -> str:
         try:
