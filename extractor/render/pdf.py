@@ -201,7 +201,7 @@ def manifest(case: Case, ctx: RenderContext, planned: Sequence[Planned]) -> dict
 
 
 _DESCRIPTION = {WHOLE: "原始文件 {file}（SHA-256 {sha}）",
-                EXCERPT: "{file} 中本案的{unit}（原文件 SHA-256 {sha}；行号见 manifest.json）"}
+                EXCERPT: "{file} 中本案的行（原文件 SHA-256 {sha}；行号见 manifest.json）"}
 
 
 def attached_zh(p: Planned) -> str:
@@ -211,9 +211,8 @@ def attached_zh(p: Planned) -> str:
     if p.how == EXCERPT and p.excerpt is not None:
         numbers = [r["row"] if p.excerpt.unit == "row" else r["line"] for r in p.excerpt.records
                    if not r.get("header")]
-        unit = "表格行" if p.excerpt.unit == "row" else "行"
-        head = "（含表头）" if any(r.get("header") for r in p.excerpt.records) else ""
-        return f"仅内嵌本案的{len(numbers)}{unit}{head}：{p.attachment}，原文件第 {_ranges(numbers)} {unit}"
+        head = "（另含表头）" if any(r.get("header") for r in p.excerpt.records) else ""
+        return f"仅内嵌本案的 {len(numbers)} 行{head}：{p.attachment}，即原文件第 {_ranges(numbers)} 行"
     if p.note == "--attach none":
         return "未内嵌（--attach none）"
     return "未内嵌：该文件含其他买家的记录，且为 PDF，无法按行摘录；可凭 SHA-256 核对原文件"
@@ -238,8 +237,7 @@ def attachments(case: Case, ctx: RenderContext, planned: Sequence[Planned] | Non
     for p in planned:
         if p.data is None or p.attachment is None:
             continue
-        unit = "表格行" if p.excerpt is not None and p.excerpt.unit == "row" else "行"
-        description = _DESCRIPTION[p.how].format(file=base_name(p.file.file), sha=p.file.sha256, unit=unit)
+        description = _DESCRIPTION[p.how].format(file=base_name(p.file.file), sha=p.file.sha256)
         out.append(Attachment(
             file_obj=io.BytesIO(p.data), name=p.attachment, relationship="Source",
             description=description, created=when, modified=when))
