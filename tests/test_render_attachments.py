@@ -393,3 +393,22 @@ def test_the_attach_mode_is_part_of_the_render_fingerprint():
 
     prints = {RunConfig(pdf_attachments=mode).render_fingerprint() for mode in ("case", "full", "none")}
     assert len(prints) == 3
+
+
+def test_an_excerpt_never_takes_another_source_s_name(run, tmp_path):
+    """A file named like an excerpt beside the shared file it would be cut from."""
+    _, built = run
+    case = next(c for c in built.cases if c.buyer == LIN)
+    notes = next(f for f in case.files if f.file.endswith("call-notes.txt"))
+    twin = tmp_path / "call-notes.excerpt.txt"
+    twin.write_bytes(b"whole\r\n")
+    import hashlib
+
+    report = FileReport(str(twin), hashlib.sha256(b"whole\r\n").hexdigest(), 7, "call-notes", 0)
+    case = replace(case, files=(report, *case.files))
+    path = tmp_path / "twin.pdf"
+    path.write_bytes(Renderer(generated_at=FIXED_NOW).render("pdf", case, "twin"))
+    files = attachments_of(path)
+    assert files["call-notes.excerpt.txt"] == b"whole\r\n"
+    assert files["call-notes.excerpt-2.txt"].decode("utf-8-sig").startswith("2025-06-27 21:30")
+    assert notes.file != str(twin)

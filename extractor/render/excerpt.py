@@ -138,6 +138,31 @@ def text_lines(data: bytes) -> list[str]:
     return split_lines(decode_bytes(data).text)
 
 
+# A batch cuts the same order export or bill for every case of the run: each is read
+# once per process, keyed by its SHA-256 (the bytes were checked against it).
+_READ_CACHE: dict[tuple[str, str, str | None], Any] = {}
+_READ_CACHE_SIZE = 8
+
+
+def _cached(kind: str, key: str | None, fmt: str | None, read):
+    if key is None:
+        return read()
+    slot = (kind, key, fmt)
+    if slot not in _READ_CACHE:
+        if len(_READ_CACHE) >= _READ_CACHE_SIZE:
+            _READ_CACHE.pop(next(iter(_READ_CACHE)))
+        _READ_CACHE[slot] = read()
+    return _READ_CACHE[slot]
+
+
+def _table(data: bytes, fmt: str | None, key: str | None = None) -> dict[tuple[str | None, int], list[str]]:
+    return _cached("rows", key, fmt, lambda: {(sheet, n): cells for sheet, n, cells in sheet_records(data, fmt)})
+
+
+def _lines(data: bytes, key: str | None = None) -> list[str]:
+    return _cached("lines", key, None, lambda: text_lines(data))
+
+
 # ---------------------------------------------------------------------------
 # masking, one definition for the writer and the checker
 
@@ -174,7 +199,8 @@ def mask_line(line: str, mask: bool) -> str:
 
 def _header_row(rows: dict[tuple[str | None, int], list[str]], sheet: str | None, before: int) -> int | None:
     """The column header above a sheet's first case row: the first row with two or more
-    cells and no digit in any (title rows carry dates and numbers, data rows too)."""
+    cells and no run of four digits in any (title rows carry dates and numbers, data rows
+    too).  None when there is none: then no other row is taken in its place."""
     for number in range(1, before):
         cells = rows.get((sheet, number))
         if cells and sum(1 for c in cells if c.strip()) >= 2 and not any(_DIGIT_RUN.search(c) for c in cells):
@@ -182,16 +208,13 @@ def _header_row(rows: dict[tuple[str | None, int], list[str]], sheet: str | None
     return None
 
 
-def _row_excerpt(data: bytes, fmt: str | None, positions: Sequence[dict[str, Any]], mask: bool) -> Excerpt:
+def _row_excerpt(data: bytes, fmt: str | None, positions: Sequence[dict[str, Any]], mask: bool,
+                 key: str | None) -> Excerpt:
     wanted = {(p.get("sheet"), p["row"]) for p in positions}
     first: dict[str | None, int] = {}
     for sheet, row in wanted:
         first[sheet] = min(row, first.get(sheet, row))
-    rows: dict[tuple[str | None, int], list[str]] = {}
-    for sheet, number, cells in sheet_records(data, fmt):
-        if sheet in first and number <= max(r for s, r in wanted if s == sheet):
-            if number < first[sheet] or (sheet, number) in wanted:
-                rows[(sheet, number)] = cells
+    rows = _table(data, fmt, key)
     records: list[dict[str, Any]] = []
     out_rows: list[list[str]] = []
     for sheet in sorted(first, key=lambda s: s or ""):
@@ -232,8 +255,8 @@ def _span(lines: Sequence[str], start: int, event: Event) -> list[int]:
     return span
 
 
-def _line_excerpt(data: bytes, positions: Sequence[dict[str, Any]], mask: bool) -> Excerpt:
-    lines = text_lines(data)
+def _line_excerpt(data: bytes, positions: Sequence[dict[str, Any]], mask: bool, key: str | None) -> Excerpt:
+    lines = _lines(data, key)
     numbers: set[int] = set()
     for p in positions:
         if 1 <= p["line"] <= len(lines):
@@ -243,16 +266,19 @@ def _line_excerpt(data: bytes, positions: Sequence[dict[str, Any]], mask: bool) 
     return Excerpt(LINE, tuple({"line": n} for n in chosen), (_BOM + body).encode("utf-8"))
 
 
-def make_excerpt(data: bytes, fmt: str | None, positions: Sequence[dict[str, Any]], mask: bool) -> Excerpt:
+def make_excerpt(data: bytes, fmt: str | None, positions: Sequence[dict[str, Any]], mask: bool,
+                 key: str | None = None) -> Excerpt:
+    """This case's records of ``data``; ``key`` (the bytes' SHA-256) lets the file be
+    read once for all the cases of a process."""
     unit = unit_of(positions, data)
     if unit == ROW:
-        return _row_excerpt(data, fmt, positions, mask)
+        return _row_excerpt(data, fmt, positions, mask, key)
     if unit == LINE:
-        return _line_excerpt(data, positions, mask)
+        return _line_excerpt(data, positions, mask, key)
     raise ValueError("this file cannot be cut by record")
 
 
-def excerpt_name(attachment: str, data: bytes, unit: str) -> str:
+def excerpt_name(attachment: str, unit: str) -> str:
     """``ExportOrderList.csv`` → ``ExportOrderList.excerpt.csv``; XLSX and text
     excerpts are CSV and text files."""
     stem, dot, ext = attachment.rpartition(".")
@@ -284,7 +310,7 @@ def check_excerpt(original: bytes, fmt: str | None, unit: str, records: Sequence
                                 else f"line {n} is not in the original")
         return problems
     got_rows = list(csv.reader(io.StringIO(text, newline="")))
-    table = {(sheet, number): cells for sheet, number, cells in sheet_records(original, fmt)}
+    table = _table(original, fmt)
     if len(got_rows) != len(records):
         problems.append(f"the excerpt has {len(got_rows)} rows, the manifest names {len(records)}")
     headers: dict[str | None, list[str]] = {}

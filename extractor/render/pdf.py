@@ -20,7 +20,7 @@ import io
 import json
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timezone
 from functools import lru_cache
 from pathlib import Path
@@ -164,12 +164,31 @@ def plan_files(case: Case, ctx: RenderContext) -> list[Planned]:
         if how == WHOLE:
             out.append(Planned(f, WHOLE, name, data))
         elif how == EXCERPT:
-            cut = make_excerpt(data, f.format, positions, ctx.mask)
-            out.append(Planned(f, EXCERPT, excerpt_name(name, data, cut.unit), cut.data, cut))
+            cut = make_excerpt(data, f.format, positions, ctx.mask, f.sha256)
+            out.append(Planned(f, EXCERPT, excerpt_name(name, cut.unit), cut.data, cut))
         else:
             out.append(Planned(f, OMITTED, None, None, note=(
                 "shared with other cases and cannot be cut by record (a PDF); "
                 "not attached: verify it against the SHA-256, or use --attach full")))
+    return _distinct(out)
+
+
+def _distinct(planned: list[Planned]) -> list[Planned]:
+    """An excerpt's name may be another source's (``a.excerpt.csv`` given beside a shared
+    ``a.csv``): the later one gets ``-2``… before its extension."""
+    taken: set[str] = set()
+    out = []
+    for p in planned:
+        name = p.attachment
+        if name is not None:
+            stem, dot, ext = name.rpartition(".")
+            stem, ext = (stem, f".{ext}") if dot else (name, "")
+            n = 1
+            while name.casefold() in taken:
+                n += 1
+                name = f"{stem}-{n}{ext}"
+            taken.add(name.casefold())
+        out.append(p if name == p.attachment else replace(p, attachment=name))
     return out
 
 
