@@ -412,3 +412,17 @@ def test_an_excerpt_never_takes_another_source_s_name(run, tmp_path):
     assert files["call-notes.excerpt.txt"] == b"whole\r\n"
     assert files["call-notes.excerpt-2.txt"].decode("utf-8-sig").startswith("2025-06-27 21:30")
     assert notes.file != str(twin)
+
+
+def test_a_shared_file_that_cannot_be_cut_is_left_out_not_embedded_whole(run, tmp_path, monkeypatch):
+    import extractor.render.pdf as pdf_module
+
+    def broken(*_args, **_kw):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(pdf_module, "make_excerpt", broken)
+    files = _pdf(run, LIN)
+    manifest = json.loads(files.pop("manifest.json"))
+    assert set(files) == set()  # all four of LIN's files are excerpted in the story
+    assert {f["attached"] for f in manifest["files"]} == {"none"}
+    assert all("could not be cut to this case's records (ValueError)" in f["note"] for f in manifest["files"])

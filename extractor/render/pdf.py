@@ -164,7 +164,14 @@ def plan_files(case: Case, ctx: RenderContext) -> list[Planned]:
         if how == WHOLE:
             out.append(Planned(f, WHOLE, name, data))
         elif how == EXCERPT:
-            cut = make_excerpt(data, f.format, positions, ctx.mask, f.sha256)
+            try:
+                cut = make_excerpt(data, f.format, positions, ctx.mask, f.sha256)
+            except Exception as exc:  # noqa: BLE001 — a file its parser read but the cutter cannot
+                # Never fall back to the whole file: it holds other buyers' records.
+                out.append(Planned(f, OMITTED, None, None, note=(
+                    f"shared with other cases and could not be cut to this case's records "
+                    f"({type(exc).__name__}); not attached: verify it against the SHA-256, or use --attach full")))
+                continue
             out.append(Planned(f, EXCERPT, excerpt_name(name, cut.unit), cut.data, cut))
         else:
             out.append(Planned(f, OMITTED, None, None, note=(
@@ -234,6 +241,8 @@ def attached_zh(p: Planned) -> str:
         return f"仅内嵌本案的 {len(numbers)} 行{head}：{p.attachment}，即原文件第 {_ranges(numbers)} 行"
     if p.note == "--attach none":
         return "未内嵌（--attach none）"
+    if "could not be cut" in p.note:
+        return "未内嵌：该文件含其他买家的记录，未能从中摘出本案的行；可凭 SHA-256 核对原文件"
     return "未内嵌：该文件含其他买家的记录，且为 PDF，无法按行摘录；可凭 SHA-256 核对原文件"
 
 
