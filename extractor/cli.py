@@ -207,8 +207,11 @@ OUTPUTS_OPT = typer.Option(None, "--outputs",
 SHIP_OPT = typer.Option(72.0, "--ship-within", help="Hours from payment to the shipping deadline.")
 TEMPLATES_OPT = typer.Option(None, "--templates", help="A folder of templates that override the built-in ones.")
 NO_MASK_OPT = typer.Option(False, "--no-mask", help="Show phone numbers in full.")
-NO_ATTACH_OPT = typer.Option(False, "--no-attach",
-                             help="Embed only the manifest (names, sizes, SHA-256) in each PDF, not the source files.")
+ATTACH_OPT = typer.Option("case", "--attach",
+                          help="What each PDF embeds of its sources: case (this case's rows or lines of a file "
+                               "shared with other buyers, masked; other files whole), full (every file whole) "
+                               "or none (the manifest alone).")
+NO_ATTACH_OPT = typer.Option(False, "--no-attach", help="The same as --attach none.")
 TAGGED_OPT = typer.Option(False, "--tagged",
                           help="The inputs are a tagged timeline from `evidence tag`: keep its tags, tag nothing again.")
 
@@ -237,16 +240,23 @@ def positive_hours(ship_within: float) -> float:
 
 def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str | None, no_backoff: bool,
                ship_within: float, outputs: str | None, no_mask: bool, templates: str | None, tagged: bool,
-               no_attach: bool = False, pack: str | None = None, profiles=None, review: str | None = None):
+               no_attach: bool = False, pack: str | None = None, profiles=None, review: str | None = None,
+               attach: str = "case"):
     """The options every run command shares, as one :class:`~extractor.stages.RunConfig`."""
     from .stages import BUILTIN_BACKOFF, RunConfig
 
+    from .render.context import ATTACH_MODES
+
     choice = backoff_choice(backoff, no_backoff)
+    if attach not in ATTACH_MODES:
+        raise UsageError(f"--attach takes case, full or none; got {attach!r}")
+    if no_attach and attach not in ("case", "none"):
+        raise UsageError(f"--no-attach is --attach none; it cannot go with --attach {attach}")
     return RunConfig(
         parse=parse_options(tz, shop, staff), format_name=format, rules_files=tuple(rules or ()),
         backoff=None if choice is None else (BUILTIN_BACKOFF if backoff is None else choice),
         ship_within_hours=positive_hours(ship_within), outputs=case_outputs(outputs),
-        mask_phones=not no_mask, templates=templates, tagged=tagged, pdf_attachments=not no_attach,
+        mask_phones=not no_mask, templates=templates, tagged=tagged, pdf_attachments="none" if no_attach else attach,
         pack=pack, profile_files=tuple(profiles or ()), review_file=review,
     )
 
@@ -272,6 +282,7 @@ def batch_cmd(
     backoff: Optional[str] = BACKOFF_OPT,
     no_backoff: bool = NO_BACKOFF_OPT,
     tagged: bool = TAGGED_OPT,
+    attach: str = ATTACH_OPT,
     no_attach: bool = NO_ATTACH_OPT,
     pack: Optional[str] = PACK_OPT,
     profile: Optional[List[str]] = PROFILE_OPT,
@@ -292,7 +303,7 @@ def batch_cmd(
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
                             templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
-                            review=review)
+                            review=review, attach=attach)
         progress = progress_for(sys.stderr)
         try:
             result = run_batch(in_dir, out, BatchOptions(config, workers, force), progress, argv=tuple(sys.argv))
@@ -325,6 +336,7 @@ def report_cmd(
     backoff: Optional[str] = BACKOFF_OPT,
     no_backoff: bool = NO_BACKOFF_OPT,
     tagged: bool = TAGGED_OPT,
+    attach: str = ATTACH_OPT,
     no_attach: bool = NO_ATTACH_OPT,
     pack: Optional[str] = PACK_OPT,
     profile: Optional[List[str]] = PROFILE_OPT,
@@ -342,7 +354,7 @@ def report_cmd(
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
                             templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
-                            review=review)
+                            review=review, attach=attach)
         return _report(paths, out, config)
 
     run_command(body)

@@ -70,7 +70,7 @@ class RunConfig:
     outputs: tuple[str, ...] | None = None  # per-case outputs; None: the renderers' defaults
     mask_phones: bool = True
     templates: str | None = None
-    pdf_attachments: bool = True  # the sources embedded in each PDF
+    pdf_attachments: str = "case"  # --attach: what each PDF embeds of its sources (case, full, none)
     tagged: bool = False
     review_file: str | None = None  # a person's decisions on tags (extractor.review), applied after tagging
     pack: str | None = None  # a platform profile's name: write each case's upload pack

@@ -3,7 +3,10 @@
 A case report's JSON, and the manifest its PDF carries, record the SHA-256 and size of
 every source file.  Verification hashes the files given now and says, file by file,
 whether each is one of them; every recorded source must be among them (``--partial``
-checks only the files given).  It proves the report matches the files; it cannot prove
+checks only the files given).  A PDF that carries an excerpt of a shared file (this
+case's rows of the order export, its lines of a call-note file) is also checked
+against the original: every row or line the manifest names must be the original's,
+masked as recorded.  It proves the report matches the files; it cannot prove
 an export was not edited before the report was made (see SECURITY.md).
 """
 
@@ -22,6 +25,7 @@ MATCH = "match"  # the bytes are a recorded source
 CHANGED = "changed"  # a recorded source's name, other bytes
 UNKNOWN = "unknown"  # neither its bytes nor its name are in the report
 UNREADABLE = "unreadable"
+EXCERPT_DIFFERS = "excerpt"  # the bytes are a recorded source, but the PDF's excerpt of it is not
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,12 @@ class RecordedFile:
     file: str
     sha256: str
     size: int | None
+    format: str | None = None
+    # A PDF's excerpt of the file: {"unit", "records", ...} from its manifest, the
+    # excerpt's bytes and whether it was masked.
+    excerpt: dict | None = None
+    excerpt_data: bytes | None = None
+    masked: bool = True
 
 
 @dataclass(frozen=True)
@@ -51,11 +61,14 @@ class FileCheck:
         if self.status == MATCH:
             same = "" if self.recorded is None or _same_name(self.path, self.recorded.file) \
                 else f" (recorded as {self.recorded.file})"
-            return f"ok         {self.path}  sha256 {short}…{same}"
+            return f"ok         {self.path}  sha256 {short}…{same}" + (f"; {self.detail}" if self.detail else "")
         if self.status == CHANGED:
             assert self.recorded is not None
             return (f"CHANGED    {self.path}  sha256 {short}…, but the report recorded "
-                    f"{self.recorded.sha256[:16]}… for {self.recorded.file}")
+                    f"{self.recorded.sha256[:16]}… for {self.recorded.file}"
+                    + (f"; {self.detail}" if self.detail else ""))
+        if self.status == EXCERPT_DIFFERS:
+            return f"EXCERPT    {self.path}  sha256 {short}… matches, but the PDF's excerpt of it does not: {self.detail}"
         if self.status == UNREADABLE:
             return f"UNREADABLE {self.path}  {self.detail}"
         if self.named:
@@ -72,12 +85,12 @@ class Verification:
 
     @property
     def matched(self) -> tuple[RecordedFile, ...]:
-        hashes = {c.sha256 for c in self.checks if c.status == MATCH}
+        hashes = {c.sha256 for c in self.checks if c.status in (MATCH, EXCERPT_DIFFERS)}
         return tuple(r for r in self.recorded if r.sha256 in hashes)
 
     @property
     def not_given(self) -> tuple[RecordedFile, ...]:
-        hashes = {c.sha256 for c in self.checks if c.status == MATCH}
+        hashes = {c.sha256 for c in self.checks if c.status in (MATCH, EXCERPT_DIFFERS)}
         return tuple(r for r in self.recorded if r.sha256 not in hashes)
 
     @property
@@ -125,18 +138,29 @@ def load_recorded(report: str | os.PathLike[str]) -> tuple[RecordedFile, ...]:
 
 
 def _recorded_in_pdf(path: Path) -> tuple[RecordedFile, ...]:
-    """The sources a case PDF's embedded manifest.json records."""
+    """The sources a case PDF's embedded manifest.json records, with its excerpts."""
     from .render.pdf import MANIFEST_NAME
 
-    manifest = _pdf_attachment(path, MANIFEST_NAME)
+    attached = _pdf_attachments(path)
+    if MANIFEST_NAME not in attached:
+        raise UsageError(f"{path}: no {MANIFEST_NAME} attached; give a case report's .pdf or .json")
     try:
-        data = json.loads(manifest.decode("utf-8"))
-        return tuple(RecordedFile(str(f["file"]), str(f["sha256"]).lower(), f.get("size")) for f in data["files"])
+        data = json.loads(attached[MANIFEST_NAME].decode("utf-8"))
+        masked = bool(data.get("masked", True))
+        out = []
+        for f in data["files"]:
+            excerpt = f.get("excerpt") if f.get("attached") == "excerpt" else None
+            out.append(RecordedFile(
+                str(f["file"]), str(f["sha256"]).lower(), f.get("size"), f.get("format"), excerpt,
+                attached.get(str(f.get("attachment"))) if excerpt else None, masked))
+        return tuple(out)
     except (ValueError, KeyError, TypeError, AttributeError):
         raise UsageError(f"{path}: its {MANIFEST_NAME} is not an evidence manifest") from None
 
 
-def _pdf_attachment(path: Path, name: str) -> bytes:
+def _pdf_attachments(path: Path) -> dict[str, bytes]:
+    """Every embedded file of a PDF, by name ({} for a PDF without any)."""
+    out: dict[str, bytes] = {}
     try:
         import pdfplumber
         from pdfminer.pdftypes import resolve1
@@ -148,21 +172,12 @@ def _pdf_attachment(path: Path, name: str) -> bytes:
                 uf = spec.get("UF") or spec.get("F")
                 if isinstance(uf, bytes):
                     uf = uf.decode("utf-16") if uf[:2] in (b"\xfe\xff", b"\xff\xfe") else uf.decode("utf-8", "replace")
-                if uf == name:
-                    return resolve1(resolve1(spec["EF"])["F"]).get_data()
+                out[str(uf)] = resolve1(resolve1(spec["EF"])["F"]).get_data()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the report ({exc.strerror or exc})") from None
-    except Exception:  # not a PDF, or one without attachments: said below
+    except Exception:  # not a PDF, or one without attachments: the caller says so
         pass
-    raise UsageError(f"{path}: no {name} attached; give a case report's .pdf or .json")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return out
 
 
 def _expand(sources: Sequence[str | os.PathLike[str]]) -> list[tuple[str, bool]]:
@@ -179,17 +194,54 @@ def _expand(sources: Sequence[str | os.PathLike[str]]) -> list[tuple[str, bool]]
 
 def check_file(path: str, named: bool, recorded: Sequence[RecordedFile]) -> FileCheck:
     try:
-        sha = _sha256(Path(path))
+        data = Path(path).read_bytes()
     except OSError as exc:
         return FileCheck(path, UNREADABLE, None, named=named, detail=f"cannot read ({exc.strerror or exc})")
+    sha = hashlib.sha256(data).hexdigest()
     by_hash = next((r for r in recorded if r.sha256 == sha), None)
     if by_hash is not None:
-        return FileCheck(path, MATCH, sha, by_hash, named)
+        problems = _excerpt_problems(by_hash, data)
+        if problems:
+            return FileCheck(path, EXCERPT_DIFFERS, sha, by_hash, named, detail=_first(problems))
+        return FileCheck(path, MATCH, sha, by_hash, named, detail=_excerpt_note(by_hash))
     by_name = next((r for r in recorded if r.file == path), None) or next(
         (r for r in recorded if _same_name(path, r.file)), None)
     if by_name is not None:
-        return FileCheck(path, CHANGED, sha, by_name, named)
+        detail = ""
+        if by_name.excerpt is not None:
+            # Say whether the case's own records survived the change (a re-export),
+            # though the file still fails: its bytes are not the report's source.
+            problems = _excerpt_problems(by_name, data)
+            detail = _first(problems) if problems else "the case's excerpted records are the same in it"
+        return FileCheck(path, CHANGED, sha, by_name, named, detail=detail)
     return FileCheck(path, UNKNOWN, sha, None, named)
+
+
+def _first(problems: Sequence[str]) -> str:
+    return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+
+
+def _excerpt_note(r: RecordedFile) -> str:
+    if r.excerpt is None:
+        return ""
+    return f"the PDF's excerpt ({len(r.excerpt.get('records') or ())} {r.excerpt.get('unit')}(s)) is the original's"
+
+
+def _excerpt_problems(r: RecordedFile, original: bytes) -> list[str]:
+    """What differs between the PDF's excerpt of ``r`` and the ``original`` bytes."""
+    if r.excerpt is None:
+        return []
+    from .render.excerpt import check_excerpt
+
+    if r.excerpt_data is None:
+        return ["the excerpt the manifest names is not attached"]
+    if r.excerpt.get("sha256") and hashlib.sha256(r.excerpt_data).hexdigest() != r.excerpt["sha256"]:
+        return ["the attached excerpt is not the one the manifest recorded (SHA-256 differs)"]
+    try:
+        return check_excerpt(original, r.format, str(r.excerpt.get("unit")), list(r.excerpt.get("records") or ()),
+                             r.excerpt_data, r.masked)
+    except Exception as exc:  # an original that no longer reads as its format
+        return [f"the original cannot be read as {r.format} ({type(exc).__name__})"]
 
 
 def verify_report(report: str | os.PathLike[str], sources: Sequence[str | os.PathLike[str]],

@@ -165,14 +165,15 @@ def test_appendix(lin_html, lin_case):
     assert len(rows) == len(lin_case.files)
     for row, f in zip(rows, lin_case.files):
         text = row.get_text(" ", strip=True)
-        assert f.file in text and f.sha256 in text
+        # The base name only: an uploaded page shows no folder (the JSON keeps the path).
+        assert f.file.rsplit("/", 1)[-1] in text and f.sha256 in text and "/" not in text.split(" SHA-256")[0]
         assert [c.get_text(strip=True) for c in row.find_all("td")][3:] == [
             str(f.events), str(lin_case.events_in_file(f.file)), str(len(f.warnings))]
     notes = doc.select_one("#appendix tr.file-notes").get_text()
     assert "header line without 消息对象" in notes
     facts = {dt.get_text(): dd.get_text() for dt, dd in zip(doc.select("#appendix dl dt"), doc.select("#appendix dl dd"))}
     assert facts["工具版本"] == "evidence 0.1.0"
-    assert facts["命令行"] == "evidence report exports -o out"
+    assert facts["命令行"] == "evidence report exports -o out（路径只保留文件名；完整路径见案件 JSON）"
     assert facts["生成时间"] == "2025-07-08 09:30:00 +0800"
 
 

@@ -113,27 +113,34 @@ def attachments_of(path) -> dict[str, bytes]:
     return out
 
 
-def test_sources_and_manifest_are_embedded(lin_pdf, lin_case):
-    files = attachments_of(lin_pdf)
+def test_attach_full_embeds_every_source_whole(lin_case, tmp_path):
+    """--attach full: the files as they are, other buyers' rows included (the case's
+    default cuts shared files: tests/test_render_attachments.py)."""
+    path = tmp_path / "full.pdf"
+    path.write_bytes(Renderer(generated_at=FIXED_NOW, attach="full").render("pdf", lin_case, "full"))
+    files = attachments_of(path)
     manifest = json.loads(files.pop("manifest.json"))
     assert manifest["tool"] == "evidence" and manifest["version"] == "0.1.0"
-    assert manifest["generated_at"] == FIXED_NOW.isoformat()
+    assert manifest["generated_at"] == FIXED_NOW.isoformat() and manifest["attach"] == "full"
     by_name = {m["attachment"]: m for m in manifest["files"]}
     assert set(by_name) == set(files)
     assert len(files) == len(lin_case.files)
+    originals = {f.file.rsplit("/", 1)[-1]: f.file for f in lin_case.files}
     for name, data in files.items():
         entry = by_name[name]
+        assert entry["attached"] == "whole" and "/" not in entry["file"]
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         assert len(data) == entry["size"]
-        with open(entry["file"], "rb") as fh:
+        with open(originals[entry["file"]], "rb") as fh:
             assert fh.read() == data
 
 
-def test_no_attach_embeds_the_manifest_alone(lin_case, tmp_path):
-    """--no-attach: a PDF for upload carries no source file (other buyers' chats may be in
-    one), only the manifest with their hashes; the appendix says so."""
+@pytest.mark.parametrize("options", [{"attach": "none"}, {"attach_sources": False}])
+def test_no_attach_embeds_the_manifest_alone(lin_case, tmp_path, options):
+    """--attach none (--no-attach): a PDF for upload carries no source file, only the
+    manifest with their hashes; the appendix says so."""
     path = tmp_path / "x.pdf"
-    path.write_bytes(Renderer(generated_at=FIXED_NOW, attach_sources=False).render("pdf", lin_case, "x"))
+    path.write_bytes(Renderer(generated_at=FIXED_NOW, **options).render("pdf", lin_case, "x"))
     files = attachments_of(path)
     assert set(files) == {"manifest.json"}
     manifest = json.loads(files["manifest.json"])

@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 
 from extractor.cases import build_case, build_run
 from extractor.render import RenderOptions, render_run
-from extractor.render.register import neutralize
+from extractor.render.register import csv_cell, neutralize, register_csv
+from extractor.sources.call_records import unwrap_cell
 from extractor.render.view import REGISTER_COLUMNS
 from report_fixtures import FIXED_NOW, LIN, LIN_ORDER, LU, LU_ORDER, XIAOYA, single_chat, story
 
@@ -54,9 +55,40 @@ def test_csv_matches_xlsx(register):
     rows = _csv_rows(register / "register.csv")
     ws = load_workbook(register / "register.xlsx").active
     xlsx = [["" if c.value is None else c.value for c in r] for r in ws.iter_rows()]
-    assert [r[:4] + r[7:] for r in rows] == [r[:4] + r[7:] for r in xlsx]
+    # The CSV's order numbers carry a leading tab (Excel keeps them as text); the XLSX's
+    # are text cells.  Read with the tool's own cell reader, they are the same digits.
+    assert [[unwrap_cell(r[0])] + r[1:4] + r[7:] for r in rows] == [r[:4] + r[7:] for r in xlsx]
     assert [[float(v) for v in r[4:7]] for r in rows[1:]] == [[float(v) for v in r[4:7]] for r in xlsx[1:]]
     assert (register / "register.csv").read_bytes().count(b"\r\n") == 3
+
+
+def test_csv_order_numbers_keep_every_digit_in_excel(register):
+    """Excel shows a bare 19-digit CSV cell as 3.02146E+18 and keeps 15 digits; after a
+    tab it takes the cell as text.  The exact bytes of the cell, and the row."""
+    data = (register / "register.csv").read_bytes()
+    lin_row = next(line for line in data.split(b"\r\n") if LIN.encode() in line)
+    assert lin_row.startswith(b"\t" + LIN_ORDER.encode("ascii") + b"," + LIN.encode("utf-8") + b",")
+    assert b"\t" + LU_ORDER.encode("ascii") + b"," in data
+    assert b"," + LIN_ORDER.encode() not in data and not data.count(b"'" + LIN_ORDER.encode())
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("3021456789012345678", "\t3021456789012345678"),  # an order number: text in Excel
+    ("302145678901", "\t302145678901"),  # 12 digits: Excel's General format shows 3.02146E+11
+    ("30214567890", "30214567890"),  # 11 digits: shown in full
+    ("'3021456789012345678", "'3021456789012345678"), ("3021456789012345678 ", "3021456789012345678 "),
+    ("=3021456789012345678", "'=3021456789012345678"), ("\t3021456789012345678", "'\t3021456789012345678"),
+    ("", ""), (15, 15),
+])
+def test_csv_cell(value, expected):
+    assert csv_cell(value) == expected
+
+
+def test_csv_order_number_bytes_and_read_back():
+    data = register_csv([["3021456789099990001", "小鹿爱买买", "", "", 0, 0, "", "", "无"]])
+    assert data.split(b"\r\n")[1] == b"\t3021456789099990001," + "小鹿爱买买,,,0,0,,,无".encode("utf-8")
+    (row,) = list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))[1:]
+    assert unwrap_cell(row[0]) == "3021456789099990001"
 
 
 @pytest.mark.parametrize("value, expected", [

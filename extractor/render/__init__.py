@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from ..cases import Case, Run
 from ..errors import UsageError
 from ..model import Event, FileReport, ParseResult
-from .context import RenderContext
+from .context import ATTACH_CASE, ATTACH_MODES, ATTACH_NONE, RenderContext
 from .env import cached_environment
 from .filenames import unique_names
 from .view import RunIndex, case_summary
@@ -137,9 +137,16 @@ class Renderer:
 
     def __init__(self, templates: str | os.PathLike[str] | None = None, mask_phones: bool = True,
                  generated_at: datetime | None = None, argv: Sequence[str] = (),
-                 attach_sources: bool = True) -> None:
+                 attach: str | bool = ATTACH_CASE, *, attach_sources: bool | None = None) -> None:
         self.templates = str(templates) if templates is not None else None
-        self.attach_sources = attach_sources
+        # ``attach_sources=False`` (the older flag) is ``attach="none"``.
+        if attach_sources is not None:
+            attach = attach_sources
+        if isinstance(attach, bool):
+            attach = ATTACH_CASE if attach else ATTACH_NONE
+        if attach not in ATTACH_MODES:
+            raise UsageError(f"--attach takes {_and(ATTACH_MODES)}; got {attach!r}")
+        self.attach = attach
         self.mask = mask_phones
         self.generated_at = generated_at or datetime.now(BEIJING).replace(microsecond=0)
         self.argv = tuple(argv)
@@ -147,7 +154,7 @@ class Renderer:
 
     def context(self, name: str = "", outputs: Sequence[str] = CASE_OUTPUTS) -> RenderContext:
         return RenderContext(self.env, self.generated_at, self.mask, self.argv, tuple(outputs), name,
-                             attach_sources=self.attach_sources)
+                             attach=self.attach)
 
     def render(self, kind: str, subject: Any, name: str = "", outputs: Sequence[str] = CASE_OUTPUTS) -> bytes:
         try:

@@ -3,6 +3,7 @@ options of the run (masking, generation time, command line)."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,12 @@ from jinja2 import Environment, TemplateError, TemplateNotFound
 from .. import __version__
 from ..errors import RenderError
 
+# What a case PDF embeds of its sources (``--attach``): this case's records of a shared
+# file and single-case files whole; every file whole; the manifest alone.
+ATTACH_CASE, ATTACH_FULL, ATTACH_NONE = "case", "full", "none"
+ATTACH_MODES = (ATTACH_CASE, ATTACH_FULL, ATTACH_NONE)
+_PLAIN_ARG = re.compile(r"[^\s'\"\\$`!*?;&|<>(){}\[\]#~]+")
+
 
 @dataclass(frozen=True)
 class RenderContext:
@@ -23,7 +30,7 @@ class RenderContext:
     argv: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ("html", "pdf", "json")
     name: str = ""  # the file stem being written, for links between a case's files
-    attach_sources: bool = True  # embed the source files in each PDF (the manifest always)
+    attach: str = ATTACH_CASE  # what each PDF embeds of its sources (the manifest always)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def meta(self, **more: Any) -> dict[str, Any]:
@@ -31,10 +38,9 @@ class RenderContext:
             "version": __version__,
             "generated": self.generated_at.strftime("%Y-%m-%d %H:%M:%S %z"),
             "generated_iso": self.generated_at.isoformat(),
-            "command": self.command_line(),
+            "command": self.shown_command(),
             "masked": self.mask,
-            "pdf_attachments": "pdf" in self.outputs and self.attach_sources,
-            "pdf_manifest_only": "pdf" in self.outputs and not self.attach_sources,
+            "pdf_attach": self.attach if "pdf" in self.outputs else None,
             **more,
         }
 
@@ -45,6 +51,18 @@ class RenderContext:
             return ""
         program = PurePath(self.argv[0]).name
         return shlex.join((program, *self.argv[1:]))
+
+    def shown_command(self) -> str:
+        """The command as an uploaded report shows it: every path reduced to its file
+        name, so no folder (``C:\\Users\\<name>\\…``) leaves the shop; the whole
+        command line stays in run.json."""
+        if not self.argv:
+            return ""
+        parts = [PurePath(self.argv[0].replace("\\", "/")).name]
+        parts.extend(PurePath(a.replace("\\", "/")).name or a if ("/" in a or "\\" in a) else a
+                     for a in self.argv[1:])
+        # Quoted only where a shell needs it (shlex.quote would quote every Chinese name).
+        return " ".join(a if _PLAIN_ARG.fullmatch(a) else shlex.quote(a) for a in parts)
 
     def render_template(self, name: str, **values: Any) -> str:
         try:

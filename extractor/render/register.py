@@ -4,6 +4,15 @@ right) and XLSX.
 Every text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
 prefixed with ``'``: a buyer's nick or words must never become a formula in the seller's
 Excel (CSV/XLSX formula injection).
+
+Order numbers have 19 digits; Excel reads a CSV cell of digits as a number and shows
+3.02146E+18 (and keeps only 15 digits).  The XLSX stores them as text cells.  In the
+CSV a long digit string is written after a tab: Excel opening a UTF-8-BOM CSV then
+takes the cell as text and shows every digit, and the tab is invisible there.  The
+other usual choices do not fit: ``="…"`` is a formula (which this module refuses to
+write), and a leading ``'`` is a text prefix only when typed into Excel — in a CSV it
+stays, visible, in the cell.  A reader that strips blanks (this tool's own CSV readers,
+``csv`` plus ``str.strip``) gets the digits back.
 """
 
 from __future__ import annotations
@@ -18,6 +27,9 @@ from .context import RenderContext
 from .view import REGISTER_COLUMNS, RunIndex
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Digit strings this long are shown by Excel in scientific notation (and cut to 15
+# significant digits) when a CSV cell holds them bare.
+_LONG_DIGITS = re.compile(r"[0-9]{12,}")
 # Characters an XLSX cell cannot hold (XML 1.0 forbids them): openpyxl refuses the whole
 # workbook over one.  In a cell they are written as visible escapes (\x07), so the
 # register is still made and a reader sees that the nick or id held one.
@@ -35,12 +47,21 @@ def register_table(run: RunIndex) -> list[list[Any]]:
     return [list(row) for summary in run.summaries for row in summary["register_rows"]]
 
 
+def csv_cell(value: Any) -> Any:
+    """A register value as the CSV writes it: neutralized, and a long digit string
+    (an order number) after a tab so that Excel keeps it as text, every digit."""
+    value = neutralize(value)
+    if isinstance(value, str) and _LONG_DIGITS.fullmatch(value):
+        return "\t" + value
+    return value
+
+
 def register_csv(rows: Iterable[Sequence[Any]]) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(REGISTER_COLUMNS)
     for row in rows:
-        writer.writerow([neutralize(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 

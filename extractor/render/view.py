@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import PurePath
 from typing import Any, Callable, Sequence
 
 from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, OrderFinding,
@@ -100,10 +101,16 @@ def source_names(files: Sequence[FileReport]) -> dict[str, str]:
     return unique_attachment_names(f.file for f in files)
 
 
+def base_name(path: str) -> str:
+    """A file as the uploadable outputs name it (HTML, PDF, index): no folders, which
+    would show a user's name (``C:\\Users\\<name>\\…``); the full path is in the JSON."""
+    return PurePath(path.replace("\\", "/")).name or path
+
+
 def _where(source: Source, names: dict[str, str] | None) -> str:
     if names and source.file in names:
         return replace(source, file=names[source.file]).where()
-    return source.where()
+    return replace(source, file=base_name(source.file)).where()
 
 
 def event_view(event_id: str, event: Event, m: Masker, names: dict[str, str] | None = None) -> dict[str, Any]:
@@ -201,10 +208,13 @@ def case_view(case: Case, mask: bool) -> dict[str, Any]:
 
 
 def file_view(f: FileReport, in_case: int | None = None, short: str | None = None) -> dict[str, Any]:
+    base = base_name(f.file)
     return {
-        "file": f.file, "short": short, "sha256": f.sha256 or "", "size": f.size, "format": f.format or "",
-        "events": f.events, "in_case": in_case, "warnings": len(f.warnings),
-        "warning_lines": [str(w) for w in f.warnings], "error": f.error,
+        "file": base, "short": short if short != base else None, "sha256": f.sha256 or "", "size": f.size,
+        "format": f.format or "", "events": f.events, "in_case": in_case, "warnings": len(f.warnings),
+        "warning_lines": [str(replace(w, file=base)) for w in f.warnings],
+        "error": f.error.replace(f.file, base) if f.error else f.error,
+        "attached": None,  # the PDF says how it carries the file
     }
 
 
