@@ -424,6 +424,58 @@ def platforms_cmd(profile: Optional[List[str]] = PROFILE_OPT) -> None:
     run_command(body)
 
 
+@app.command("calibrate")
+def calibrate_cmd(
+    parts: List[str] = typer.Argument(..., help="Labelled parts to count on (real chats: corpora/real/dev)."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write the calibration here (the package's: "
+                                      "extractor/nlp/models/calibration.json)."),
+    check: Optional[List[str]] = typer.Option(None, "--check", help="A part to measure the calibration on, "
+                                              "never fitted (repeatable): corpora/real/heldout."),
+    target: float = typer.Option(0.95, "--target", help="Precision the stated claims must reach."),
+    rules: Optional[List[str]] = RULES_OPT,
+    backoff: Optional[str] = BACKOFF_OPT,
+    no_backoff: bool = NO_BACKOFF_OPT,
+) -> None:
+    """Count how often each kind of buyer claim is right on labelled real chats; choose the threshold."""
+
+    def body() -> int:
+        from pathlib import Path
+
+        from .evaluate import claim_pairs, split_folders
+        from .nlp.calibration import fit, reliability
+
+        if not 0.5 <= target < 1:
+            raise UsageError("--target must be a precision from 0.5 to below 1")
+        chosen = backoff_choice(backoff, no_backoff)
+        pairs = []
+        for part in parts:
+            for split in split_folders(Path(part)):
+                pairs += claim_pairs(split, tuple(rules or ()), chosen)
+        cal = fit(pairs, {"parts": list(parts), "claims": len(pairs)}, target)
+        scored = [(cal.confidence(t), ok) for t, ok in pairs]
+        typer.echo(f"fitted on {len(pairs)} predicted claims, {sum(ok for _, ok in pairs)} right")
+        typer.echo("threshold: " + (f"{cal.threshold:.3f}" if cal.threshold is not None else
+                                    f"none reaches precision {target:g}: no claim would be stated"))
+        for rng, n, share in reliability(scored):
+            typer.echo(f"  confidence {rng}: {n:>4} claims, {share:.2f} right")
+        for part in check or ():
+            for split in split_folders(Path(part)):
+                got = [(cal.confidence(t), ok, t.label) for t, ok in claim_pairs(split, tuple(rules or ()), chosen)]
+                above = [ok for c, ok, _ in got if cal.threshold is not None and c is not None and c >= cal.threshold]
+                share = sum(above) / len(above) if above else 0.0
+                typer.echo(f"check {split.name}: {len(got)} claims, {len(above)} at or above the threshold, "
+                           f"{share:.3f} of them right")
+                for rng, n, s in reliability([(c, ok) for c, ok, _ in got]):
+                    typer.echo(f"  confidence {rng}: {n:>4} claims, {s:.2f} right")
+        if out:
+            Path(out).write_text(json.dumps(cal.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                                 encoding="utf-8")
+            typer.echo(f"written {out}")
+        return 0
+
+    run_command(body)
+
+
 @app.command("serve")
 def serve_cmd(
     db: str = typer.Option("evidence-data/cases.db", "--db", help="The case store (SQLite; made if missing)."),

@@ -257,8 +257,23 @@ def mismatches(predicted: Mapping[Key, Sequence[Tag]], gold: Mapping[Key, Sequen
     return tuple(found)
 
 
-def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[str] = (),
-                   backoff: str | Path | None = BUILTIN) -> SplitReport:
+def claim_pairs(split: Path, rules_files: Sequence[str] = (),
+                backoff: str | Path | None = BUILTIN) -> list[tuple[Tag, bool]]:
+    """Every buyer-claim tag the tagger gives on ``split``, with whether the gold has it
+    (label, and reason where the label has reasons): what a calibration counts."""
+    from .nlp.calibration import CLAIM_LABELS
+
+    *_, predicted, gold = _run_split(split, False, rules_files, backoff)
+    pairs = []
+    for key, tags in predicted.items():
+        gold_items = _items(gold.get(key, ()))
+        for tag in tags:
+            if tag.label in CLAIM_LABELS:
+                pairs.append((tag, next(iter(_items([tag]))) in gold_items))
+    return pairs
+
+
+def _run_split(split: Path, baseline: bool, rules_files: Sequence[str], backoff):
     from .sources import ParseOptions
     from .timeline import parse_paths
 
@@ -286,6 +301,12 @@ def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[st
         for key in _keys(event, split, gold):
             predicted[key].extend(tags)
             texts.setdefault(key, event.text)
+    return events, result, scored, texts, predicted, gold
+
+
+def evaluate_split(split: Path, baseline: bool = False, rules_files: Sequence[str] = (),
+                   backoff: str | Path | None = BUILTIN) -> SplitReport:
+    events, result, scored, texts, predicted, gold = _run_split(split, baseline, rules_files, backoff)
     labels, reasons, micro, deadlines, hours = score(predicted, gold)
     missing = tuple(k for k in sorted(gold) if k not in predicted)
     return SplitReport(

@@ -97,6 +97,8 @@ class Tag:
     score: float | None = None
     # A person's review (extractor.review): "confirmed" or "added"; None: the tagger's alone.
     reviewed: str | None = None
+    # How often a claim like this was right on real chats (extractor.nlp.calibration).
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,8 @@ def tag_to_dict(tag: Tag) -> dict[str, Any]:
         out["score"] = tag.score
     if tag.reviewed is not None:
         out["reviewed"] = tag.reviewed
+    if tag.confidence is not None:
+        out["confidence"] = tag.confidence
     return out
 
 
@@ -244,6 +248,7 @@ def tag_from_dict(data: Mapping[str, Any]) -> Tag:
         hours=data.get("hours"),
         score=data.get("score"),
         reviewed=data.get("reviewed") if data.get("reviewed") in ("confirmed", "added") else None,
+        confidence=data.get("confidence") if isinstance(data.get("confidence"), (int, float)) else None,
     )
 
 
