@@ -41,7 +41,7 @@ MODEL_FILE = "calibration.json"
 K = 4.0
 TARGET_PRECISION = 0.95
 MIN_ABOVE = 20  # claims at or above a threshold before its precision is believed
-CLAIM_LABELS = tuple(label.name for label in registry().labels if label.by == "buyer")
+CLAIM_LABELS = tuple(registry().claims)
 
 
 def _p(right: float, n: float, prior: float) -> float:

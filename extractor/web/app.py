@@ -38,7 +38,7 @@ MAX_FILES = 200  # files per upload
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # per upload, all files together (a .zip counted unpacked)
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
-CLAIM_LABELS = tuple(l.name for l in registry().labels if l.by == "buyer")
+CLAIM_LABELS = tuple(registry().claims)
 LINGUISTIC = tuple(l.name for l in registry().labels if l.by in ("buyer", "seller"))
 _SAFE_NAME = re.compile(r"[^\w.\-\u4e00-\u9fff（）()【】 ]+")
 
