@@ -201,6 +201,9 @@ TEMPLATES_OPT = typer.Option(None, "--templates", help="A folder of templates th
 NO_MASK_OPT = typer.Option(False, "--no-mask", help="Show phone numbers in full.")
 NO_ATTACH_OPT = typer.Option(False, "--no-attach",
                              help="Embed only the manifest (names, sizes, SHA-256) in each PDF, not the source files.")
+ASSIGN_OPT = typer.Option(None, "--assign",
+                          help="A CSV (event,buyer a line) or JSON file assigning the calls and notes the index "
+                               "lists as unassigned (by their ids, U…) to buyers.")
 TAGGED_OPT = typer.Option(False, "--tagged",
                           help="The inputs are a tagged timeline from `evidence tag`: keep its tags, tag nothing again.")
 
@@ -229,7 +232,7 @@ def positive_hours(ship_within: float) -> float:
 
 def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str | None, no_backoff: bool,
                ship_within: float, outputs: str | None, no_mask: bool, templates: str | None, tagged: bool,
-               no_attach: bool = False):
+               no_attach: bool = False, assign: str | None = None):
     """The options every run command shares, as one :class:`~extractor.stages.RunConfig`."""
     from .stages import BUILTIN_BACKOFF, RunConfig
 
@@ -239,6 +242,7 @@ def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str 
         backoff=None if choice is None else (BUILTIN_BACKOFF if backoff is None else choice),
         ship_within_hours=positive_hours(ship_within), outputs=case_outputs(outputs),
         mask_phones=not no_mask, templates=templates, tagged=tagged, pdf_attachments=not no_attach,
+        assign_file=assign,
     )
 
 
@@ -257,6 +261,7 @@ def batch_cmd(
     no_backoff: bool = NO_BACKOFF_OPT,
     tagged: bool = TAGGED_OPT,
     no_attach: bool = NO_ATTACH_OPT,
+    assign: Optional[str] = ASSIGN_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -272,7 +277,7 @@ def batch_cmd(
             raise UsageError("--workers must be 0 (one per core) or more")
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
-                            templates=templates, tagged=tagged, no_attach=no_attach)
+                            templates=templates, tagged=tagged, no_attach=no_attach, assign=assign)
         progress = progress_for(sys.stderr)
         try:
             result = run_batch(in_dir, out, BatchOptions(config, workers, force), progress, argv=tuple(sys.argv))
@@ -306,6 +311,7 @@ def report_cmd(
     no_backoff: bool = NO_BACKOFF_OPT,
     tagged: bool = TAGGED_OPT,
     no_attach: bool = NO_ATTACH_OPT,
+    assign: Optional[str] = ASSIGN_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -318,7 +324,7 @@ def report_cmd(
 
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
-                            templates=templates, tagged=tagged, no_attach=no_attach)
+                            templates=templates, tagged=tagged, no_attach=no_attach, assign=assign)
         result = run_report(paths, out, config, argv=tuple(sys.argv))
         status = report_files(ParseResult((), tuple(result.files)))
         if not result.run_files:
