@@ -453,22 +453,22 @@ def _claim(ce: CaseEvent, tag: Tag, orders: Sequence[OrderFinding],
 
 
 def claim_name_zh(label: str, reason: str | None, evidence: Sequence[str] = ()) -> str:
-    """What a claim is called: its reason's name (缺货, 过敏), a threat's own words, else
-    the label's claim name from the registry."""
+    """What a claim is called: its reason's name (缺货, 过敏), else the label's claim name
+    from the registry (威胁).  Never the buyer's own words (``evidence``, kept for the
+    callers' sake): 投訴 or 12315 in a claim list would read as a name the tool gave."""
     entry = LABELS.get(label)
     if entry is None:
         return label
-    if entry.detail == "evidence" and evidence:
-        return "/".join(dict.fromkeys(evidence))
     return entry.name_zh(reason)
 
 
 def claims_phrase_zh(claims: Sequence[ClaimFinding]) -> str:
-    """What one buyer message claims, in words: 称缺货、以过敏、无效果为由要求退货退款、以差评相威胁.
+    """What one buyer message claims, in words: 称缺货、以过敏、无效果为由要求退货退款、以投诉/差评相威胁.
 
     Each label's wording is the registry's ``phrase`` (its reason's, where it has one):
-    ``{reasons}`` is the names of the message's reasons of that label, ``{words}`` the
-    words of its tags (a threat's 差评/投诉); a label without a phrase is 主张 + its name."""
+    ``{reasons}`` is the registry's names of the message's reasons of that label; a label
+    without a phrase is 主张 + its name.  The buyer's own words are the timeline's, never
+    the sentence's."""
     phrases: list[str] = []
     for c in claims:
         entry = LABELS.get(c.label)
@@ -479,8 +479,7 @@ def claims_phrase_zh(claims: Sequence[ClaimFinding]) -> str:
             template = (own.phrase if own and own.phrase else None) or entry.phrase or "主张{name}"
             same = [x for x in claims if x.label == c.label]
             reasons = "、".join(dict.fromkeys(x.name_zh for x in same))
-            words = "/".join(dict.fromkeys(w for x in same for w in (x.evidence or (entry.name_zh(),))))
-            phrase = template.format(reasons=reasons, words=words, name=entry.name_zh(c.reason))
+            phrase = template.format(reasons=reasons, name=entry.name_zh(c.reason))
         if phrase not in phrases:
             phrases.append(phrase)
     return "、".join(phrases)
@@ -701,8 +700,8 @@ def risk_flag_for(orders: Sequence[OrderFinding], promises: Sequence[PromiseFind
         buyer_side.append("索要赔偿")
     threats = [c for c in scoped_claims if c.label == "threat"]
     if threats:
-        words = "/".join(dict.fromkeys(w for c in threats for w in c.evidence)) or "差评投诉"
-        buyer_side.append(f"以{words}相威胁")
+        # the registry's wording (以投诉/差评相威胁), never the buyer's words
+        buyer_side.append(claims_phrase_zh(threats[:1]))
 
     for o in scoped_orders:
         if o.shipped_on_time is False:
