@@ -15,6 +15,7 @@ from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, OrderFi
                      claim_name_zh, risk_flag_for, zh_span)
 from ..model import Event, FileReport, Source, Tag
 from .filenames import unique_attachment_names
+from .warnings import warning_zh
 from ..labels import registry
 from .env import CHANNEL_ZH, FLAG_ZH, ROLE_ZH, TAG_ZH, evidence_words, mask_phones, zh_datetime
 
@@ -232,7 +233,8 @@ def file_view(f: FileReport, in_case: int | None = None, short: str | None = Non
     return {
         "file": f.file, "short": short, "sha256": f.sha256 or "", "size": f.size, "format": f.format or "",
         "events": f.events, "in_case": in_case, "warnings": len(f.warnings),
-        "warning_lines": [str(w) for w in f.warnings], "error": f.error,
+        # the Chinese report's words for each warning (the terminal and the JSON keep the English)
+        "warning_lines": [warning_zh(w) for w in f.warnings], "error": f.error,
     }
 
 
