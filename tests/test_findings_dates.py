@@ -74,6 +74,16 @@ def test_25th_said_early_in_the_month_is_last_months(tagger):
     assert tag.shipped_at == at(25, 0)
 
 
+@pytest.mark.parametrize("text,deadline", [
+    ("6月28日下午给您发货", at(28, 18)),  # the date is the day of the part, not the message's
+    ("28号上午给您发出", at(28, 12)),
+    ("周五的晚上8点前发货", at(1, 20, month=7)),
+])
+def test_a_promise_with_a_date_and_a_part_of_day_ends_on_that_date(tagger, text, deadline):
+    (tag,) = tagger.tag_text(text, "seller", SENT)
+    assert tag.label == "shipping_promise" and tag.deadline == deadline
+
+
 def test_past_day_words_name_no_promise_deadline(tagger):
     (tag,) = tagger.tag_text("明天下午给您发货", "seller", SENT)
     assert tag.label == "shipping_promise" and tag.deadline == at(28, 18)

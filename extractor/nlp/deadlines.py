@@ -161,11 +161,18 @@ class TimeGrammar:
             return True
         return re.match(r"(就|会|给您|给你|帮您|为您)?(发|寄|出库)", text[expr.end:expr.end + 4]) is not None
 
-    def resolve(self, expr: TimeExpression, sent: datetime) -> datetime | None:
-        """The END of the window the expression names, or None for a vague one."""
+    def resolve(self, expr: TimeExpression, sent: datetime,
+                day_from: TimeExpression | None = None) -> datetime | None:
+        """The END of the window the expression names, or None for a vague one.
+        ``day_from``: a day written just before a part of the day (6月28日 before 下午)."""
         tz = sent.tzinfo
         if expr.vague:
             return None
+        if expr.group("ppoint") is not None and day_from is not None:
+            day_end = self.resolve(day_from, sent)
+            if day_end is not None:
+                return self._point(sent, (day_end.date() - sent.date()).days, expr.group("ppart"),
+                                   expr.group("phour"), expr.group("pminute"), True)
         if expr.group("dur") is not None:
             n = chinese_number(expr.group("n") or "")
             if n is None:

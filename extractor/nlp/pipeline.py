@@ -383,9 +383,10 @@ class AttributeComponent(_Component):
             if finding.label == "shipping_promise":
                 expr = _time_before(seg, cand, times)
                 if expr is not None:
-                    _add_word(slot["words"], norm.original_span(expr.start, expr.end))
+                    day = grammar.day_before_part(times, expr, norm.text)  # 6月28日 of 6月28日下午
+                    _add_word(slot["words"], norm.original_span(day.start if day else expr.start, expr.end))
                     # no time of the message: no deadline (never one counted from the clock)
-                    deadline = grammar.resolve(expr, state.time) if state.time is not None else None
+                    deadline = grammar.resolve(expr, state.time, day) if state.time is not None else None
                     if deadline is not None and not self.rules.judge.conditional(seg, cand):
                         slot["deadlines"].append(deadline)
             elif finding.label == "shipped":
