@@ -177,3 +177,23 @@ def test_the_shipping_deadline_uses_the_window(shipped, on_time, words, risk):
     assert order.shipped_on_time is on_time
     assert any(s.text.startswith("订单3021456789012345678") and s.text.endswith(words) for s in case.summary)
     assert case.risk == risk
+
+
+# -- what the report shows ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("said,shipped,badge,status", [
+    ("您的包裹6月25日下午已经发出了", "2022-06-25 12:00 至 18:00", "发货于2022-06-25 12:00至18:00", "按时发货"),
+    ("亲，您的包裹已经发出了", "不晚于 2022-06-27 21:16:00", None, "无法判断"),
+])
+def test_the_report_shows_the_shipment_as_its_words_date_it(tmp_path, said, shipped, badge, status):
+    from bs4 import BeautifulSoup
+
+    from extractor.render import Renderer
+
+    case = _case(tmp_path, [PROMISE, ASKED, (STAFF, SENT, said)])
+    doc = BeautifulSoup(Renderer().render("html", case, "x"), "lxml")
+    row = doc.select_one('td[data-label="实际发货"]').parent
+    assert row.select_one('td[data-label="实际发货"]').get_text() == shipped
+    assert row.select_one('td[data-label="结论"]').get_text() == status
+    badges = [b.get_text(" ", strip=True) for b in doc.select(f"#{case.promises[0].shipment.event_id} .badge")]
+    assert any(badge in b for b in badges) if badge else not any("发货于" in b for b in badges)
