@@ -128,3 +128,32 @@ def test_risk_lines_and_claim_lists_use_the_registrys_names(tmp_path, words):
     assert [td.get_text() for td in html.select('table.claims td[data-label="内容"]')] == ["威胁"]
     # the buyer's own words stay where they are evidence: the timeline
     assert all(w in html.select_one("#timeline, .timeline").get_text() for w in words)
+
+
+def _forged_lines_module():
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "hostile"))  # its helper module, hostile_files
+    path = ROOT / "tests" / "hostile" / "test_forged_lines.py"
+    spec = importlib.util.spec_from_file_location("forged_lines_for_warnings", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_forged_line_warning_says_where_in_chinese():
+    """Each attack of tests/hostile/test_forged_lines.py, in each chat format it applies to."""
+    forged = _forged_lines_module()
+    seen = 0
+    for fmt in forged.FORMATS:
+        for shape in forged.ATTACKS:
+            payload, _ = forged.attack(shape, fmt)
+            _, warnings = forged.parse(fmt, forged.render(fmt, payload)[0])
+            for w in warnings:
+                assert warning_kind(w.reason) is not None, w.reason
+                if "marked suspicious" in w.reason:
+                    seen += 1
+                    zh = reason_zh(w.reason)
+                    assert zh.startswith("第") and "并标为可疑" in zh and "line" not in zh, zh
+    assert seen >= len(forged.FORMATS) * len(forged.ATTACKS)

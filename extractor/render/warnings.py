@@ -45,6 +45,19 @@ def _candidates(listed: str) -> str:
     return "；".join(re.sub(r"^(\S+) with (.+) \((.+)\)$", one, part) for part in listed.split("; "))
 
 
+def _line_zh(where: str) -> str:
+    """``line 10`` / ``page 2`` / ``row 4`` in Chinese (anything else as it is)."""
+    m = re.fullmatch(r"(line|row|page) (\d+)", where.strip())
+    if m is None:
+        return _where_zh(where)
+    return f"第{m.group(2)}{'页' if m.group(1) == 'page' else '行'}"
+
+
+def _owner_zh(owner: str) -> str:
+    m = re.fullmatch(r"the message from (.+)", owner)
+    return f"{m.group(1)} 的消息" if m else "所在消息"
+
+
 def _where_zh(where: str) -> str:
     """``bill.csv row 4`` / ``chat.txt:12`` / ``bill.pdf p.2`` in Chinese."""
     m = re.fullmatch(r"(.+?)(?:(?::(\d+))|(?:(\[[^\]]*\])? row (\d+))|(?: p\.(\d+)))?", where)
@@ -62,8 +75,10 @@ def _where_zh(where: str) -> str:
 
 KINDS: tuple[WarningKind, ...] = (
     # chat exports: lines that fit no message
-    _k("forged_line", r".* has the form of .*: kept as part of .*, marked suspicious$",
-       "此行形似导出文件的消息头或系统提示，但与文件不符：已作为所在消息的一部分保留，并标为可疑"),
+    _k("forged_line", r"(?P<w>line \d+|page \d+|row \d+|.*?) has the form of .*: kept as part of "
+                      r"(?P<owner>the message(?: from .+?)?) at (?P<at>[^,]+), marked suspicious$",
+       lambda g: f"{_line_zh(g['w'])}形似导出文件的消息头或系统提示，但与此文件不符（时间顺序、参与者或位置）："
+                 f"已作为{_owner_zh(g['owner'])}（{_line_zh(g['at'])}）的一部分保留，并标为可疑"),
     _k("notice_without_time", r"system notice before any message, so it has no time: (?P<x>.*)$",
        "系统提示出现在任何消息之前，没有时间：{x}"),
     _k("message_before_date", r"message at (?P<t>\S+) comes before any date line; left out$",
