@@ -334,7 +334,8 @@ def report_cmd(
         for path in result.run_files:
             typer.echo(str(path))
         if result.unassigned:
-            err(f"{len(result.unassigned)} call(s) matched no buyer; they are listed in {result.index}")
+            err(f"{len(result.unassigned)} call(s) matched no buyer; they are listed in {result.index} "
+                "with their ids, which --assign FILE (a line: id,buyer) assigns to a buyer")
         return status
 
     run_command(body)
