@@ -309,7 +309,7 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     timings["parse_s"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    assembly = join_aside(reads)
+    assembly = join_aside(reads, config.assignments())
     names = unique_names(assembly.buyers)
     tag_key = config.tag_fingerprint()
     tasks = [_task(buyer, names[buyer], reads, assembly, cache, tag_key) for buyer in assembly.buyers]
@@ -375,7 +375,7 @@ def run_record(result: RunResult, options: BatchOptions, generated_at: datetime,
             "tz": str(config.parse.tz), "shop": list(config.parse.shop), "staff": list(config.parse.staff),
             "format": config.format_name, "ship_within_hours": config.ship_within_hours,
             "outputs": list(config.case_outputs()), "workers": options.workers or os.cpu_count(),
-            "fingerprint": config.fingerprint(),
+            "assign": config.assign_file, "fingerprint": config.fingerprint(),
         },
         "totals": {
             "files": len(files), "failed_files": len(result.failed_files),

@@ -56,11 +56,27 @@ class CaseEvent:
 
 @dataclass(frozen=True)
 class Shipment:
+    """A shipment, dated as its evidence dates it.  ``time`` is the latest it can have
+    been (the order record's time; the end of the window a message's words name, 6月25日
+    下午 → 18:00; the message's own time when they name none) and ``earliest`` the
+    earliest (None: unknown).  A finding calls a shipment late only when ``earliest`` is
+    after the deadline, and on time only when ``time`` is not."""
+
     time: datetime
     event_id: str
     via: str  # "order" (the order export's shipping time) or "message" (a `shipped` tag)
     tracking: str | None = None
     carrier: str | None = None
+    earliest: datetime | None = None
+    precision: str = "exact"  # the `shipped` tag's: "exact", "part_of_day", "day", "not_stated"
+
+    def on_time(self, deadline: datetime) -> bool | None:
+        """True: shipped by ``deadline``; False: after it; None: the evidence cannot tell."""
+        if self.time <= deadline:
+            return True
+        if self.earliest is not None and self.earliest > deadline:
+            return False
+        return None
 
 
 @dataclass(frozen=True)
@@ -116,7 +132,7 @@ class OrderFinding:
     def shipped_on_time(self) -> bool | None:
         if self.shipment is None or self.deadline is None:
             return None
-        return self.shipment.time <= self.deadline
+        return self.shipment.on_time(self.deadline)
 
 
 @dataclass(frozen=True)
@@ -137,7 +153,7 @@ class PromiseFinding:
     deadline: datetime | None
     evidence: tuple[str, ...]
     shipment: Shipment | None
-    status: str  # "kept", "late", "no_deadline", "no_shipment"
+    status: str  # "kept", "late", "undetermined" (the shipment's time cannot tell), "no_deadline", "no_shipment"
 
 
 @dataclass(frozen=True)
@@ -229,9 +245,8 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
     window = timedelta(hours=ship_within_hours)
 
     orders_raw = _orders(case_events)
-    shipped_msgs = [Shipment(ce.event.time, ce.id, "message", tag.tracking)
-                    for ce in case_events for tag in ce.event.tags
-                    if tag.label == "shipped" and ce.event.kind != "order"]
+    shipped_msgs = sorted((_message_shipment(ce, tag) for ce in case_events for tag in ce.event.tags
+                           if tag.label == "shipped" and ce.event.kind != "order"), key=lambda s: s.time)
     attempts = _attempts(case_events)
 
     orders: list[OrderFinding] = []
@@ -316,11 +331,20 @@ def _order_shipment(event_id: str, order: Order, shipped_msgs: Sequence[Shipment
         # time) is cited by that event; otherwise by the order's record.
         own = next((ce.id for ce in case_events if ce.event.kind == "order" and ce.event.order is not None
                     and ce.event.order.id == order.id and ce.event.time == order.shipped), event_id)
-        return Shipment(order.shipped, own, "order", order.tracking, order.carrier)
+        return Shipment(order.shipped, own, "order", order.tracking, order.carrier, order.shipped)
     for msg in shipped_msgs:
         if order.paid is None or msg.time >= order.paid:
             return msg
     return None
+
+
+def _message_shipment(ce: CaseEvent, tag: Tag) -> Shipment:
+    """A seller's message that the goods have shipped, dated by its words when they
+    name a time (the tag's window), else not later than the message."""
+    latest = tag.shipped_at_latest or ce.event.time
+    if tag.precision in (None, "not_stated") or tag.shipped_at is None:
+        return Shipment(latest, ce.id, "message", tag.tracking, precision="not_stated")
+    return Shipment(latest, ce.id, "message", tag.tracking, earliest=tag.shipped_at, precision=tag.precision)
 
 
 def _owner(time: datetime, paid_times: Sequence[tuple[datetime, str]]) -> str | None:
@@ -405,7 +429,8 @@ def _promise(ce: CaseEvent, tag: Tag, orders: Sequence[OrderFinding],
     elif tag.deadline is None:
         status = "no_deadline"
     else:
-        status = "kept" if shipment.time <= tag.deadline else "late"
+        on_time = shipment.on_time(tag.deadline)
+        status = "undetermined" if on_time is None else "kept" if on_time else "late"
     return PromiseFinding(ce.id, ce.event.time, tag.deadline, tag.evidence, shipment, status)
 
 
@@ -428,22 +453,22 @@ def _claim(ce: CaseEvent, tag: Tag, orders: Sequence[OrderFinding],
 
 
 def claim_name_zh(label: str, reason: str | None, evidence: Sequence[str] = ()) -> str:
-    """What a claim is called: its reason's name (缺货, 过敏), a threat's own words, else
-    the label's claim name from the registry."""
+    """What a claim is called: its reason's name (缺货, 过敏), else the label's claim name
+    from the registry (威胁).  Never the buyer's own words (``evidence``, kept for the
+    callers' sake): 投訴 or 12315 in a claim list would read as a name the tool gave."""
     entry = LABELS.get(label)
     if entry is None:
         return label
-    if entry.detail == "evidence" and evidence:
-        return "/".join(dict.fromkeys(evidence))
     return entry.name_zh(reason)
 
 
 def claims_phrase_zh(claims: Sequence[ClaimFinding]) -> str:
-    """What one buyer message claims, in words: 称缺货、以过敏、无效果为由要求退货退款、以差评相威胁.
+    """What one buyer message claims, in words: 称缺货、以过敏、无效果为由要求退货退款、以投诉/差评相威胁.
 
     Each label's wording is the registry's ``phrase`` (its reason's, where it has one):
-    ``{reasons}`` is the names of the message's reasons of that label, ``{words}`` the
-    words of its tags (a threat's 差评/投诉); a label without a phrase is 主张 + its name."""
+    ``{reasons}`` is the registry's names of the message's reasons of that label; a label
+    without a phrase is 主张 + its name.  The buyer's own words are the timeline's, never
+    the sentence's."""
     phrases: list[str] = []
     for c in claims:
         entry = LABELS.get(c.label)
@@ -454,8 +479,7 @@ def claims_phrase_zh(claims: Sequence[ClaimFinding]) -> str:
             template = (own.phrase if own and own.phrase else None) or entry.phrase or "主张{name}"
             same = [x for x in claims if x.label == c.label]
             reasons = "、".join(dict.fromkeys(x.name_zh for x in same))
-            words = "/".join(dict.fromkeys(w for x in same for w in (x.evidence or (entry.name_zh(),))))
-            phrase = template.format(reasons=reasons, words=words, name=entry.name_zh(c.reason))
+            phrase = template.format(reasons=reasons, name=entry.name_zh(c.reason))
         if phrase not in phrases:
             phrases.append(phrase)
     return "、".join(phrases)
@@ -475,6 +499,32 @@ def zh_span(delta: timedelta) -> str:
     if hours:
         return f"{hours}小时{mins}分钟" if hours < 3 and mins else f"{hours}小时"
     return f"{mins}分钟"
+
+
+def shipment_when_zh(ship: Shipment) -> str:
+    """When a shipment was, as exactly as its evidence says: 6月25日15:00, 6月25日12:00至18:00,
+    6月25日, 不晚于6月27日21:16 (a message that states no time)."""
+    if ship.earliest is None:
+        return f"不晚于{zh_time(ship.time)}"
+    if ship.precision == "day":
+        return f"{ship.earliest.month}月{ship.earliest.day}日"
+    if ship.earliest == ship.time:
+        return zh_time(ship.time)
+    return f"{zh_time(ship.earliest)}至{ship.time:%H:%M}"
+
+
+def shipment_phrase_zh(ship: Shipment) -> str:
+    """The shipment in a sentence: 于6月25日12:00至18:00发货; with no time stated,
+    已发货（卖家于…告知，未说明发货时间）."""
+    if ship.earliest is None:
+        return f"已发货（卖家于{zh_time(ship.time)}告知，未说明发货时间）"
+    return f"于{shipment_when_zh(ship)}发货"
+
+
+def _late_by(ship: Shipment, deadline: datetime) -> str:
+    """How late, never overstated: from the earliest the shipment can have been."""
+    assert ship.earliest is not None
+    return ("" if ship.earliest == ship.time else "至少") + zh_span(ship.earliest - deadline)
 
 
 def _hours(value: float) -> str:
@@ -518,11 +568,13 @@ def _promise_sentence(p: PromiseFinding) -> Sentence:
         promise = f"卖家于{zh_time(p.time)}承诺发货（未说明具体时间）"
     if p.shipment is None:
         return Sentence(f"{promise}，记录中未见此后的发货。", (p.event_id,))
-    shipped = f"，实际于{zh_time(p.shipment.time)}发货"
+    shipped = f"，{'' if p.shipment.earliest is None else '实际'}{shipment_phrase_zh(p.shipment)}"
     if p.status == "kept":
         shipped += "，早于承诺时间"
     elif p.status == "late" and p.deadline is not None:
-        shipped += f"，晚于承诺时间{zh_span(p.shipment.time - p.deadline)}"
+        shipped += f"，晚于承诺时间{_late_by(p.shipment, p.deadline)}"
+    elif p.status == "undetermined":
+        shipped += "，记录不足以判断是否按承诺时间发货"
     return Sentence(f"{promise}{shipped}。", tuple(dict.fromkeys((p.event_id, p.shipment.event_id))))
 
 
@@ -533,12 +585,15 @@ def _shipment_sentence(order: OrderFinding) -> Sentence | None:
             return None
         return Sentence(f"记录中未见订单{order.order_id}的发货。", (order.event_id,))
     via = " ".join(x for x in (ship.carrier, ship.tracking) if x)
-    text = f"订单{order.order_id}于{zh_time(ship.time)}发货" + (f"（{via}）" if via else "")
+    text = f"订单{order.order_id}{shipment_phrase_zh(ship)}" + (f"（{via}）" if via else "")
     if order.deadline is not None:
-        if ship.time <= order.deadline:
-            text += f"，早于发货时限{zh_span(order.deadline - ship.time)}"
+        on_time = ship.on_time(order.deadline)
+        if on_time:
+            text += f"，早于发货时限{'' if ship.earliest == ship.time else '至少'}{zh_span(order.deadline - ship.time)}"
+        elif on_time is False:
+            text += f"，晚于发货时限{_late_by(ship, order.deadline)}"
         else:
-            text += f"，晚于发货时限{zh_span(ship.time - order.deadline)}"
+            text += "，记录不足以判断是否在发货时限前发货"
     return Sentence(text + "。", tuple(dict.fromkeys((order.event_id, ship.event_id))))
 
 
@@ -645,8 +700,8 @@ def risk_flag_for(orders: Sequence[OrderFinding], promises: Sequence[PromiseFind
         buyer_side.append("索要赔偿")
     threats = [c for c in scoped_claims if c.label == "threat"]
     if threats:
-        words = "/".join(dict.fromkeys(w for c in threats for w in c.evidence)) or "差评投诉"
-        buyer_side.append(f"以{words}相威胁")
+        # the registry's wording (以投诉/差评相威胁), never the buyer's words
+        buyer_side.append(claims_phrase_zh(threats[:1]))
 
     for o in scoped_orders:
         if o.shipped_on_time is False:

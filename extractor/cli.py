@@ -212,6 +212,9 @@ ATTACH_OPT = typer.Option("case", "--attach",
                                "shared with other buyers, masked; other files whole), full (every file whole) "
                                "or none (the manifest alone).")
 NO_ATTACH_OPT = typer.Option(False, "--no-attach", help="The same as --attach none.")
+ASSIGN_OPT = typer.Option(None, "--assign",
+                          help="A CSV (event,buyer a line) or JSON file assigning the calls and notes the index "
+                               "lists as unassigned (by their ids, U…) to buyers.")
 TAGGED_OPT = typer.Option(False, "--tagged",
                           help="The inputs are a tagged timeline from `evidence tag`: keep its tags, tag nothing again.")
 
@@ -241,7 +244,7 @@ def positive_hours(ship_within: float) -> float:
 def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str | None, no_backoff: bool,
                ship_within: float, outputs: str | None, no_mask: bool, templates: str | None, tagged: bool,
                no_attach: bool = False, pack: str | None = None, profiles=None, review: str | None = None,
-               attach: str = "case"):
+               attach: str = "case", assign: str | None = None):
     """The options every run command shares, as one :class:`~extractor.stages.RunConfig`."""
     from .stages import BUILTIN_BACKOFF, RunConfig
 
@@ -258,6 +261,7 @@ def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str 
         ship_within_hours=positive_hours(ship_within), outputs=case_outputs(outputs),
         mask_phones=not no_mask, templates=templates, tagged=tagged, pdf_attachments="none" if no_attach else attach,
         pack=pack, profile_files=tuple(profiles or ()), review_file=review,
+        assign_file=assign,
     )
 
 
@@ -287,6 +291,7 @@ def batch_cmd(
     pack: Optional[str] = PACK_OPT,
     profile: Optional[List[str]] = PROFILE_OPT,
     review: Optional[str] = REVIEW_OPT,
+    assign: Optional[str] = ASSIGN_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -303,7 +308,7 @@ def batch_cmd(
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
                             templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
-                            review=review, attach=attach)
+                            review=review, attach=attach, assign=assign)
         progress = progress_for(sys.stderr)
         try:
             result = run_batch(in_dir, out, BatchOptions(config, workers, force), progress, argv=tuple(sys.argv))
@@ -341,6 +346,7 @@ def report_cmd(
     pack: Optional[str] = PACK_OPT,
     profile: Optional[List[str]] = PROFILE_OPT,
     review: Optional[str] = REVIEW_OPT,
+    assign: Optional[str] = ASSIGN_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
@@ -354,7 +360,7 @@ def report_cmd(
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
                             templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
-                            review=review, attach=attach)
+                            review=review, attach=attach, assign=assign)
         return _report(paths, out, config)
 
     run_command(body)
@@ -372,7 +378,8 @@ def _report(paths: Sequence[str], out: str, config) -> int:
     for path in result.run_files:
         typer.echo(str(path))
     if result.unassigned:
-        err(f"{len(result.unassigned)} call(s) matched no buyer; they are listed in {result.index}")
+        err(f"{len(result.unassigned)} call(s) matched no buyer; they are listed in {result.index} "
+            "with their ids, which --assign FILE (a line: id,buyer) assigns to a buyer")
     for d in result.review_unmatched:
         err(f"warning review decision {d.action} {d.label} on event {d.event}: no such event in these inputs")
     return status

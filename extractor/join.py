@@ -11,7 +11,14 @@ Who a call was with comes from four places, and only from them:
   （138****5678）``): the staff tied the two, so a later note or call with that number is
   that buyer's, on the same terms as an order's number.
 
-Anything else stays unassigned (``buyer`` None): kept, listed, never guessed.  A note
+A note that names no buyer and no number (「09:35 再次致电买家，接通…」) is the call it
+describes when exactly one call record of that direction (a bill's or a phone log's) lies
+within minutes of it (:data:`extractor.structure.SAME_CALL_WINDOW`) and that call's
+buyer is known: it joins that call, one event.  With two or more calls that near, it
+stays unassigned with a warning naming them.
+
+Anything else stays unassigned (``buyer`` None): kept, listed, never guessed; the user
+may assign it by hand (``--assign``, :mod:`extractor.assign`).  A note
 whose number fits several buyers, or whose nick and number disagree, is unassigned with
 a warning that names the candidates.
 
@@ -31,6 +38,7 @@ from datetime import timedelta
 from typing import Iterable
 
 from .model import Event, ParseWarning, Source
+from .structure import same_call
 
 SAME_CALL_WINDOW = timedelta(minutes=2)
 # A bill rounds durations its own way; a phone log counts from the first ring or the
@@ -304,6 +312,8 @@ def _attach_notes(calls: list[_Call], notes: list[tuple[Event, Resolution]]) -> 
             if (same_number or same_buyer) and not disagree:
                 candidates.append(call)
         call = min(candidates, key=lambda c: abs(c.lead.time - note.time), default=None)
+        if call is None and number is None and res.buyer is None and not res.problem:
+            call, res = _nearby_call(calls_by_time, note, res)
         if call is None:
             left.append((note, res))
             continue
@@ -311,6 +321,23 @@ def _attach_notes(calls: list[_Call], notes: list[tuple[Event, Resolution]]) -> 
         call.files |= _files(note)
         call.buyer = call.buyer or res.buyer
     return left
+
+
+def _nearby_call(calls: list[_Call], note: Event, res: Resolution) -> tuple[_Call | None, Resolution]:
+    """The call a note without nick or number describes: the one call record of its
+    direction within minutes of it, when that call's buyer is known.  Two or more such
+    calls: none, and a problem naming them."""
+    assert note.call is not None
+    near = [c for c in calls if c.lead.call is not None and c.lead.call.direction == note.call.direction
+            and note.source.file not in c.files and same_call(note, c.lead)]
+    if len(near) == 1:
+        return (near[0], res) if near[0].buyer is not None else (None, res)
+    if len(near) > 1 and any(c.buyer for c in near):
+        listed = "; ".join(f"{c.lead.time:%H:%M:%S} with {c.buyer or 'an unknown number'} "
+                           f"({c.lead.source.where()})" for c in sorted(near, key=lambda c: c.lead.time))
+        return None, Resolution(None, f"the note names no buyer and no number, and {len(near)} calls are "
+                                      f"within minutes of it ({listed}): left unassigned")
+    return None, res
 
 
 def _warning(event: Event, reason: str) -> ParseWarning:

@@ -25,7 +25,7 @@ from typing import Any, Mapping
 from .errors import RulesError
 
 BY = ("structure", "seller", "buyer")
-ATTRIBUTES = ("reason", "deadline", "tracking", "hours")
+ATTRIBUTES = ("reason", "deadline", "tracking", "hours", "shipped_at", "shipped_at_latest", "precision")
 DETAILS = ("reason", "deadline", "tracking", "hours", "evidence")
 # The filter names a label may list; the context checks themselves live in the tagger.
 FILTERS = ("negation", "resolved", "hypothetical", "policy_question", "quote", "question",

@@ -93,6 +93,12 @@ class Tag:
     deadline: datetime | None = None
     tracking: str | None = None
     hours: float | None = None
+    # A `shipped` tag's time: the window the words date the shipment to (6月25日下午 →
+    # 12:00 to 18:00 that day), or, when they state no time, only that it was not later
+    # than the message (``shipped_at`` None, ``shipped_at_latest`` the message's time).
+    shipped_at: datetime | None = None
+    shipped_at_latest: datetime | None = None
+    precision: str | None = None  # "exact", "part_of_day", "day" or "not_stated"
     # The statistical backoff's probability, for a tag it made (None for a rule's tag).
     score: float | None = None
     # A person's review (extractor.review): "confirmed" or "added"; None: the tagger's alone.
@@ -222,7 +228,7 @@ def tag_to_dict(tag: Tag) -> dict[str, Any]:
     if label is not None and label.attributes:
         for key in label.attributes:
             value = getattr(tag, key)
-            out[key] = _iso(value) if key == "deadline" else value
+            out[key] = _iso(value) if isinstance(value, datetime) else value
     else:
         for key in ("reason", "tracking", "hours"):
             if getattr(tag, key) is not None:
@@ -246,6 +252,9 @@ def tag_from_dict(data: Mapping[str, Any]) -> Tag:
         deadline=_time(data.get("deadline")),
         tracking=data.get("tracking"),
         hours=data.get("hours"),
+        shipped_at=_time(data.get("shipped_at")),
+        shipped_at_latest=_time(data.get("shipped_at_latest")),
+        precision=data.get("precision"),
         score=data.get("score"),
         reviewed=data.get("reviewed") if data.get("reviewed") in ("confirmed", "added") else None,
         confidence=data.get("confidence") if isinstance(data.get("confidence"), (int, float)) else None,

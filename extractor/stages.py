@@ -75,6 +75,13 @@ class RunConfig:
     review_file: str | None = None  # a person's decisions on tags (extractor.review), applied after tagging
     pack: str | None = None  # a platform profile's name: write each case's upload pack
     profile_files: tuple[str, ...] = ()  # the user's platform profiles (add or replace)
+    assign_file: str | None = None  # --assign: unassigned events → buyers, by the user
+
+    def assignments(self):
+        """The ``--assign`` file, read and checked (None without one)."""
+        from .assign import load_assignments
+
+        return load_assignments(self.assign_file) if self.assign_file else None
 
     def case_outputs(self) -> tuple[str, ...]:
         from .render import default_case_outputs
@@ -90,6 +97,7 @@ class RunConfig:
             raise UsageError("--ship-within must be a positive number of hours")
         outputs = check_case_outputs(self.case_outputs())
         cached_environment(self.templates)  # a wrong --templates folder
+        self.assignments()  # a malformed --assign file
         if self.pack is not None or self.profile_files:
             from .pack import get_profile
 
@@ -122,7 +130,9 @@ class RunConfig:
                         "backoff": None if self.backoff is None else
                         (BUILTIN_BACKOFF if self.backoff == BUILTIN_BACKOFF else _file_digest(self.backoff)),
                         "ship": self.ship_within_hours,
-                        "review": None if self.review_file is None else _file_digest(self.review_file)})
+                        "review": None if self.review_file is None else _file_digest(self.review_file),
+                        # which case an unassigned call joins: a changed file redoes those cases
+                        "assign": _file_digest(self.assign_file) if self.assign_file else None})
 
     def render_fingerprint(self) -> str:
         """What, besides a case's findings, decides its files: templates and options."""
@@ -300,21 +310,29 @@ class Assembly:
     unassigned: tuple[Event, ...]
 
 
-def join_aside(reads: Sequence[FileRead]) -> Assembly:
+def join_aside(reads: Sequence[FileRead], assignments: Any = None) -> Assembly:
+    """``assignments``: the user's ``--assign`` file (:class:`extractor.assign.Assignments`),
+    applied to what the join left unassigned."""
+    from .assign import apply_assignments
     from .join import join_calls
 
     aside = [e for r in reads for e in r.aside]
     chat_buyers = {b for r in reads for b in r.buyers}
     joined, warnings = join_calls(aside, known_nicks=chat_buyers)
+    by_buyer: dict[str, list[Event]] = {}
+    unassigned: list[Event] = []
+    for event in joined:
+        (by_buyer.setdefault(event.buyer, []) if event.buyer is not None else unassigned).append(event)
+    listed = order_events(merge_duplicates(order_events(unassigned)))
+    assigned, listed, by_hand = apply_assignments(listed, assignments, set(by_buyer) | chat_buyers)
+    for event in assigned:
+        by_buyer.setdefault(event.buyer, []).append(event)
+    warnings = list(warnings) + by_hand
     extra: dict[str, list[ParseWarning]] = {}
     for w in warnings:
         extra.setdefault(w.file, []).append(w)
     reports = tuple(replace(r.report, warnings=r.report.warnings + tuple(extra[r.path]))
                     if r.path in extra else r.report for r in reads)
-    by_buyer: dict[str, list[Event]] = {}
-    unassigned: list[Event] = []
-    for event in joined:
-        (by_buyer.setdefault(event.buyer, []) if event.buyer is not None else unassigned).append(event)
     order = {r.path: n for n, r in enumerate(reads)}
     files: dict[str, set[str]] = {}
     for r in reads:
@@ -327,7 +345,7 @@ def join_aside(reads: Sequence[FileRead]) -> Assembly:
         reports, buyers,
         {b: tuple(order_events(evs)) for b, evs in by_buyer.items()},
         {b: tuple(sorted(fs, key=lambda f: (order.get(f, len(order)), f))) for b, fs in files.items()},
-        tuple(order_events(merge_duplicates(order_events(unassigned)))),
+        tuple(listed),
     )
 
 
@@ -495,7 +513,7 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     config.validate()
     out = check_out_dir(out_dir)
     reads = read_files(paths, config)
-    assembly = join_aside(reads)
+    assembly = join_aside(reads, config.assignments())
     result = RunResult(out, list(assembly.reports), [], [])
     if reads and not any(r.ok for r in assembly.reports):
         return result  # nothing read: nothing made, not even the folder

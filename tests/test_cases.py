@@ -136,8 +136,8 @@ def test_summary_of_the_malicious_buyer(lin):
     assert "卖家于6月24日10:03承诺在6月26日10:03前发货，实际于6月25日16:40发货，早于承诺时间。" in text
     assert "订单3021456789012345678于6月25日16:40发货（中通快递 75312345678901），早于发货时限1天17小时。" in text
     assert ("买家于6月27日21:14（付款后3天11小时，超过发货时限11小时，发货后2天4小时）"
-            "主张延迟发货、以投诉相威胁、要求赔偿。") in text
-    assert any(s.endswith("以无效果、过敏为由要求退货退款、以差评相威胁。") for s in text)
+            "主张延迟发货、以投诉/差评相威胁、要求赔偿。") in text
+    assert any(s.endswith("以无效果、过敏为由要求退货退款、以投诉/差评相威胁。") for s in text)
 
 
 def test_sentence_ids_point_at_what_the_sentence_says(lin):
@@ -229,7 +229,7 @@ def test_promise_status(shipped, deadline, status):
     ("silent_then_delay_claim", "疑似恶意：付款后失联，超时后主张延迟发货"),
     ("delay_claim_and_compensation", "疑似恶意：超时后主张延迟发货，索要赔偿"),
     ("delay_claim_only", "需关注：超时后主张延迟发货"),
-    ("threat_only", "需关注：以差评相威胁"),
+    ("threat_only", "需关注：以投诉/差评相威胁"),
     ("shipped_late", "卖家风险：卖家发货超时"),  # the delay claim is then well founded
     ("quiet", "无"),
 ])

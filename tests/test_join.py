@@ -194,9 +194,10 @@ def test_the_merge_window_is_two_minutes_and_directions_must_agree():
     assert [c.kind for c in calls] == ["call", "note", "note"]
 
 
-def test_a_note_without_number_or_nick_is_not_merged_by_time_alone():
+def test_a_note_without_number_or_nick_joins_the_one_call_within_minutes():
+    """(issue 14; tests/test_join_notes.py has the ambiguous and the too-far cases)"""
     calls, _ = joined(BUYERS + [bill_call("13812345678"), note("2025-06-24 10:20 再次致电买家，无人接听")])
-    assert sorted(c.kind for c in calls) == ["call", "note"]
+    assert [(c.kind, c.buyer) for c in calls] == [("call", "tb_lin8866")]
 
 
 def test_the_bill_and_the_phone_log_of_one_call_are_one_event_led_by_the_bill():

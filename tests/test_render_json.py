@@ -36,7 +36,8 @@ def test_contract(lin_json, lin_case):
     assert order["id"] == LIN_ORDER
     assert order["paid"] == "2025-06-24T09:58:45+08:00"
     assert order["deadline"] == "2025-06-27T09:58:45+08:00"
-    assert order["shipment"] == {"time": "2025-06-25T16:40:12+08:00", "event": "E1", "via": "order",
+    assert order["shipment"] == {"time": "2025-06-25T16:40:12+08:00", "earliest": "2025-06-25T16:40:12+08:00",
+                                 "precision": "exact", "event": "E1", "via": "order",
                                  "carrier": "中通快递", "tracking": "75312345678901"}
     before = order["contacts"]["before_deadline"]
     assert (before["wangwang"], before["phone"], before["initiated"], before["answered"]) == (4, 2, 3, 0)

@@ -45,7 +45,7 @@ def test_xlsx_one_row_per_order(register):
     assert lin[0] == LIN_ORDER  # text: all 19 digits kept
     assert lin[2:4] == ["2025-06-24 09:58:45", "2025-06-25 16:40:12"]
     assert lin[4:7] == [9, 0, 108.9]
-    assert lin[7] == "缺货、延迟发货、投诉、赔偿、过敏、无效果、差评"
+    assert lin[7] == "缺货、延迟发货、威胁、赔偿、过敏、无效果"  # the registry's names, never the buyer's words
     assert lin[8] == "疑似恶意：付款后失联，超时后主张延迟发货，索要赔偿，以投诉/差评相威胁"
     lu = next(r for r in rows if r[1] == LU)
     assert lu[0] == LU_ORDER and lu[4:6] == [3, 2] and lu[7] is None and lu[8] == "无"

@@ -49,7 +49,7 @@ from ..labels import registry as label_registry
 from ..errors import RulesError
 from ..model import ROLES, Tag
 from .context import FILTER_CHECKS, PROMISE_CHECKS, ContextJudge, Segments, Veto, unchecked_filters
-from .deadlines import TimeExpression, TimeGrammar
+from .deadlines import NOT_STATED, PastTime, TimeExpression, TimeGrammar
 from .matcher import Candidate, Hits, TriggerIndex
 from .normalize import Normalized, normalize
 from .ruleset import DEFAULT_FILTERS, RuleSet, load_ruleset, user_dictionary_path
@@ -376,15 +376,17 @@ class AttributeComponent(_Component):
             cand = finding.candidate
             reason = cand.rule.reason if finding.label == cand.rule.label else None
             slot = grouped.setdefault((finding.label, reason),
-                                      {"words": [], "deadlines": [], "tracking": None, "overdue_only": True})
+                                      {"words": [], "deadlines": [], "tracking": None, "overdue_only": True,
+                                       "shipped": None})
             slot["overdue_only"] = slot["overdue_only"] and "overdue" in cand.rule.filters
             _add_word(slot["words"], norm.original_span(cand.start, cand.end))
             if finding.label == "shipping_promise":
                 expr = _time_before(seg, cand, times)
                 if expr is not None:
-                    _add_word(slot["words"], norm.original_span(expr.start, expr.end))
+                    day = grammar.day_before_part(times, expr, norm.text)  # 6月28日 of 6月28日下午
+                    _add_word(slot["words"], norm.original_span(day.start if day else expr.start, expr.end))
                     # no time of the message: no deadline (never one counted from the clock)
-                    deadline = grammar.resolve(expr, state.time) if state.time is not None else None
+                    deadline = grammar.resolve(expr, state.time, day) if state.time is not None else None
                     if deadline is not None and not self.rules.judge.conditional(seg, cand):
                         slot["deadlines"].append(deadline)
             elif finding.label == "shipped":
@@ -394,6 +396,15 @@ class AttributeComponent(_Component):
                 number = cand.number or state.tracking or None
                 if number and len(number) > len(slot["tracking"] or ""):
                     slot["tracking"] = number
+                if slot["shipped"] is None and state.time is not None:
+                    # 6月25日下午已经发出了: dated by its words, counted back from the message
+                    expr = _time_before(seg, cand, times)
+                    when = grammar.resolve_past(expr, state.time, grammar.day_before_part(times, expr, norm.text)) \
+                        if expr is not None else None
+                    if when is not None:
+                        slot["shipped"] = when
+                        day = grammar.day_before_part(times, expr, norm.text)
+                        _add_word(slot["words"], norm.original_span(day.start if day else expr.start, expr.end))
         tags, if_overdue = [], []
         for (label, reason), slot in grouped.items():
             tag = Tag(
@@ -403,10 +414,21 @@ class AttributeComponent(_Component):
                 # The END of the promised window: with two times stated, the later one.
                 deadline=max(slot["deadlines"]) if slot["deadlines"] else None,
                 tracking=slot["tracking"],
+                **(_shipped_time(slot["shipped"], state.time) if label == "shipped" else {}),
             )
             (if_overdue if slot["overdue_only"] else tags).append(tag)
         state.tags = in_label_order(tuple(tags))
         state.if_overdue = in_label_order(tuple(if_overdue))
+
+
+def _shipped_time(when: PastTime | None, sent: datetime | None) -> dict:
+    """A `shipped` tag's time: the window its words name, else not later than the
+    message (nothing at all without the message's time)."""
+    if when is not None:
+        return {"shipped_at": when.start, "shipped_at_latest": when.end, "precision": when.precision}
+    if sent is None:
+        return {}
+    return {"shipped_at_latest": sent, "precision": NOT_STATED}
 
 
 # Evidence words kept per tag.  A reader needs a few; a message that repeats its trigger

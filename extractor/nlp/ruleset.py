@@ -78,7 +78,7 @@ _RULE_KEYS = {"id", "description", "label", "reason", "terms", "patterns", "keys
               "done_label"}
 _FILE_KEYS = {"description", "label", "exclusions", "rules", "cues", "tracking", "time"}
 _LIST_NAME = re.compile(r"[a-z][a-z0-9_]*")
-_TIME_KEYS = {"days", "parts", "fused", "weekdays", "vague", "lunar_new_year"}
+_TIME_KEYS = {"days", "past_days", "parts", "fused", "weekdays", "vague", "lunar_new_year"}
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,9 @@ class TimeWords:
     weekdays: Mapping[str, int] = field(default_factory=dict)
     vague: tuple[str, ...] = ()
     lunar_new_year: Mapping[int, date] = field(default_factory=dict)
+    # Day words of the past (昨天 → 1 day before): they date what was done (已经发出), and
+    # never name a promise's deadline.
+    past_days: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -544,7 +547,7 @@ def _parse_time(data: Any, check: _FileChecker) -> dict[str, Any]:
     if unknown:
         raise check.fail("time", f"unknown key(s) {', '.join(sorted(unknown))}")
     out: dict[str, Any] = {"days": {}, "parts": {}, "fused": {}, "weekdays": {}, "vague": (),
-                           "lunar_new_year": {}}
+                           "lunar_new_year": {}, "past_days": {}}
     for year, day in (data.get("lunar_new_year") or {}).items():
         try:
             parsed = date.fromisoformat(day)
@@ -557,6 +560,10 @@ def _parse_time(data: Any, check: _FileChecker) -> dict[str, Any]:
         if not isinstance(days, int) or not 0 <= days <= 31:
             raise check.fail(f"time.days[{word!r}]", "must be a whole number of days (0-31)")
         out["days"][word] = days
+    for word, days in (data.get("past_days") or {}).items():
+        if not isinstance(days, int) or not 1 <= days <= 31:
+            raise check.fail(f"time.past_days[{word!r}]", "must be a whole number of days before (1-31)")
+        out["past_days"][word] = days
     for word, clock in (data.get("parts") or {}).items():
         out["parts"][word] = _parse_clock(clock, check, f"time.parts[{word!r}]")
     for word, pair in (data.get("fused") or {}).items():
@@ -628,7 +635,7 @@ def build_ruleset(files: Iterable[tuple[str, str]]) -> RuleSet:
     cues: dict[str, list[str]] = {name: [] for name in CUE_NAMES}
     tracking: list[re.Pattern[str]] = []
     time_words: dict[str, Any] = {"days": {}, "parts": {}, "fused": {}, "weekdays": {}, "vague": (),
-                                  "lunar_new_year": {}}
+                                  "lunar_new_year": {}, "past_days": {}}
     for name, check, data in loaded:
         file_label = data.get("label")
         if file_label is not None and file_label not in LABEL_ROLE:
@@ -659,7 +666,7 @@ def build_ruleset(files: Iterable[tuple[str, str]]) -> RuleSet:
             tracking.append(compiled)
         if "time" in data:
             parsed = _parse_time(data["time"], check)
-            for key in ("days", "parts", "fused", "weekdays", "lunar_new_year"):
+            for key in ("days", "past_days", "parts", "fused", "weekdays", "lunar_new_year"):
                 time_words[key].update(parsed[key])
             time_words["vague"] = tuple(time_words["vague"]) + tuple(parsed["vague"])
     return RuleSet(

@@ -178,7 +178,8 @@ class Tagger:
         evidence = [f"发货时间 {order.shipped:%Y-%m-%d %H:%M:%S}"]
         if order.tracking:
             evidence.append(f"物流单号 {order.tracking}")
-        return (Tag("shipped", evidence=tuple(evidence), tracking=order.tracking or None),)
+        return (Tag("shipped", evidence=tuple(evidence), tracking=order.tracking or None,
+                    shipped_at=order.shipped, shipped_at_latest=order.shipped, precision="exact"),)
 
     def _agreement(self, event: Event, norm: Normalized, asked: Sequence[tuple[Event, Normalized]]) -> Tag | None:
         """是的亲 after the buyer's 今天能发吗: a promise for the time the buyer named,

@@ -10,6 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..assign import example_line, unassigned_id
 from ..cases import Case
 from .context import RenderContext
 from .view import RunIndex, case_view, event_view, file_view, masker
@@ -44,9 +45,10 @@ def render_index_html(run: RunIndex, ctx: RenderContext) -> bytes:
     m = masker(ctx.mask)
     script, script_hash = sort_script(ctx)
     shops = "、".join(dict.fromkeys(s["shop"] for s in run.summaries if s.get("shop")))
-    unassigned = [event_view("", e, m) for e in run.unassigned]
+    unassigned = [event_view(unassigned_id(e), e, m) for e in run.unassigned]
+    example = example_line(unassigned[0]["id"]) if unassigned else ""
     html = ctx.render_template(
-        "index.html.j2", cases=list(run.summaries), unassigned=unassigned, shops=shops,
+        "index.html.j2", cases=list(run.summaries), unassigned=unassigned, assign_example=example, shops=shops,
         meta=ctx.meta(), files=[file_view(f) for f in run.files], files_in_case=False, paper=False,
         sort_script=script, script_hash=script_hash,
     )

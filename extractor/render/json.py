@@ -41,7 +41,8 @@ def masked_event(event: Event, m: Masker) -> Event:
 def _shipment(s: Shipment | None) -> dict[str, Any] | None:
     if s is None:
         return None
-    return {"time": _iso(s.time), "event": s.event_id, "via": s.via, "carrier": s.carrier, "tracking": s.tracking}
+    return {"time": _iso(s.time), "earliest": _iso(s.earliest), "precision": s.precision,
+            "event": s.event_id, "via": s.via, "carrier": s.carrier, "tracking": s.tracking}
 
 
 def _attempt(a: Attempt) -> dict[str, Any]:

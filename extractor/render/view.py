@@ -12,17 +12,18 @@ from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any, Callable, Sequence
 
-from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, OrderFinding,
+from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, OrderFinding, Shipment,
                      claim_name_zh, risk_flag_for, zh_span)
 from ..model import Event, FileReport, Source, Tag
 from .filenames import unique_attachment_names
+from .warnings import warning_zh
 from ..labels import registry
 from .env import CHANNEL_ZH, FLAG_ZH, ROLE_ZH, TAG_ZH, evidence_words, mask_phones, zh_datetime
 
 Masker = Callable[[str], str]
 
-PROMISE_STATUS_ZH = {"kept": "按时发货", "late": "晚于承诺", "no_deadline": "未说明时间",
-                     "no_shipment": "未见发货"}
+PROMISE_STATUS_ZH = {"kept": "按时发货", "late": "晚于承诺", "undetermined": "无法判断",
+                     "no_deadline": "未说明时间", "no_shipment": "未见发货"}
 WINDOW_ZH = {"before_payment": "付款前", "before_deadline": "付款后至发货时限",
              "after_deadline": "发货时限后", "no_order": "无订单记录"}
 REGISTER_COLUMNS = ("订单编号", "买家旺旺", "付款时间", "发货时间", "卖家联系次数", "买家回复次数",
@@ -56,6 +57,38 @@ def tag_detail(tag: Tag, m: Masker) -> str:
     if detail == "evidence" and tag.evidence:
         return m("/".join(dict.fromkeys(tag.evidence)))
     return ""
+
+
+def shipment_time(ship: Shipment | None) -> str:
+    """A shipment's time as exactly as its evidence gives it: a time, a window, a day,
+    or 不晚于 the message that said it had shipped without saying when."""
+    if ship is None:
+        return ""
+    if ship.earliest is None:
+        return f"不晚于 {zh_datetime(ship.time)}"
+    if ship.precision == "day":
+        return f"{ship.earliest:%Y-%m-%d}"
+    if ship.earliest == ship.time:
+        return zh_datetime(ship.time)
+    return f"{zh_datetime(ship.earliest, seconds=False)} 至 {ship.time:%H:%M}"
+
+
+def _shipped_detail(tag: Tag, event_time: datetime | None) -> str:
+    """The window a message's words date its shipment to (昨天已经发出 → that day), when it
+    is not simply the event's own time."""
+    if tag.label != "shipped" or tag.shipped_at is None or tag.shipped_at_latest is None:
+        return ""
+    if tag.shipped_at == tag.shipped_at_latest == event_time:
+        return ""
+    if tag.precision == "day":
+        return f"发货于{tag.shipped_at:%Y-%m-%d}"
+    if tag.shipped_at == tag.shipped_at_latest:
+        return f"发货于{zh_datetime(tag.shipped_at, seconds=False)}"
+    return f"发货于{zh_datetime(tag.shipped_at, seconds=False)}至{tag.shipped_at_latest:%H:%M}"
+
+
+def _detail(tag: Tag, m: Masker, event_time: datetime | None) -> str:
+    return " · ".join(x for x in (tag_detail(tag, m), _shipped_detail(tag, event_time)) if x)
 
 
 def _with_score(detail: str, tag: Tag) -> str:
@@ -127,7 +160,7 @@ def event_view(event_id: str, event: Event, m: Masker, names: dict[str, str] | N
         "marks": [m(w) for w in evidence_words(event.tags)],
         "call": _call_line(event, m),
         "order": _order_line(event, m),
-        "tags": [{"label": t.label, "zh": TAG_ZH.get(t.label, t.label), "detail": _with_score(tag_detail(t, m), t),
+        "tags": [{"label": t.label, "zh": TAG_ZH.get(t.label, t.label), "detail": _with_score(_detail(t, m, event.time), t),
                   "reviewed": REVIEWED_ZH.get(t.reviewed or "")}
                  for t in event.tags],
         "sources": [_where(s, names) for s in event.all_sources()],
@@ -167,7 +200,7 @@ def _order_view(o: OrderFinding) -> dict[str, Any]:
     return {
         "id": o.order_id, "event_id": o.event_id,
         "paid": zh_datetime(o.paid), "deadline": zh_datetime(o.deadline),
-        "shipped": zh_datetime(ship.time) if ship else "",
+        "shipped": shipment_time(ship),
         "shipment_id": ship.event_id if ship else None,
         "carrier": (ship.carrier or "") if ship else "", "tracking": (ship.tracking or "") if ship else "",
         "on_time": o.shipped_on_time,
@@ -196,7 +229,7 @@ def case_view(case: Case, mask: bool) -> dict[str, Any]:
             "start": zh_datetime(silence.start), "end": zh_datetime(silence.end)},
         "promises": [{
             "id": p.event_id, "time": zh_datetime(p.time), "deadline": zh_datetime(p.deadline) or "未说明",
-            "shipped": zh_datetime(p.shipment.time) if p.shipment else "",
+            "shipped": shipment_time(p.shipment),
             "shipment_id": p.shipment.event_id if p.shipment else None,
             "status": PROMISE_STATUS_ZH.get(p.status, p.status), "status_code": p.status,
         } for p in case.promises],
@@ -212,7 +245,8 @@ def file_view(f: FileReport, in_case: int | None = None, short: str | None = Non
     return {
         "file": base, "short": short if short != base else None, "sha256": f.sha256 or "", "size": f.size,
         "format": f.format or "", "events": f.events, "in_case": in_case, "warnings": len(f.warnings),
-        "warning_lines": [str(replace(w, file=base)) for w in f.warnings],
+        # the Chinese report's words for each warning (the terminal and the JSON keep the English)
+        "warning_lines": [warning_zh(replace(w, file=base)) for w in f.warnings],
         "error": f.error.replace(f.file, base) if f.error else f.error,
         "attached": None,  # the PDF says how it carries the file
     }
@@ -245,7 +279,7 @@ def register_rows(case: Case, mask: bool) -> list[list[Any]]:
             order.order_id if order else "",
             m(case.buyer),
             zh_datetime(order.paid) if order else "",
-            zh_datetime(order.shipment.time) if order and order.shipment else "",
+            shipment_time(order.shipment) if order else "",
             len(attempts),
             sum(1 for a in attempts if a.answered),
             silence,
