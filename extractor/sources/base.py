@@ -213,4 +213,8 @@ def detect(file: InputFile) -> SourceFormat:
             hint = "; it is a PDF with no chat, call or order text on its first page (a scan, or another document)"
     elif not file.data:
         hint = "; the file is empty"
+    elif not file.head_text and b"\x00" not in file.head:
+        # Text whose first bytes decode in no known encoding: that is the error (E102,
+        # naming the byte), not "unknown format" -- no sniff could see what it is.
+        file.decoded
     raise UnknownFormatError(f"{file.label}: not a known export (tried: {tried}){hint}")
