@@ -55,6 +55,12 @@ class InputTooLargeError(InputError):
     code = "E106"
 
 
+class NoExportError(InputError):
+    """Nothing given (or nothing left once the skipped files are set aside) is an export."""
+
+    code = "E107"
+
+
 class RulesError(EvidenceError):
     """A rules or lexicon file that does not validate."""
 
@@ -69,6 +75,12 @@ class RenderError(EvidenceError):
 
 class MissingFontError(RenderError):
     code = "E301"
+
+
+class OutputWriteError(RenderError):
+    """An output that could not be written (a full disk, a folder made read-only)."""
+
+    code = "E302"
 
 
 class UsageError(EvidenceError):
