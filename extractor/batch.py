@@ -352,7 +352,7 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     result = RunResult(out, list(assembly.reports), cases, unassigned, timings=timings, skipped=skipped)
     run_key = _key("run", config.fingerprint(), [(t.name, t.key) for t in tasks],
                    [c.summary for c in cases], [_report_dict(r) for r in assembly.reports],
-                   [event_to_dict(e, with_tags=True) for e in unassigned])
+                   [event_to_dict(e, with_tags=True) for e in unassigned], [str(s) for s in skipped])
     result.run_files = _write_run_outputs(result, config, options.force, generated_at, argv, run_key)
     result.removed, result.kept = remove_stale_outputs(out, cases)
     _atomic_write(out / "run.json", (json.dumps(run_record(result, options, generated_at, argv),
@@ -477,7 +477,7 @@ def _write_run_outputs(result: RunResult, config: RunConfig, force: bool, genera
         return run_files
     renderer = make_renderer(config, generated_at, argv)
     summaries = [c.summary for c in result.cases if not c.error]
-    written = renderer.write_run(summaries, result.out_dir, result.files, result.unassigned)
+    written = renderer.write_run(summaries, result.out_dir, result.files, result.unassigned, result.skipped)
     _atomic_write(record_path, json.dumps({"key": run_key, "sha256": _output_hashes(result.out_dir, written)},
                                           ensure_ascii=False).encode("utf-8"))
     return written

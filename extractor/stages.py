@@ -526,7 +526,7 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
         result.cases.append(outcome)
     result.unassigned = list(tag_unassigned(assembly.unassigned, config))
     result.run_files = renderer.write_run([c.summary for c in result.cases], out,
-                                          assembly.reports, result.unassigned)
+                                          assembly.reports, result.unassigned, skipped)
     return result
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from extractor.batch import BatchOptions, run_batch
 from extractor.cli import app
 from extractor.fsutil import plainly_not_an_export
+from extractor.stages import RunConfig, run_report
 
 
 def layout_b(buyer: str, *lines: str) -> str:
@@ -78,7 +80,9 @@ def test_files_that_are_plainly_not_exports_are_skipped_one_line_each(cluttered,
     assert "error" not in result.stderr
     if command != "parse":
         index = (tmp_path / "out" / "index.html").read_text("utf-8")
-        assert "IMG_0001" not in index and "README" not in index
+        files, skipped = index.split('<h3 id="skipped">未读取的文件（7 个）</h3>')
+        assert "IMG_0001" not in files and "README" not in files  # no failure block
+        assert f"<li><code>{cluttered / 'IMG_0001.jpg'}</code>：an image (JPEG) — not an export</li>" in skipped
     if command == "batch":
         run_json = json.loads((tmp_path / "out" / "run.json").read_text("utf-8"))
         assert run_json["totals"]["failed_files"] == 0
@@ -162,3 +166,20 @@ def test_a_folder_of_skipped_files_is_an_error_listing_them(tmp_path, command):
     assert result.stderr.splitlines()[-1] == (
         f"error [E107] no export found in {folder}: 2 skipped ({folder / 'IMG_0001.jpg'}: an image (JPEG) — "
         f"not an export; {folder / 'README.md'}: a .md document that no format recognises — not an export)")
+
+
+def test_report_and_batch_skip_the_same_files_and_write_the_same_cases(cluttered, tmp_path):
+    import os
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    os.symlink(tmp_path, cluttered / "up")  # and a link out of the folder
+    fixed = datetime(2025, 7, 10, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    config = RunConfig(outputs=("json",))
+    report = run_report([cluttered], tmp_path / "r", config, fixed, ("evidence",))
+    batch = run_batch(cluttered, tmp_path / "b", BatchOptions(config, workers=1), argv=("evidence",),
+                      generated_at=fixed)
+    assert [str(s) for s in report.skipped] == [str(s) for s in batch.skipped]
+    assert len(report.skipped) == len(expected_skips(cluttered)) + 1
+    for name in ("tb_alpha.json", "register.csv"):
+        assert (tmp_path / "r" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

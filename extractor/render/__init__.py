@@ -178,11 +178,12 @@ class Renderer:
         return case_summary(case, name, self.mask, tuple(outputs))
 
     def write_run(self, summaries: Sequence[dict[str, Any]], out_dir: str | os.PathLike[str],
-                  files: Sequence[FileReport], unassigned: Sequence[Event] = ()) -> list[Path]:
+                  files: Sequence[FileReport], unassigned: Sequence[Event] = (),
+                  skipped: Sequence[Any] = ()) -> list[Path]:
         """register.csv, register.xlsx and index.html from the cases' summaries."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        index = RunIndex(tuple(summaries), tuple(files), tuple(unassigned))
+        index = RunIndex(tuple(summaries), tuple(files), tuple(unassigned), tuple(skipped))
         written: list[Path] = []
         for output in REGISTRY.values():
             if output.scope != "run":
