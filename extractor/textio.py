@@ -3,14 +3,15 @@
 Order of trust: a BOM (UTF-8, UTF-16 LE/BE) decides; otherwise strict UTF-8; then
 UTF-16 without BOM when the NUL pattern says so; then the two legacy Chinese encodings,
 each decoded strictly: GB18030 (a superset of GBK and GB2312, what Chinese Windows
-writes) and Big5 (cp950, what Taiwanese and Hong Kong Windows write).  Almost any Big5
+writes), Big5 (cp950, what Taiwanese Windows writes) and Big5-HKSCS (Hong Kong).  Almost any Big5
 file is also valid GB18030 (and most GBK files valid Big5), into mojibake, so when both
 decode the choice is made by plausibility (:func:`_plausibility`): the share of the
 decoded Chinese characters that are common ones (the 3,755 of GB2312 level 1, the 5,401
 of Big5 level 1, CJK punctuation).  Text in its own encoding scores near 100%; read in
 the other, 25-50%.  A choice with too little text or too narrow a margin to be sure is
 still made, and the file gets a warning saying so (``DecodedText.note``); so does every
-file read as Big5, since it is the unusual case.
+file read as Big5, since it is the unusual case, and a file valid in one encoding only
+whose characters are mostly rare ones (likely another encoding, garbled).
 
 A file that none of these decode is an :class:`EncodingError` (E102): we never pass on
 text decoded with ``errors="replace"``.
@@ -88,38 +89,48 @@ def decode_bytes(data: bytes, *, name: str = "<bytes>") -> DecodedText:
     return _legacy(data, name)
 
 
-# The legacy Chinese encodings, in the order a tie is broken: mainland first (Taobao).
+# The legacy Chinese encodings, in the order a tie is broken: mainland first (Taobao),
+# then Taiwan's Windows Big5, then Hong Kong's (HKSCS adds the Cantonese 嘅, 咗, 啲).
 _LEGACY = (("gb18030", "gb18030", "GB18030/GBK (simplified Chinese)"),
-           ("cp950", "big5", "Big5 (traditional Chinese)"))
+           ("cp950", "big5", "Big5 (traditional Chinese)"),
+           ("big5hkscs", "big5-hkscs", "Big5-HKSCS (traditional Chinese, Hong Kong)"))
 # A choice is sure when the winner's plausibility is this high, the loser's this far
 # below it, and there are this many Chinese characters to judge by.
 _SURE_SCORE, _SURE_MARGIN, _SURE_CHARS = 0.9, 0.25, 20
+# Below this, text read in the only encoding its bytes are valid in is likely garbled.
+_GARBLED_SCORE = 0.6
 _SAMPLE_CHARS = 20000  # judged on the first so many non-ASCII characters: linear, bounded
 
 
 def _legacy(data: bytes, name: str) -> DecodedText:
-    decoded: list[tuple[str, str, str, UnicodeDecodeError | None]] = []
+    decoded: list[tuple[str, str, str]] = []
+    first_error: UnicodeDecodeError | None = None
     for codec, label, what in _LEGACY:
         try:
-            decoded.append((data.decode(codec), label, what, None))
+            text = data.decode(codec)
         except UnicodeDecodeError as exc:
-            decoded.append(("", label, what, exc))
-    good = [d for d in decoded if d[3] is None]
-    if not good:
-        first = decoded[0][3]
+            first_error = first_error or exc
+            continue
+        if all(text != t for t, _, _ in decoded):  # Big5 text is the same in cp950 and HKSCS
+            decoded.append((text, label, what))
+    if not decoded:
         raise EncodingError(
-            f"{name}: not valid UTF-8, UTF-16, GB18030/GBK or Big5 (bad byte at offset {first.start}); "
+            f"{name}: not valid UTF-8, UTF-16, GB18030/GBK or Big5 (bad byte at offset {first_error.start}); "
             "re-save the export as UTF-8"
         ) from None
     _refuse_mixed(data, name)
-    if len(good) == 1:
-        text, label, what, _ = good[0]
-        note = None if label == "gb18030" else f"read as {what}: the only encoding its bytes are valid in"
-        return DecodedText(text, label, note)
-    scored = [(_plausibility(text), text, label, what) for text, label, what, _ in good]
-    # max() keeps the first of equals: a tie goes to GB18030.
+    scored = [(_plausibility(text), text, label, what) for text, label, what in decoded]
+    # max() keeps the first of equals: a tie goes to GB18030, then to Big5.
     (win, win_n), text, label, what = max(scored, key=lambda s: s[0][0])
-    (lose, _), _, _, lose_what = next(s for s in scored if s[2] != label)
+    if len(scored) == 1:
+        if win_n >= _SURE_CHARS and win < _GARBLED_SCORE:
+            note = (f"encoding guessed: read as {what}, the only encoding its bytes are valid in, but only "
+                    f"{win:.0%} of its {win_n} Chinese characters are common ones: its text may be garbled; "
+                    "re-save the export as UTF-8")
+        else:
+            note = None if label == "gb18030" else f"read as {what}: the only encoding its bytes are valid in"
+        return DecodedText(text, label, note)
+    (lose, _), _, _, lose_what = max((s for s in scored if s[2] != label), key=lambda s: s[0][0])
     sure = win >= _SURE_SCORE and win - lose >= _SURE_MARGIN and win_n >= _SURE_CHARS
     reason = (f"{win:.0%} of its {win_n} Chinese characters are common ones, "
               f"against {lose:.0%} read as {lose_what}")

@@ -20,6 +20,9 @@ TRADITIONAL = ("悅顏美妝旗艦店:小雅 2025-6-28 10:00:00\n親，您的包
 SIMPLIFIED = ("悦颜美妆旗舰店:小雅 2025-6-28 10:00:00\n亲，您的包裹已经到驿站了哦\n"
               "tb_88happy 2025-6-28 10:01:30\n好的，谢谢，请问什么时候能送到我家楼下\n")
 
+# Hong Kong: 嘅 咗 啲 are HKSCS, not in Windows' Big5 (cp950).
+CANTONESE = "親，您的包裹已經到驛站了哦，我哋今日寄咗嘅，請問收到未呀？好的，謝謝你\n"
+
 
 @pytest.mark.parametrize("data, text, encoding", [
     (SIMPLIFIED.encode("utf-8"), SIMPLIFIED, "utf-8"),
@@ -30,6 +33,7 @@ SIMPLIFIED = ("悦颜美妆旗舰店:小雅 2025-6-28 10:00:00\n亲，您的包�
     (SIMPLIFIED.encode("gb18030"), SIMPLIFIED, "gb18030"),
     (TRADITIONAL.encode("big5"), TRADITIONAL, "big5"),
     (TRADITIONAL.encode("cp950"), TRADITIONAL, "big5"),
+    (CANTONESE.encode("big5hkscs"), CANTONESE, "big5-hkscs"),
 ])
 def test_each_encoding_is_read_as_itself(data, text, encoding):
     decoded = decode_bytes(data)
@@ -108,3 +112,18 @@ def test_the_plausibility_is_bounded_by_a_sample():
 def test_undecodable_everywhere_is_an_encoding_error():
     with pytest.raises(EncodingError):
         decode_bytes(b"abc\xff\xfe\xfd" * 3)
+
+
+def test_cantonese_big5_hkscs_is_read_as_itself_with_a_note():
+    decoded = decode_bytes(CANTONESE.encode("big5hkscs"))
+    assert decoded.note == ("read as Big5-HKSCS (traditional Chinese, Hong Kong): 91% of its 35 Chinese "
+                            "characters are common ones, against 20% read as GB18030/GBK (simplified Chinese)")
+
+
+def test_bytes_valid_in_one_encoding_but_mostly_rare_characters_warn_of_garbling():
+    # Valid GB18030 only, yet no Chinese a person writes: another encoding, garbled.
+    decoded = decode_bytes(bytes(range(0x81, 0xFF)) * 3)
+    assert decoded.encoding == "gb18030"
+    assert decoded.note == ("encoding guessed: read as GB18030/GBK (simplified Chinese), the only encoding its "
+                            "bytes are valid in, but only 44% of its 189 Chinese characters are common ones: "
+                            "its text may be garbled; re-save the export as UTF-8")
