@@ -249,3 +249,48 @@ def test_a_planted_run_json_removes_nothing_outside_the_tool_s_outputs(tmp_path)
         encoding="utf-8")
     assert batch(inp, out).exit_code == 0
     assert victim.read_text("utf-8") == "keep me" and (out / ".keep").exists()
+
+
+class FullDisk:
+    """A file object on a disk with no space left: the write fails, closing works."""
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+    def write(self, _data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to tell which file an fd is")
+def test_a_disk_that_fills_during_one_case_fails_it_and_the_next_run_mends_it(tmp_path, monkeypatch):
+    import extractor.fsutil as fsutil
+
+    inp, out = tmp_path / "in", tmp_path / "out"
+    inp.mkdir()
+    (inp / "alpha.txt").write_text(ALPHA, encoding="utf-8")
+    (inp / "beta.txt").write_text(BETA, encoding="utf-8")
+    real_fdopen = os.fdopen
+
+    def fdopen(fd, *args, **kwargs):
+        fh = real_fdopen(fd, *args, **kwargs)
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        return FullDisk(fh) if name.startswith(".tb_alpha.html.") else fh
+
+    monkeypatch.setattr(fsutil.os, "fdopen", fdopen)
+    result = batch(inp, out)
+    monkeypatch.undo()
+    assert result.exit_code == 6, result.output  # one case failed, the rest went through
+    assert f"error case tb_alpha: [E302] {out / 'tb_alpha.html'}: cannot write (No space left on device); " \
+           "free some space and run again (files written before are whole)" in result.stderr.splitlines()
+    assert [p.name for p in out.rglob("*.tmp")] == []
+    assert not (out / "tb_alpha.html").exists() and (out / "tb_beta.html").exists()
+    again = batch(inp, out)
+    assert again.exit_code == 0, again.output
+    assert statuses(out) == {"tb_alpha": "written", "tb_beta": "reused"}
+    assert (out / "tb_alpha.html").read_bytes().endswith(b"</html>\n")
