@@ -239,12 +239,13 @@ def walk_inputs(paths: Sequence[str | os.PathLike[str]], *, exclude: Sequence[st
                 else:
                     keep.append(d)
             dirs[:] = keep
+            real_root = os.path.realpath(root)  # once a folder, not once a file
             for name in sorted(names):
                 if name in SKIP_NAMES or name.startswith("."):
                     continue
                 full = os.path.join(root, name)
                 if not os.path.islink(full):
-                    add(full)
+                    add(full, os.path.join(real_root, name))
                     continue
                 real, why = _resolve(full)
                 if real is None:
