@@ -281,6 +281,17 @@ def walk_inputs(paths: Sequence[str | os.PathLike[str]], *, exclude: Sequence[st
 # writing
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes its file 0600; an output gets the mode open() would give it (0644 under
+# the usual umask), so a shared or served report folder reads as it did.
+_FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """``data`` at ``path``, whole or not at all (see the module's docstring)."""
     target = Path(path)
@@ -288,6 +299,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:80]}.", suffix=".tmp", dir=target.parent)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -148,6 +148,12 @@ def test_atomic_write_on_a_full_disk_keeps_the_old_file_and_no_temp(tmp_path, mo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tb_alpha.html"]
 
 
+def test_atomic_write_gives_the_mode_a_plain_write_gives(tmp_path):
+    (tmp_path / "plain.html").write_bytes(b"x")
+    atomic_write(tmp_path / "atomic.html", b"x")
+    assert (tmp_path / "atomic.html").stat().st_mode == (tmp_path / "plain.html").stat().st_mode
+
+
 @pytest.mark.parametrize("command", ["report", "batch"])
 def test_a_full_disk_is_a_coded_error_with_no_traceback_and_no_temp_files(tmp_path, monkeypatch, command):
     inp = tmp_path / "in"
