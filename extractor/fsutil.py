@@ -227,7 +227,7 @@ def walk_inputs(paths: Sequence[str | os.PathLike[str]], *, exclude: Sequence[st
                 elif _inside(real, excluded):
                     skipped.append(Skip(full, "the output folder, not read as input"))
                 elif os.path.islink(full):
-                    if _inside(real, roots) or real in visited:
+                    if _inside(real, roots) or _inside(real, visited):
                         skipped.append(Skip(full, f"a link to a folder already walked (→ {real}); "
                                                   "its files are read where they are"))
                     elif follow_links:
