@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from . import __version__
-from .errors import UsageError
+from .errors import EvidenceError, UsageError
+from .fsutil import Skip, atomic_write, file_sha256
 from .model import Event, FileReport, ParseWarning, event_from_dict, event_to_dict
 from .progress import Progress
 from .stages import (Assembly, CaseOutcome, FileRead, RunConfig, RunResult, case_events, case_reports,
@@ -63,11 +64,7 @@ def buyer_key(buyer: str) -> str:
     return hashlib.sha256(buyer.encode("utf-8")).hexdigest()[:20]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+_atomic_write = atomic_write  # temp file in the same folder, fsync, rename; E302 on failure
 
 
 def _key(*parts: Any) -> str:
@@ -194,13 +191,28 @@ def _case_record(out: Path, buyer: str) -> Path:
 
 
 def _read_record(out: Path, task: CaseTask) -> dict[str, Any] | None:
+    """The previous run's record of this case, when every file it lists is on disk as
+    it was written (its SHA-256): a report cut short by a full disk, or edited, is made
+    again, never trusted."""
     try:
         record = json.loads(_case_record(out, task.buyer).read_text("utf-8"))
-        if record.get("name") == task.name and all((out / f).exists() for f in record["files"]):
+        if record.get("name") == task.name and outputs_intact(out, record["files"], record["sha256"]):
             return record
-    except (ValueError, KeyError, OSError, TypeError):
+    except (ValueError, KeyError, OSError, TypeError, AttributeError):
         pass
     return None
+
+
+def _own_output(out: Path, name: Any) -> Path | None:
+    """``name`` as a file of this output folder (a plain relative name, not hidden)."""
+    if not isinstance(name, str) or not name or name.startswith(".") or "/" in name or "\\" in name:
+        return None
+    return out / name
+
+
+def outputs_intact(out: Path, files: Sequence[str], hashes: dict[str, str]) -> bool:
+    paths = [_own_output(out, f) for f in files]
+    return all(p is not None and hashes.get(f) and file_sha256(p) == hashes[f] for f, p in zip(files, paths))
 
 
 def _cached_case(out: Path, task: CaseTask) -> CaseOutcome | None:
@@ -224,16 +236,24 @@ def _case_task(task: CaseTask) -> CaseOutcome:
         outcome, digest = produce_case(
             task.buyer, task.name, events, task.reports, config, _WORKER["renderer"], out,
             unchanged=lambda d: record is not None and record.get("findings") == _key(render_key, d))
+    except EvidenceError as exc:  # a full disk: the case fails with the coded error
+        return CaseOutcome(task.buyer, task.name, "error", {}, error=str(exc))
     except Exception as exc:  # one broken case must not stop the batch
         return CaseOutcome(task.buyer, task.name, "error", {}, error=f"{type(exc).__name__}: {exc}")
     files = record["files"] if outcome.status == "unchanged" and record else \
         [str(Path(p).relative_to(out)) for p in outcome.paths]
     if outcome.status == "unchanged":
         outcome = replace(outcome, paths=tuple(str(out / f) for f in files))
-    _atomic_write(_case_record(out, task.buyer), json.dumps({
-        "key": task.key, "findings": _key(render_key, digest), "name": task.name, "files": files,
-        "summary": outcome.summary, "risk": outcome.risk,
-    }, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        hashes = record["sha256"] if record else {}
+    else:
+        hashes = {f: file_sha256(out / f) for f in files}
+    try:
+        _atomic_write(_case_record(out, task.buyer), json.dumps({
+            "key": task.key, "findings": _key(render_key, digest), "name": task.name, "files": files,
+            "sha256": hashes, "summary": outcome.summary, "risk": outcome.risk,
+        }, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    except EvidenceError as exc:
+        return CaseOutcome(task.buyer, task.name, "error", {}, error=str(exc))
     return outcome
 
 
@@ -304,8 +324,9 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
         return _pool_map(_read_task, [(p, None) for p in paths], workers, progress, "files", lambda t: t[0],
                          initializer=_init_reader, initargs=(config, str(cache)))
 
+    skipped: list[Skip] = []
     reads = read_files([in_path], config, read_one=lambda p, year: _read_task((p, year)), map_fn=pooled,
-                       exclude=out)
+                       exclude=out, skipped=skipped)
     timings["parse_s"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -328,11 +349,12 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
 
     t3 = time.perf_counter()
     unassigned = list(tag_unassigned(assembly.unassigned, config))
-    result = RunResult(out, list(assembly.reports), cases, unassigned, timings=timings)
+    result = RunResult(out, list(assembly.reports), cases, unassigned, timings=timings, skipped=skipped)
     run_key = _key("run", config.fingerprint(), [(t.name, t.key) for t in tasks],
                    [c.summary for c in cases], [_report_dict(r) for r in assembly.reports],
-                   [event_to_dict(e, with_tags=True) for e in unassigned])
+                   [event_to_dict(e, with_tags=True) for e in unassigned], [str(s) for s in skipped])
     result.run_files = _write_run_outputs(result, config, options.force, generated_at, argv, run_key)
+    result.removed, result.kept = remove_stale_outputs(out, cases)
     _atomic_write(out / "run.json", (json.dumps(run_record(result, options, generated_at, argv),
                                                 ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     timings["index_s"] = time.perf_counter() - t3
@@ -363,12 +385,46 @@ def _report_dict(r: FileReport) -> dict[str, Any]:
 # run-level outputs
 
 
+def _previous_cases(out: Path) -> list[dict[str, Any]]:
+    try:
+        previous = json.loads((out / "run.json").read_text("utf-8"))
+        return [c for c in previous["cases_detail"] if isinstance(c, dict)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def remove_stale_outputs(out: Path, cases: Sequence[CaseOutcome]) -> tuple[list[str], list[str]]:
+    """The files the previous run wrote (its run.json) for cases this run no longer has
+    (a buyer whose exports were taken out of the folder): removed when they are still
+    the bytes written (their SHA-256), kept and named when someone changed them since.
+    Nothing the previous run.json does not list is touched."""
+    current = {c.name for c in cases}
+    removed, kept = [], []
+    for case in _previous_cases(out):
+        if case.get("name") in current or not isinstance(case.get("outputs"), dict):
+            continue
+        for name, digest in sorted(case["outputs"].items()):
+            path = _own_output(out, name)
+            if path is None or path.is_symlink() or not path.is_file():
+                continue
+            if file_sha256(path) == digest:
+                try:
+                    path.unlink()
+                    removed.append(name)
+                except OSError:
+                    kept.append(name)
+            else:
+                kept.append(name)
+    return removed, kept
+
+
 def run_record(result: RunResult, options: BatchOptions, generated_at: datetime,
                argv: Sequence[str]) -> dict[str, Any]:
     """run.json: every input with its status, every case, the totals and timings."""
     config = options.config
     files = [{**_report_dict(r), "status": "ok" if r.ok else "error"} for r in result.files]
-    cases = [{"buyer": c.buyer, "name": c.name, "status": c.status, "error": c.error} for c in result.cases]
+    cases = [{"buyer": c.buyer, "name": c.name, "status": c.status, "error": c.error,
+              "outputs": _output_hashes(result.out_dir, c.paths)} for c in result.cases]
     return {
         "tool": "evidence", "version": __version__, "generated_at": generated_at.isoformat(),
         "command": list(argv), "options": {
@@ -389,7 +445,16 @@ def run_record(result: RunResult, options: BatchOptions, generated_at: datetime,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "files_detail": files,
         "cases_detail": cases,
+        "skipped": [{"file": s.path, "reason": s.reason} for s in result.skipped],
+        # outputs of cases no longer in the input (see remove_stale_outputs)
+        "removed_outputs": list(result.removed), "kept_outputs": list(result.kept),
     }
+
+
+def _output_hashes(out: Path, paths: Sequence[str]) -> dict[str, str | None]:
+    """A case's files by name, with their SHA-256 as on disk now: what the next run
+    checks before it trusts or removes them."""
+    return {Path(p).name: file_sha256(p) for p in paths}
 
 
 def _write_run_outputs(result: RunResult, config: RunConfig, force: bool, generated_at: datetime,
@@ -398,15 +463,21 @@ def _write_run_outputs(result: RunResult, config: RunConfig, force: bool, genera
 
     # Nothing changed since the last run: its index and register stand as they are
     # (rendering 10,000 rows again would be most of a no-change re-run).
+    # A run file cut short or edited since (its SHA-256 differs from the one recorded)
+    # is written again.
     record_path = result.out_dir / ".cache" / "run.key"
     run_files = [result.out_dir / o.filename("") for o in REGISTRY.values() if o.scope == "run"]
-    unchanged = (not force and all(p.exists() for p in run_files)
-                 and record_path.exists() and record_path.read_bytes() == run_key.encode("utf-8")
-                 and not result.failed_cases)
+    try:
+        record = json.loads(record_path.read_text("utf-8"))
+        unchanged = (not force and not result.failed_cases and record["key"] == run_key
+                     and outputs_intact(result.out_dir, [p.name for p in run_files], record["sha256"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        unchanged = False
     if unchanged:
         return run_files
     renderer = make_renderer(config, generated_at, argv)
     summaries = [c.summary for c in result.cases if not c.error]
-    written = renderer.write_run(summaries, result.out_dir, result.files, result.unassigned)
-    _atomic_write(record_path, run_key.encode("utf-8"))
+    written = renderer.write_run(summaries, result.out_dir, result.files, result.unassigned, result.skipped)
+    _atomic_write(record_path, json.dumps({"key": run_key, "sha256": _output_hashes(result.out_dir, written)},
+                                          ensure_ascii=False).encode("utf-8"))
     return written

@@ -52,8 +52,15 @@ def parse_options(tz: str, shop: list[str] | None, staff: list[str] | None):
     return ParseOptions(tz=zone, shop=tuple(shop or ()), staff=tuple(staff or ()))
 
 
+def report_skipped(skipped) -> None:
+    """What the walk did not read, one line each (see extractor.fsutil)."""
+    for skip in skipped:
+        err(f"skipped {skip}")
+
+
 def report_files(result: ParseResult) -> int:
     """Per-file counts on stderr; the exit code says whether some inputs failed."""
+    report_skipped(result.skipped)
     for rep in result.files:
         if rep.error:
             err(f"error {rep.error}")
@@ -72,6 +79,9 @@ TZ_OPT = typer.Option("Asia/Shanghai", "--tz", help="Time zone of times written 
 SHOP_OPT = typer.Option(None, "--shop", help="The shop's name (repeatable); overrides the 店铺名:子账号 convention.")
 STAFF_OPT = typer.Option(None, "--staff", help="A seller account without a shop prefix (repeatable).")
 FORMAT_OPT = typer.Option(None, "--format", "-f", help="Read every input as this format (see `evidence formats`).")
+FOLLOW_LINKS_OPT = typer.Option(False, "--follow-links",
+                                help="Read files and folders that links inside the input folders point to "
+                                     "outside them (skipped by default, one line each).")
 
 
 @app.command("formats")
@@ -95,13 +105,14 @@ def parse_cmd(
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
     staff: Optional[List[str]] = STAFF_OPT,
+    follow_links: bool = FOLLOW_LINKS_OPT,
 ) -> None:
     """Read exports into one time-ordered timeline, printed as JSON Lines."""
 
     def body() -> int:
         from .timeline import parse_paths
 
-        result = parse_paths(paths, parse_options(tz, shop, staff), format)
+        result = parse_paths(paths, parse_options(tz, shop, staff), format, follow_links=follow_links)
         write_jsonl(result, tags=False)
         return report_files(result)
 
@@ -139,6 +150,7 @@ def tag_cmd(
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
     staff: Optional[List[str]] = STAFF_OPT,
+    follow_links: bool = FOLLOW_LINKS_OPT,
 ) -> None:
     """Like parse, with each event's tags (the moments of TAGS.md), as JSON Lines."""
 
@@ -146,7 +158,7 @@ def tag_cmd(
         from .nlp import tag_paths
 
         result = tag_paths(paths, parse_options(tz, shop, staff), format, tuple(rules or ()),
-                           backoff_choice(backoff, no_backoff))
+                           backoff_choice(backoff, no_backoff), follow_links=follow_links)
         write_jsonl(result, tags=True)
         return report_files(result)
 
@@ -244,7 +256,7 @@ def positive_hours(ship_within: float) -> float:
 def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str | None, no_backoff: bool,
                ship_within: float, outputs: str | None, no_mask: bool, templates: str | None, tagged: bool,
                no_attach: bool = False, pack: str | None = None, profiles=None, review: str | None = None,
-               attach: str = "case", assign: str | None = None):
+               attach: str = "case", assign: str | None = None, follow_links: bool = False):
     """The options every run command shares, as one :class:`~extractor.stages.RunConfig`."""
     from .stages import BUILTIN_BACKOFF, RunConfig
 
@@ -262,6 +274,7 @@ def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str 
         mask_phones=not no_mask, templates=templates, tagged=tagged, pdf_attachments="none" if no_attach else attach,
         pack=pack, profile_files=tuple(profiles or ()), review_file=review,
         assign_file=assign,
+        follow_links=follow_links,
     )
 
 
@@ -296,6 +309,7 @@ def batch_cmd(
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
     staff: Optional[List[str]] = STAFF_OPT,
+    follow_links: bool = FOLLOW_LINKS_OPT,
 ) -> None:
     """Every case of a folder of exports: reports, index.html, register and run.json."""
 
@@ -308,7 +322,7 @@ def batch_cmd(
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
                             templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
-                            review=review, attach=attach, assign=assign)
+                            review=review, attach=attach, assign=assign, follow_links=follow_links)
         progress = progress_for(sys.stderr)
         try:
             result = run_batch(in_dir, out, BatchOptions(config, workers, force), progress, argv=tuple(sys.argv))
@@ -316,10 +330,16 @@ def batch_cmd(
             close = getattr(progress, "close", None)
             if close:
                 close()
+        report_skipped(result.skipped)
         for rep in result.failed_files:
             err(f"error {rep.error}")
         for case in result.failed_cases:
             err(f"error case {case.buyer}: {case.error}")
+        for name in result.removed:
+            err(f"removed {result.out_dir / name}: an output of a case no longer in the input")
+        for name in result.kept:
+            err(f"kept {result.out_dir / name}: an output of a case no longer in the input, "
+                "changed since it was written; remove it if it is no longer needed")
         reused = sum(1 for c in result.cases if c.reused)
         err(f"{len(result.files)} files, {len(result.cases)} cases ({reused} unchanged), "
             f"{len(result.unassigned)} unassigned calls in {result.timings['total_s']:.1f}s")
@@ -351,6 +371,7 @@ def report_cmd(
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
     staff: Optional[List[str]] = STAFF_OPT,
+    follow_links: bool = FOLLOW_LINKS_OPT,
 ) -> None:
     """Per buyer: an HTML, PDF and JSON case report; for the run: register.xlsx/.csv and index.html."""
 
@@ -360,7 +381,7 @@ def report_cmd(
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
                             templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
-                            review=review, attach=attach, assign=assign)
+                            review=review, attach=attach, assign=assign, follow_links=follow_links)
         return _report(paths, out, config)
 
     run_command(body)
@@ -370,7 +391,7 @@ def _report(paths: Sequence[str], out: str, config) -> int:
     from .stages import run_report
 
     result = run_report(paths, out, config, argv=tuple(sys.argv))
-    status = report_files(ParseResult((), tuple(result.files)))
+    status = report_files(ParseResult((), tuple(result.files), tuple(result.skipped)))
     if not result.run_files:
         return status or 2
     for case in result.cases:

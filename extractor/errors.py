@@ -55,6 +55,12 @@ class InputTooLargeError(InputError):
     code = "E106"
 
 
+class NoExportError(InputError):
+    """Nothing given (or nothing left once the skipped files are set aside) is an export."""
+
+    code = "E107"
+
+
 class RulesError(EvidenceError):
     """A rules or lexicon file that does not validate."""
 
@@ -71,11 +77,17 @@ class MissingFontError(RenderError):
     code = "E301"
 
 
+class OutputWriteError(RenderError):
+    """An output that could not be written (a full disk, a folder made read-only)."""
+
+    code = "E302"
+
+
 class PackError(RenderError):
     """An upload pack that cannot meet its platform profile (an image over the byte
     limit even split into short pages, a text field that cannot hold the key facts)."""
 
-    code = "E302"
+    code = "E303"
 
 
 class UsageError(EvidenceError):

@@ -172,6 +172,7 @@ class FileReport:
 class ParseResult:
     events: tuple[Event, ...]
     files: tuple[FileReport, ...] = field(default=())
+    skipped: tuple[Any, ...] = field(default=())  # extractor.fsutil.Skip: what the walk did not read
 
     @property
     def warnings(self) -> tuple[ParseWarning, ...]:

@@ -40,10 +40,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
-from .errors import UsageError
+from .errors import NoExportError, UsageError
+from .fsutil import NOTE_SUFFIXES, Skip, walk_inputs
 from .model import Event, FileReport, ParseWarning, event_to_dict
 from .sources import ParseOptions
-from .timeline import flag_missing_in_other_exports, merge_duplicates, order_events, parse_file, walk
+from .timeline import flag_missing_in_other_exports, merge_duplicates, order_events, parse_file
 
 # Orders, calls and call notes: what the cross-file join of calls to buyers needs.
 ASIDE_KINDS = ("order", "call", "note")
@@ -82,6 +83,7 @@ class RunConfig:
         from .assign import load_assignments
 
         return load_assignments(self.assign_file) if self.assign_file else None
+    follow_links: bool = False  # links out of the input folders are read (see extractor.fsutil)
 
     def case_outputs(self) -> tuple[str, ...]:
         from .render import default_case_outputs
@@ -264,17 +266,34 @@ def _serial_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterable[Any]
 
 def read_files(paths: Sequence[str | os.PathLike[str]], config: RunConfig,
                read_one: ReadOne | None = None, map_fn: MapFn = _serial_map,
-               exclude: str | os.PathLike[str] | None = None) -> list[FileRead]:
-    """Every file under ``paths`` (but those under ``exclude``: a batch's own output
+               exclude: str | os.PathLike[str] | None = None,
+               skipped: list[Skip] | None = None) -> list[FileRead]:
+    """Every file under ``paths`` (but those under ``exclude``: the run's own output
     folder), in walk order.  Year-less files are read again with the year most of the
-    run's other events carry (once, over all of them), with a warning."""
+    run's other events carry (once, over all of them), with a warning.
+
+    What the walk passes over (links out of the folders, photos, documents: see
+    :mod:`extractor.fsutil`) is appended to ``skipped``, one :class:`Skip` each; when
+    nothing is left to read, that is a :class:`NoExportError` listing them."""
     if not paths:
         raise UsageError("no input given: name at least one file or folder")
     read_one = read_one or (lambda p, year: read_file(p, config, year))
-    files = walk(paths)
-    if exclude is not None:
-        skip = Path(exclude).resolve()
-        files = [f for f in files if not Path(f).resolve().is_relative_to(skip)]
+    walked = walk_inputs(paths, exclude=() if exclude is None else (exclude,), follow_links=config.follow_links)
+    skips = list(walked.skipped)
+    files = list(walked.files)
+    reads = list(map_fn(lambda p: read_one(p, None), files))
+    # A note beside the exports (README.md) is told by its name only once no format
+    # recognised its content: a chat pasted into a .md file is read like any other.
+    notes = {i for i, r in enumerate(reads) if _is_note(r)}
+    if notes:
+        skips.extend(Skip(files[i], f"a {Path(files[i]).suffix.lower()} document that no format recognises "
+                                    "— not an export") for i in sorted(notes))
+        files = [f for i, f in enumerate(files) if i not in notes]
+        reads = [r for i, r in enumerate(reads) if i not in notes]
+    if skipped is not None:
+        skipped.extend(skips)
+    if not reads:
+        raise NoExportError(_no_export_message(paths, skips))
     reads = list(map_fn(lambda p: read_one(p, None), files))
     yearless = [i for i, r in enumerate(reads) if r.yearless]
     if yearless:
@@ -292,6 +311,20 @@ def read_files(paths: Sequence[str | os.PathLike[str]], config: RunConfig,
                 reads[i] = read_one(files[i], year).with_warning(ParseWarning(
                     files[i], f"dates without a year were given the year {year} from the run's other inputs"))
     return reads
+
+
+def _is_note(read: FileRead) -> bool:
+    error = read.report.error or ""
+    return (error.startswith(("[E102]", "[E103]"))
+            and Path(read.path).suffix.lower() in NOTE_SUFFIXES)
+
+
+def _no_export_message(paths: Sequence[str | os.PathLike[str]], skips: Sequence[Skip]) -> str:
+    given = ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    if not skips:
+        return f"no export found in {given}: there is no file to read"
+    shown = "; ".join(str(s) for s in skips[:10]) + (f"; and {len(skips) - 10} more" if len(skips) > 10 else "")
+    return f"no export found in {given}: {len(skips)} skipped ({shown})"
 
 
 # ---------------------------------------------------------------------------
@@ -425,6 +458,9 @@ class RunResult:
     run_files: list[Path] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     review_unmatched: list[Any] = field(default_factory=list)  # decisions whose event is in no case
+    skipped: list[Skip] = field(default_factory=list)  # what the walk did not read, and why
+    removed: list[str] = field(default_factory=list)  # a batch's outputs of cases no longer in the input
+    kept: list[str] = field(default_factory=list)  # ... left in place: changed since they were written
 
     @property
     def failed_files(self) -> list[FileReport]:
@@ -512,9 +548,12 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     config = config or RunConfig()
     config.validate()
     out = check_out_dir(out_dir)
-    reads = read_files(paths, config)
+    skipped: list[Skip] = []
+    # The output folder is never input: `report . -o out` run twice must not read its
+    # own reports (as a batch does not).
+    reads = read_files(paths, config, exclude=out, skipped=skipped)
     assembly = join_aside(reads, config.assignments())
-    result = RunResult(out, list(assembly.reports), [], [])
+    result = RunResult(out, list(assembly.reports), [], [], skipped=skipped)
     if reads and not any(r.ok for r in assembly.reports):
         return result  # nothing read: nothing made, not even the folder
     prepare_out_dir(out)
@@ -537,7 +576,7 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
 
         result.review_unmatched = [d for d in decisions_for(config.review_file) if d.event not in seen_keys]
     result.run_files = renderer.write_run([c.summary for c in result.cases], out,
-                                          assembly.reports, result.unassigned)
+                                          assembly.reports, result.unassigned, skipped)
     return result
 
 

@@ -1,9 +1,20 @@
 """Bytes to text without mojibake.
 
 Order of trust: a BOM (UTF-8, UTF-16 LE/BE) decides; otherwise strict UTF-8; then
-UTF-16 without BOM when the NUL pattern says so; then strict GB18030 (a superset of GBK
-and GB2312, which is what Chinese Windows writes).  A file that none of these decode is
-an :class:`EncodingError`: we never pass on text decoded with ``errors="replace"``.
+UTF-16 without BOM when the NUL pattern says so; then the two legacy Chinese encodings,
+each decoded strictly: GB18030 (a superset of GBK and GB2312, what Chinese Windows
+writes), Big5 (cp950, what Taiwanese Windows writes) and Big5-HKSCS (Hong Kong).  Almost any Big5
+file is also valid GB18030 (and most GBK files valid Big5), into mojibake, so when both
+decode the choice is made by plausibility (:func:`_plausibility`): the share of the
+decoded Chinese characters that are common ones (the 3,755 of GB2312 level 1, the 5,401
+of Big5 level 1, CJK punctuation).  Text in its own encoding scores near 100%; read in
+the other, 25-50%.  A choice with too little text or too narrow a margin to be sure is
+still made, and the file gets a warning saying so (``DecodedText.note``); so does every
+file read as Big5, since it is the unusual case, and a file valid in one encoding only
+whose characters are mostly rare ones (likely another encoding, garbled).
+
+A file that none of these decode is an :class:`EncodingError` (E102): we never pass on
+text decoded with ``errors="replace"``.
 """
 
 from __future__ import annotations
@@ -18,6 +29,9 @@ from .errors import EncodingError
 class DecodedText:
     text: str
     encoding: str
+    # Why this encoding, when the bytes alone did not make it certain (or it is Big5):
+    # the file's warning, so a reader can check the choice.
+    note: str | None = None
 
 
 def _looks_utf16(data: bytes) -> str | None:
@@ -72,15 +86,105 @@ def decode_bytes(data: bytes, *, name: str = "<bytes>") -> DecodedText:
         return DecodedText(text, "utf-8")
     if b"\x00" in data:
         raise EncodingError(f"{name}: binary data (NUL bytes), not a text export")
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError as exc:
+    return _legacy(data, name)
+
+
+# The legacy Chinese encodings, in the order a tie is broken: mainland first (Taobao),
+# then Taiwan's Windows Big5, then Hong Kong's (HKSCS adds the Cantonese 嘅, 咗, 啲).
+_LEGACY = (("gb18030", "gb18030", "GB18030/GBK (simplified Chinese)"),
+           ("cp950", "big5", "Big5 (traditional Chinese)"),
+           ("big5hkscs", "big5-hkscs", "Big5-HKSCS (traditional Chinese, Hong Kong)"))
+# A choice is sure when the winner's plausibility is this high, the loser's this far
+# below it, and there are this many Chinese characters to judge by.
+_SURE_SCORE, _SURE_MARGIN, _SURE_CHARS = 0.9, 0.25, 20
+# Below this, text read in the only encoding its bytes are valid in is likely garbled.
+_GARBLED_SCORE = 0.6
+_SAMPLE_CHARS = 20000  # judged on the first so many non-ASCII characters: linear, bounded
+
+
+def _legacy(data: bytes, name: str) -> DecodedText:
+    decoded: list[tuple[str, str, str]] = []
+    first_error: UnicodeDecodeError | None = None
+    for codec, label, what in _LEGACY:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+            continue
+        if all(text != t for t, _, _ in decoded):  # Big5 text is the same in cp950 and HKSCS
+            decoded.append((text, label, what))
+    if not decoded:
         raise EncodingError(
-            f"{name}: not valid UTF-8, UTF-16 or GB18030/GBK (bad byte at offset {exc.start}); "
+            f"{name}: not valid UTF-8, UTF-16, GB18030/GBK or Big5 (bad byte at offset {first_error.start}); "
             "re-save the export as UTF-8"
         ) from None
     _refuse_mixed(data, name)
-    return DecodedText(text, "gb18030")
+    scored = [(_plausibility(text), text, label, what) for text, label, what in decoded]
+    # max() keeps the first of equals: a tie goes to GB18030, then to Big5.
+    (win, win_n), text, label, what = max(scored, key=lambda s: s[0][0])
+    if len(scored) == 1:
+        if win_n >= _SURE_CHARS and win < _GARBLED_SCORE:
+            note = (f"encoding guessed: read as {what}, the only encoding its bytes are valid in, but only "
+                    f"{win:.0%} of its {win_n} Chinese characters are common ones: its text may be garbled; "
+                    "re-save the export as UTF-8")
+        else:
+            note = None if label == "gb18030" else f"read as {what}: the only encoding its bytes are valid in"
+        return DecodedText(text, label, note)
+    (lose, _), _, _, lose_what = max((s for s in scored if s[2] != label), key=lambda s: s[0][0])
+    sure = win >= _SURE_SCORE and win - lose >= _SURE_MARGIN and win_n >= _SURE_CHARS
+    reason = (f"{win:.0%} of its {win_n} Chinese characters are common ones, "
+              f"against {lose:.0%} read as {lose_what}")
+    if sure:
+        note = None if label == "gb18030" else f"read as {what}: {reason}"
+    else:
+        note = (f"encoding guessed: read as {what} ({reason}); if its text looks garbled, "
+                "re-save the export as UTF-8")
+    return DecodedText(text, label, note)
+
+
+_COMMON: frozenset[str] | None = None
+
+
+def _common_chars() -> frozenset[str]:
+    """GB2312 level 1 (rows B0-D7: the 3,755 most used simplified characters) and Big5
+    level 1 (A440-C67E: the 5,401 most used traditional ones), built from the codecs
+    themselves, once."""
+    global _COMMON
+    if _COMMON is None:
+        chars: set[str] = set()
+        for lead in range(0xB0, 0xD8):
+            for trail in range(0xA1, 0xFF):
+                try:
+                    chars.add(bytes((lead, trail)).decode("gb2312"))
+                except UnicodeDecodeError:
+                    pass
+        for lead in range(0xA4, 0xC7):
+            for trail in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
+                if (lead, trail) > (0xC6, 0x7E):
+                    break
+                try:
+                    chars.add(bytes((lead, trail)).decode("big5"))
+                except UnicodeDecodeError:
+                    pass
+        _COMMON = frozenset(chars)
+    return _COMMON
+
+
+def _plausibility(text: str) -> tuple[float, int]:
+    """(share of common characters, how many were judged) over the non-ASCII
+    characters of ``text``; CJK and full-width punctuation count as common."""
+    common = _common_chars()
+    judged = hits = 0
+    for ch in text:
+        if ch.isascii():
+            continue
+        judged += 1
+        code = ord(ch)
+        if ch in common or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF:
+            hits += 1
+        if judged >= _SAMPLE_CHARS:
+            break
+    return (hits / judged if judged else 0.0), judged
 
 
 # A GBK line is valid UTF-8 only by accident: in the project's corpora 4 of 1,482

@@ -12,44 +12,18 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .errors import EvidenceError, InputError, UnreadableFileError
-from .model import Event, FileReport, ParseResult, Source
+from .model import Event, FileReport, ParseResult, ParseWarning, Source
 from .sources import InputFile, ParseContext, ParseOptions, detect, get_format
-
-# Files no export tool writes; skipped when walking a folder, never when named.
-_SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 ProgressFn = Callable[[str], None]
 
 
-def walk(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
-    """Expand folders recursively (sorted, so runs are repeatable); keep files as given.
-    A file reached twice (a folder and a file inside it, or the same path given twice) is
-    read once, under the name it was first reached by: read twice it would double every
-    contact it holds."""
-    out: list[str] = []
-    seen: set[str] = set()
+def walk(paths: Sequence[str | os.PathLike[str]], follow_links: bool = False) -> list[str]:
+    """The files under ``paths`` as :func:`extractor.fsutil.walk_inputs` finds them
+    (links, loops and files that are plainly no export are left out there)."""
+    from .fsutil import walk_inputs
 
-    def add(path: str) -> None:
-        try:
-            key = os.path.realpath(path)
-        except (OSError, ValueError):
-            key = path
-        if key not in seen:
-            seen.add(key)
-            out.append(path)
-
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if name in _SKIP_NAMES or name.startswith("."):
-                        continue
-                    add(str(Path(root) / name))
-        else:
-            add(str(raw))  # a path that does not exist is reported as unreadable by parse_file
-    return out
+    return list(walk_inputs(paths, follow_links=follow_links).files)
 
 
 def parse_file(path: str, options: ParseOptions, format_name: str | None = None,
@@ -78,7 +52,12 @@ def parse_file(path: str, options: ParseOptions, format_name: str | None = None,
             path, file.sha256, file.size, fmt_name,
             error=f"[E199] {path}: internal error in the {fmt_name} parser: {type(exc).__name__}: {exc}",
         ), False
-    report = FileReport(path, file.sha256, file.size, fmt_name, len(events), tuple(ctx.warnings))
+    warnings = tuple(ctx.warnings)
+    decoded = file.__dict__.get("decoded")  # set when the parser read the file as text
+    if decoded is not None and decoded.note:
+        # An encoding chosen by plausibility, or Big5: said first, so a reader can check it.
+        warnings = (ParseWarning(file.label, decoded.note),) + warnings
+    report = FileReport(path, file.sha256, file.size, fmt_name, len(events), warnings)
     return events, report, ctx.missing_year and options.year_hint is None
 
 
@@ -168,22 +147,24 @@ def order_events(events: Iterable[Event]) -> list[Event]:
 
 
 def parse_paths(paths: Sequence[str | os.PathLike[str]], options: ParseOptions | None = None,
-                format_name: str | None = None, progress: ProgressFn | None = None) -> ParseResult:
+                format_name: str | None = None, progress: ProgressFn | None = None,
+                follow_links: bool = False) -> ParseResult:
     """Parse every file under ``paths`` into one ordered, de-duplicated timeline: the
     read and join stages of :mod:`extractor.stages`, every buyer's events together."""
     from .stages import RunConfig, join_aside, read_file, read_files
 
-    config = RunConfig(parse=options or ParseOptions(), format_name=format_name)
+    config = RunConfig(parse=options or ParseOptions(), format_name=format_name, follow_links=follow_links)
 
     def read_one(path: str, year: int | None):
         if progress and year is None:
             progress(path)
         return read_file(path, config, year)
 
-    reads = read_files(paths, config, read_one)
+    skipped: list = []
+    reads = read_files(paths, config, read_one, skipped=skipped)
     assembly = join_aside(reads)
     events = [e for r in reads if r.held for evs in r.held.values() for e in evs]
     events.extend(e for evs in assembly.aside_by_buyer.values() for e in evs)
     events.extend(assembly.unassigned)
     merged = order_events(merge_duplicates(order_events(events)))
-    return ParseResult(tuple(flag_missing_in_other_exports(merged)), assembly.reports)
+    return ParseResult(tuple(flag_missing_in_other_exports(merged)), assembly.reports, tuple(skipped))

@@ -163,7 +163,7 @@ def test_a_limit_no_readable_page_meets_is_a_pack_error(monkeypatch):
     monkeypatch.setattr(images, "encode", lambda image, limits: None)
     with pytest.raises(PackError) as err:
         pictures(_page(5), [], ImageLimits(("jpg",), 20_000, 1, True, 1080, 1920), "聊天截图")
-    assert str(err.value).startswith("[E302] 聊天截图: a page of 1080×480 px is still over 20,000 bytes")
+    assert str(err.value).startswith("[E303] 聊天截图: a page of 1080×480 px is still over 20,000 bytes")
 
 
 def test_encode_prefers_jpeg_and_falls_back_to_palette_png():

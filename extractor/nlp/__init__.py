@@ -23,7 +23,8 @@ __all__ = ["Tagger", "get_tagger", "tag_paths", "RulesError", "BUILTIN"]
 
 
 def tag_paths(paths: Sequence[str | os.PathLike[str]], options=None, format_name: str | None = None,
-              rules_files: Sequence[str | Path] = (), backoff: str | Path | None = BUILTIN) -> ParseResult:
+              rules_files: Sequence[str | Path] = (), backoff: str | Path | None = BUILTIN,
+              follow_links: bool = False) -> ParseResult:
     """Parse ``paths`` into one timeline (as ``evidence parse``) and tag every event
     (``backoff``: see :class:`Tagger`)."""
     from ..timeline import parse_paths
@@ -31,6 +32,6 @@ def tag_paths(paths: Sequence[str | os.PathLike[str]], options=None, format_name
     load_ruleset(tuple(str(p) for p in rules_files))  # a bad rules file fails before any parsing
     if backoff is not None and backoff != BUILTIN:
         load_model(backoff)  # so does a bad model file
-    result = parse_paths(paths, options, format_name)
+    result = parse_paths(paths, options, format_name, follow_links=follow_links)
     tagger = get_tagger(rules_files, backoff)
     return replace(result, events=tuple(tagger.tag_events(result.events)))

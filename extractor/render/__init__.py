@@ -126,10 +126,11 @@ CASE_OUTPUTS = tuple(k for k, o in REGISTRY.items() if o.scope == "case" and o.d
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write via a temporary name, so a reader never sees half a report."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Whole or not at all: a reader never sees half a report, a full disk leaves no
+    temporary file and is error E302 naming the path (:func:`extractor.fsutil.atomic_write`)."""
+    from ..fsutil import atomic_write
+
+    atomic_write(path, data)
 
 
 class Renderer:
@@ -184,11 +185,12 @@ class Renderer:
         return case_summary(case, name, self.mask, tuple(outputs))
 
     def write_run(self, summaries: Sequence[dict[str, Any]], out_dir: str | os.PathLike[str],
-                  files: Sequence[FileReport], unassigned: Sequence[Event] = ()) -> list[Path]:
+                  files: Sequence[FileReport], unassigned: Sequence[Event] = (),
+                  skipped: Sequence[Any] = ()) -> list[Path]:
         """register.csv, register.xlsx and index.html from the cases' summaries."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        index = RunIndex(tuple(summaries), tuple(files), tuple(unassigned))
+        index = RunIndex(tuple(summaries), tuple(files), tuple(unassigned), tuple(skipped))
         written: list[Path] = []
         for output in REGISTRY.values():
             if output.scope != "run":

@@ -50,6 +50,6 @@ def render_index_html(run: RunIndex, ctx: RenderContext) -> bytes:
     html = ctx.render_template(
         "index.html.j2", cases=list(run.summaries), unassigned=unassigned, assign_example=example, shops=shops,
         meta=ctx.meta(), files=[file_view(f) for f in run.files], files_in_case=False, paper=False,
-        sort_script=script, script_hash=script_hash,
+        skipped=list(run.skipped), sort_script=script, script_hash=script_hash,
     )
     return html.encode("utf-8")

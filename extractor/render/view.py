@@ -296,6 +296,7 @@ class RunIndex:
     summaries: tuple[dict[str, Any], ...]
     files: tuple[FileReport, ...]
     unassigned: tuple[Event, ...]
+    skipped: tuple[Any, ...] = ()  # extractor.fsutil.Skip: what the walk did not read
 
 
 def case_summary(case: Case, name: str, mask: bool, outputs: tuple[str, ...]) -> dict[str, Any]:

@@ -198,7 +198,10 @@ def detect(file: InputFile) -> SourceFormat:
             continue
     tried = ", ".join(f.NAME for f in formats())
     hint = ""
-    if file.head.startswith(b"PK\x03\x04"):
+    if file.head.startswith(b"PK\x03\x04") and not _is_workbook(file.data):
+        hint = ("; it is a zip archive, not an export: 请先解压 (unzip it and give evidence the unpacked "
+                "folder; the files inside are not read)")
+    elif file.head.startswith(b"PK\x03\x04"):
         hint = "; it is a ZIP/XLSX container that no sheet format could read (damaged, truncated or another kind of workbook)"
     elif file.head.lstrip().startswith(b"%PDF"):
         from .containers import pdf_problem  # late: containers builds on this module
@@ -213,4 +216,21 @@ def detect(file: InputFile) -> SourceFormat:
             hint = "; it is a PDF with no chat, call or order text on its first page (a scan, or another document)"
     elif not file.data:
         hint = "; the file is empty"
+    elif not file.head_text and b"\x00" not in file.head:
+        # Text whose first bytes decode in no known encoding: that is the error (E102,
+        # naming the byte), not "unknown format" -- no sniff could see what it is.
+        file.decoded
     raise UnknownFormatError(f"{file.label}: not a known export (tried: {tried}){hint}")
+
+
+def _is_workbook(data: bytes) -> bool:
+    """A zip whose listing (the central directory only: nothing is inflated) holds a
+    workbook's parts, or one too damaged to list (the sheet readers say what is wrong)."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(n.startswith("xl/") or n == "[Content_Types].xml" for n in archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return True

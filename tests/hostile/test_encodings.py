@@ -37,10 +37,10 @@ def test_a_gbk_file_with_short_utf8_looking_lines_still_decodes():
 
 @pytest.mark.parametrize("fragment, message", [
     # an encoded surrogate, a code point past U+10FFFF: no decoder takes them
-    (b"\xed\xa0\x80", "not valid UTF-8, UTF-16 or GB18030/GBK (bad byte at offset "),
-    (b"\xf4\x90\x80\x80", "not valid UTF-8, UTF-16 or GB18030/GBK (bad byte at offset "),
+    (b"\xed\xa0\x80", "not valid UTF-8, UTF-16, GB18030/GBK or Big5 (bad byte at offset "),
+    (b"\xf4\x90\x80\x80", "not valid UTF-8, UTF-16, GB18030/GBK or Big5 (bad byte at offset "),
     # a UTF-16 fragment of Chinese is neither
-    ("客户：小鹿爱买买".encode("utf-16-le"), "not valid UTF-8, UTF-16 or GB18030/GBK (bad byte at offset "),
+    ("客户：小鹿爱买买".encode("utf-16-le"), "not valid UTF-8, UTF-16, GB18030/GBK or Big5 (bad byte at offset "),
     # an overlong "/" is a GBK character: the file would have been read as GB18030 and
     # its UTF-8 lines garbled
     (b"\xc0\xaf", "mixes encodings: line 2 is UTF-8 but line 3 is not (GBK?)"),
