@@ -178,6 +178,9 @@ class Case:
     summary: tuple[Sentence, ...]
     risk: str
     files: tuple[FileReport, ...]
+    # A placeholder nick's case (账号信息保护显示): where its conversation starts, which
+    # with the shop and the placeholder is the case's key (extractor.keys).
+    conversation: str | None = None
 
     def event(self, event_id: str) -> Event:
         return self._by_id()[event_id]
@@ -223,7 +226,10 @@ def build_cases(events: Iterable[Event], files: Sequence[FileReport],
 
 
 def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
-               ship_within_hours: float = 72) -> Case:
+               ship_within_hours: float = 72, shop: str | None = None,
+               conversation: str | None = None) -> Case:
+    """One case.  ``shop``: the case key's (extractor.keys); None: the shop most of the
+    case's seller accounts write for."""
     ordered = order_events(events)
     case_events = tuple(CaseEvent(f"E{i}", e) for i, e in enumerate(ordered, 1))
     window = timedelta(hours=ship_within_hours)
@@ -265,7 +271,7 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
     summary = _summary(order_tuple, other, silence, promises, claims, ship_within_hours)
     return Case(
         buyer=buyer,
-        shop=_shop(case_events),
+        shop=shop or _shop(case_events),
         ship_within_hours=ship_within_hours,
         events=case_events,
         orders=order_tuple,
@@ -276,6 +282,7 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
         summary=summary,
         risk=risk_flag(order_tuple, promises, claims),
         files=case_files,
+        conversation=conversation,
     )
 
 

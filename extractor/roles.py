@@ -26,13 +26,16 @@ def shop_of(sender: str) -> str | None:
 
 
 class RoleResolver:
-    def __init__(self, shop: tuple[str, ...] = (), staff: tuple[str, ...] = ()) -> None:
+    def __init__(self, shop: tuple[str, ...] = (), staff: tuple[str, ...] = (),
+                 known_shops: tuple[str, ...] = ()) -> None:
         self.shop = tuple(s.strip() for s in shop if s.strip())
         self.staff = frozenset(s.strip() for s in staff if s.strip())
+        # A shop's main account writes as the bare shop name (no colon).
+        self.known_shops = frozenset(s.strip() for s in known_shops if s.strip())
 
     def is_seller(self, sender: str) -> bool:
         name = sender.strip()
-        if name in self.staff:
+        if name in self.staff or name in self.known_shops:
             return True
         account_shop = shop_of(name)
         if self.shop:
