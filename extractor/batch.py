@@ -114,6 +114,7 @@ def _read_to_json(read: FileRead) -> bytes:
         "aside": [event_to_dict(e, with_tags=True) for e in read.aside],
         "years": {str(y): n for y, n in read.years.items()}, "yearless": read.yearless,
         "shard_dir": read.shard_dir, "shops": dict(read.shops), "parties": list(read.parties),
+        "main_senders": list(read.main_senders), "forged": read.forged,
     }, ensure_ascii=False).encode("utf-8")
 
 
@@ -135,6 +136,7 @@ def _read_from_json(data: bytes, path: str, shard_dir: Path) -> FileRead:
     return FileRead(path, report, buyers, tuple(event_from_dict(e) for e in d["aside"]),
                     {int(y): int(n) for y, n in d["years"].items()}, bool(d["yearless"]), shard_dir=str(shard_dir),
                     shops={str(k): int(v) for k, v in d["shops"].items()}, parties=tuple(map(str, d["parties"])),
+                    main_senders=tuple(map(str, d["main_senders"])), forged=bool(d["forged"]),
                     conversations=conversations)
 
 
@@ -167,9 +169,8 @@ def read_file_to_shards(path: str, config: RunConfig, cache: Path, year_hint: in
     years: dict[int, int] = {}
     for e in events:
         years[e.time.year] = years.get(e.time.year, 0) + 1
-    shops, parties = file_shops(events, mains)
     read = FileRead(path, report, buyers, tuple(aside), years, yearless, shard_dir=str(shard_dir),
-                    shops=shops, parties=parties, conversations=conversations)
+                    conversations=conversations, **file_shops(events, mains))
     _atomic_write(meta_path, _read_to_json(read))
     return read
 

@@ -202,6 +202,8 @@ class FileRead:
     shard_dir: str | None = None  # a batch's: where the groups' shards are
     shops: Mapping[str, int] = field(default_factory=dict)  # shop names the file shows → lines
     parties: tuple[str, ...] = ()  # senders taken for buyers who write without a colon
+    main_senders: tuple[str, ...] = ()  # bare shop names read as the shop's main account
+    forged: bool = False  # a header-like line was kept as text (it may be a main account's)
     conversations: Mapping[Group, Conversation] = field(default_factory=dict)  # placeholder ones
 
     def with_warning(self, warning: ParseWarning) -> "FileRead":
@@ -219,19 +221,28 @@ def split_events(events: Iterable[Event], main_accounts: Iterable[str] = ()
     return split_groups(list(events), _is_aside, main_accounts)
 
 
-def file_shops(events: Iterable[Event], main_accounts: Iterable[str] = ()) -> tuple[dict[str, int], tuple[str, ...]]:
-    """The shop names a file shows (seller accounts' shops, orders' 店铺名称) and the
-    senders it took for buyers although they write without a colon."""
+def file_shops(events: Iterable[Event], main_accounts: Iterable[str] = ()) -> dict[str, Any]:
+    """What the run-wide shop evidence needs of a file (FileRead's fields): the shop
+    names it shows (seller accounts' shops, orders' 店铺名称), the senders it took for
+    buyers although they write without a colon, the bare shop names it read as main
+    accounts, and whether a header-like line was kept as text."""
+    mains = set(main_accounts)
     shops: Counter[str] = Counter()
     parties: dict[str, None] = {}
+    main_senders: dict[str, None] = {}
+    forged = False
     for e in events:
-        if e.role == "seller" and (shop := seller_shop(e.sender, main_accounts)):
+        forged = forged or "forged_header" in e.flags
+        if e.role == "seller" and (shop := seller_shop(e.sender, mains)):
             shops[shop] += 1
+            if e.sender and e.sender.strip() in mains:
+                main_senders[e.sender.strip()] = None
         elif e.order is not None and e.order.shop:
             shops[e.order.shop] += 1
         elif e.role == "buyer" and e.sender and seller_shop(e.sender) is None:
             parties[e.sender.strip()] = None
-    return dict(shops), tuple(parties)
+    return {"shops": dict(shops), "parties": tuple(parties), "main_senders": tuple(sorted(main_senders)),
+            "forged": forged}
 
 
 def events_digest(events: Iterable[Event]) -> str:
@@ -257,11 +268,10 @@ def read_file(path: str, config: RunConfig, year_hint: int | None = None,
     mains = (*options.shop, *options.known_shops)
     by_group, aside, conversations = split_events(events, mains)
     years = Counter(e.time.year for e in events)
-    shops, parties = file_shops(events, mains)
     return FileRead(path, report, {g: events_digest(evs) for g, evs in sorted(by_group.items())},
                     tuple(aside), dict(years), yearless,
                     held={g: tuple(evs) for g, evs in by_group.items()},
-                    shops=shops, parties=parties, conversations=conversations)
+                    conversations=conversations, **file_shops(events, mains))
 
 
 # (path, year hint) → the file read; a third argument, the main accounts, re-reads it.
@@ -318,12 +328,16 @@ def _main_accounts(reads: list[FileRead], files: Sequence[str], read_one: ReadOn
         known.update(r.shops)
     for i, r in enumerate(reads):
         mains = tuple(sorted(p for p in r.parties if p in known))
+        if not mains and r.forged:
+            # A header kept as text may be a main account's: the chat guard keeps a
+            # sender who is no party of a one-to-one conversation out of it.
+            mains = tuple(sorted(known))
         if mains:
             year, why = hints.get(i, (None, None))
-            reads[i] = read_one(files[i], year, mains)
-            if why is not None:
-                reads[i] = reads[i].with_warning(why)
-        for warning in main_account_warnings(files[i], r.parties, known, mains):
+            again = read_one(files[i], year, mains)
+            if again.main_senders:
+                reads[i] = again.with_warning(why) if why is not None else again
+        for warning in main_account_warnings(files[i], r.parties, known, reads[i].main_senders):
             reads[i] = reads[i].with_warning(warning)
     return reads
 
