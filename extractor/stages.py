@@ -337,7 +337,8 @@ def _main_accounts(reads: list[FileRead], files: Sequence[str], read_one: ReadOn
             again = read_one(files[i], year, mains)
             if again.main_senders:
                 reads[i] = again.with_warning(why) if why is not None else again
-        for warning in main_account_warnings(files[i], r.parties, known, reads[i].main_senders):
+        said = [n for n in reads[i].main_senders if n not in config.parse.shop]  # --shop needs no word
+        for warning in main_account_warnings(files[i], r.parties, known, said):
             reads[i] = reads[i].with_warning(warning)
     return reads
 
