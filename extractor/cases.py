@@ -207,16 +207,35 @@ class Run:
 
 def build_run(events: Iterable[Event], files: Sequence[FileReport],
               ship_within_hours: float = 72) -> Run:
-    """Group events by buyer into cases; events without a buyer stay unassigned (they are
-    listed in the run's index, never guessed into a case)."""
-    by_buyer: dict[str, list[Event]] = {}
-    unassigned: list[Event] = []
+    """Group a timeline's events into cases by case key (shop, buyer), as the run's
+    stages do (:mod:`extractor.keys`); events without a buyer stay unassigned (they are
+    listed in the run's index, never guessed into a case).  What the keys' join says
+    (placeholder nicks, shops it cannot tell) is added to the files' warnings."""
+    from .keys import plan_cases, split_groups
+    from .timeline import _source_order
+
+    by_file: dict[str, list[Event]] = {}
     for event in events:
-        if event.buyer is None:
-            unassigned.append(event)
-        else:
-            by_buyer.setdefault(event.buyer, []).append(event)
-    cases = tuple(build_case(buyer, by_buyer[buyer], files, ship_within_hours) for buyer in sorted(by_buyer))
+        by_file.setdefault(event.source.file, []).append(event)
+    groups, held, aside = [], {}, []
+    for file, evs in by_file.items():
+        split, rest, conversations = split_groups(
+            sorted(evs, key=lambda e: _source_order(e.source)),
+            lambda e: e.kind in ("order", "call", "note") or e.buyer is None)
+        for group, group_events in split.items():
+            groups.append((file, group, conversations.get(group)))
+            held[(file, group)] = group_events
+        aside.extend(rest)
+    plan = plan_cases(groups, aside)
+    extra: dict[str, tuple] = {}
+    for w in plan.warnings:
+        extra[w.file] = extra.get(w.file, ()) + (w,)
+    files = [replace(f, warnings=f.warnings + extra[f.file]) if f.file in extra else f for f in files]
+    cases = tuple(build_case(key.buyer, [e for piece in plan.groups.get(key, ()) for e in held[piece]]
+                             + plan.aside.get(key, []), files, ship_within_hours,
+                             shop=key.shop or None, conversation=key.conversation or None)
+                  for key in sorted(plan.keys))
+    unassigned = [e for e in aside if e.buyer is None]
     return Run(cases, tuple(order_events(unassigned)), tuple(files))
 
 

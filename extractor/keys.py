@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from .model import Event, ParseWarning
-from .roles import shop_of
+from .roles import shop_of, shoplike
 
 # The nick the web page shows instead of one it hides (docs/formats.md, the specimens).
 PLACEHOLDER_NICKS = frozenset({"账号信息保护显示"})
@@ -34,9 +34,6 @@ _MASK_RE = re.compile(r"[*＊]")
 # Digit runs in a message that may be an order number (16-19 digits) or a mobile number
 # (11, after +86 and separators): the evidence a placeholder conversation is joined by.
 _DIGIT_RUN_RE = re.compile(r"(?<![\d])\+?\d[\d \-]{9,24}\d(?![\d])")
-# A name a shop has (旗舰店, 专营店, 小店…): a sender so named writing without a colon may be
-# the shop's main account, which only the user can confirm (--shop) when no input says.
-_SHOPLIKE_RE = re.compile(r"店$")
 
 Group = tuple[str, str, str]  # one file's events: (shop or "", buyer nick, conversation or "")
 
@@ -47,10 +44,6 @@ def placeholder_nick(nick: str | None) -> bool:
         return False
     name = nick.strip()
     return not name or name in PLACEHOLDER_NICKS or bool(_MASK_RE.search(name))
-
-
-def shoplike(name: str) -> bool:
-    return bool(_SHOPLIKE_RE.search(name.strip()))
 
 
 def _base(where: str) -> str:
@@ -195,6 +188,13 @@ class Plan:
         self.aside.setdefault(key, []).append(event)
 
 
+def _warning(path: str, reason: str, **where) -> ParseWarning:
+    # Nicks are the other side's words: no control or bidi character reaches a terminal.
+    from .sources.base import printable
+
+    return ParseWarning(path, printable(reason), **where)
+
+
 def _masked_tail(digits: str) -> str:
     return f"尾号{digits[-4:]}" if len(digits) == 11 else digits
 
@@ -251,7 +251,9 @@ def plan_cases(groups: Sequence[tuple[str, Group, Conversation | None]], joined:
         if event.order is not None:
             shop = shop_for(event.buyer, event.order.shop)
         else:
-            shop = shop_for(event.buyer, _call_shop(event, orders, parse_number))
+            # A note written by a shop's account is that shop's; a call is its number's.
+            own = seller_shop(event.sender) if event.role == "seller" else None
+            shop = shop_for(event.buyer, own or _call_shop(event, orders, parse_number))
         if shop is None:
             ambiguous[(event.source.file, event.buyer)] = ambiguous.get((event.source.file, event.buyer), 0) + 1
             shop = ""
@@ -259,7 +261,7 @@ def plan_cases(groups: Sequence[tuple[str, Group, Conversation | None]], joined:
 
     for (path, buyer), count in sorted(ambiguous.items()):
         shops = "、".join(sorted(known.get(buyer, ())))
-        plan.warnings.append(ParseWarning(path, (
+        plan.warnings.append(_warning(path, (
             f"{buyer} has cases in several shops ({shops}) and nothing in {count} of this file's "
             f"records of {buyer} says which: they make a case of no shop; give --shop to name it")))
     return plan
@@ -301,7 +303,7 @@ def _placeholder_key(plan: Plan, path: str, group: Group, conversation: Conversa
             "a placeholder, not a nick")
     if len(hits) == 1:
         ((order_shop, nick), why), = hits.items()
-        plan.warnings.append(ParseWarning(path, f"{lead}: joined to the case of {nick} by {why} written in it",
+        plan.warnings.append(_warning(path, f"{lead}: joined to the case of {nick} by {why} written in it",
                                           **where))
         return CaseKey(order_shop or shop or default, nick)
     if hits:
@@ -309,7 +311,7 @@ def _placeholder_key(plan: Plan, path: str, group: Group, conversation: Conversa
         reason = f"it names orders of several buyers ({names})"
     else:
         reason = "no order number or phone number of an order is written in it"
-    plan.warnings.append(ParseWarning(path, f"{lead}: a case of its own ({reason})", **where))
+    plan.warnings.append(_warning(path, f"{lead}: a case of its own ({reason})", **where))
     return CaseKey(shop or default, buyer, conv)
 
 
@@ -336,10 +338,10 @@ def main_account_warnings(path: str, parties: Iterable[str], known: Iterable[str
                           ) -> list[ParseWarning]:
     """What the read stage says about senders written as a bare shop name."""
     known_set, taken = set(known), set(read_as)
-    out = [ParseWarning(path, f"{name} writes without a 店铺名: prefix, and the run's other inputs name "
+    out = [_warning(path, f"{name} writes without a 店铺名: prefix, and the run's other inputs name "
                               f"{name} as a shop: its messages are the shop's main account's, the seller's")
            for name in sorted(taken)]
-    out += [ParseWarning(path, f"{name} writes without a 店铺名: prefix and no other input names it as a shop: "
+    out += [_warning(path, f"{name} writes without a 店铺名: prefix and no other input names it as a shop: "
                                f"taken for a buyer; if it is the shop's main account, run again with --shop {name}")
             for name in sorted(set(parties)) if name not in known_set and name not in taken and shoplike(name)]
     return out

@@ -15,6 +15,15 @@ AUTO_REPLY_RE = re.compile(r"^\s*[\[【（(]?\s*自动回复\s*[\]】）)]?")
 SYSTEM_PREFIXES = ("当前用户来自", "系统提示", "系统提醒")
 
 
+# A name a shop has (旗舰店, 专营店, 小店…): a sender so named writing without a colon may be
+# the shop's main account, which only the user can confirm (--shop) when no input says.
+_SHOPLIKE_RE = re.compile(r"店$")
+
+
+def shoplike(name: str) -> bool:
+    return bool(_SHOPLIKE_RE.search(name.strip()))
+
+
 def shop_of(sender: str) -> str | None:
     """The shop part of ``店铺名:子账号``, or None when the sender has no colon."""
     for colon in (":", "："):

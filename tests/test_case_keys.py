@@ -285,3 +285,41 @@ def test_a_main_account_that_writes_first_is_no_buyer(tmp_path):
     case = _case(tmp_path / "joined", XIAOYU)
     assert [(e["role"], e["sender"]) for e in case["events"] if e["kind"] == "message"] == [
         ("seller", YUEYAN), ("buyer", XIAOYU)]
+
+
+# ---------------------------------------------------------------------------
+# calls, notes and the library's build_run
+
+
+def test_a_call_note_whose_shop_nothing_tells_makes_a_case_of_no_shop_with_a_warning(tmp_path):
+    """Both shops' orders carry the buyer's one phone: a note about a call to it could be
+    either shop's.  It is put in neither shop's case, and the notes file says why."""
+    src = two_shops_folder(tmp_path / "in")
+    (src / "电话记录.txt").write_text("2025-06-25 15:00 打电话给买家（13900001111），无人接听\n",
+                                      encoding="utf-8")
+    result = run_report([src], tmp_path / "out", RunConfig(outputs=("json",)), FIXED, ARGV)
+    assert [(c.shop, c.buyer) for c in result.cases] == [("", SHARED), (YUEYAN, SHARED), (HUAJIAN, SHARED)]
+    assert _warnings(result, "电话记录.txt") == [
+        f"电话记录.txt: {SHARED} has cases in several shops ({YUEYAN}、{HUAJIAN}) and nothing in 1 of this "
+        f"file's records of {SHARED} says which: they make a case of no shop; give --shop to name it"]
+    assert [c.name for c in result.cases] == [SHARED, f"{YUEYAN}_{SHARED}", f"{HUAJIAN}_{SHARED}"]
+    lone = _case(tmp_path / "out", SHARED)
+    assert lone["shop"] is None and [e["kind"] for e in lone["events"]] == ["note"]
+
+
+def test_build_run_keys_a_timeline_as_the_run_does(two_shops, tmp_path):
+    from extractor.cases import build_run
+    from extractor.timeline import parse_paths
+
+    parsed = parse_paths([two_shops])
+    run = build_run(parsed.events, parsed.files)
+    assert [(c.shop, c.buyer, len(c.events)) for c in run.cases] == [(YUEYAN, SHARED, 4), (HUAJIAN, SHARED, 4)]
+    report = run_report([two_shops], tmp_path / "out", RunConfig(outputs=("json",), backoff=None), FIXED, ARGV)
+    assert [(c.shop, c.buyer) for c in report.cases] == [(c.shop, c.buyer) for c in run.cases]
+
+
+def test_run_json_names_each_cases_shop(two_shops, tmp_path):
+    _run("batch", two_shops, tmp_path / "out", RunConfig(outputs=("json",)))
+    record = json.loads((tmp_path / "out" / "run.json").read_text("utf-8"))
+    assert [(c["shop"], c["buyer"], c["name"]) for c in record["cases_detail"]] == [
+        (YUEYAN, SHARED, f"{YUEYAN}_{SHARED}"), (HUAJIAN, SHARED, f"{HUAJIAN}_{SHARED}")]

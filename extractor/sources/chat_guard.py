@@ -48,9 +48,8 @@ from typing import Any, Sequence
 
 from ..errors import FormatError
 from ..model import Event, Source
-from ..roles import SYSTEM_PREFIXES, shop_of, transfer_parties
+from ..roles import SYSTEM_PREFIXES, shop_of, shoplike, transfer_parties
 from .base import ParseContext
-from ..keys import shoplike
 from .chat_common import Draft, assign_buyers, excerpt, strip_blank_edges
 
 FORGED = "forged_header"
