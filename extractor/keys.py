@@ -30,7 +30,9 @@ from .roles import shop_of, shoplike
 
 # The nick the web page shows instead of one it hides (docs/formats.md, the specimens).
 PLACEHOLDER_NICKS = frozenset({"账号信息保护显示"})
-_MASK_RE = re.compile(r"[*＊]")
+# How the platform masks a nick: its ends kept, the middle starred (t**9, t***1), or stars
+# alone (**).  Taobao nicks hold no star, so a run of two is a mask, never a name.
+_MASK_RE = re.compile(r"[*＊]{2,}|^[*＊]+$")
 # Digit runs in a message that may be an order number (16-19 digits) or a mobile number
 # (11, after +86 and separators): the evidence a placeholder conversation is joined by.
 _DIGIT_RUN_RE = re.compile(r"(?<![\d])\+?\d[\d \-]{9,24}\d(?![\d])")
@@ -215,6 +217,9 @@ def plan_cases(groups: Sequence[tuple[str, Group, Conversation | None]], joined:
         if e.order is not None and e.order.shop and e.buyer:
             known.setdefault(e.buyer, set()).add(e.order.shop)
     default = given_shops[0].strip() if len(given_shops) == 1 else ""
+    orders_of: dict[str, list[Event]] = {}
+    for e in orders:
+        orders_of.setdefault(e.buyer or "", []).append(e)
     ambiguous: dict[tuple[str, str], int] = {}  # (file, buyer) → events put in no shop's case
 
     def shop_for(buyer: str, shop: str | None) -> str | None:
@@ -253,7 +258,7 @@ def plan_cases(groups: Sequence[tuple[str, Group, Conversation | None]], joined:
         else:
             # A note written by a shop's account is that shop's; a call is its number's.
             own = seller_shop(event.sender) if event.role == "seller" else None
-            shop = shop_for(event.buyer, own or _call_shop(event, orders, parse_number))
+            shop = shop_for(event.buyer, own or _call_shop(event, orders_of.get(event.buyer, ()), parse_number))
         if shop is None:
             ambiguous[(event.source.file, event.buyer)] = ambiguous.get((event.source.file, event.buyer), 0) + 1
             shop = ""
@@ -268,13 +273,14 @@ def plan_cases(groups: Sequence[tuple[str, Group, Conversation | None]], joined:
 
 
 def _call_shop(event: Event, orders: Sequence[Event], parse_number) -> str | None:
-    """A call's shop: that of the buyer's orders whose phone its number fits, when one."""
+    """A call's shop: that of the buyer's orders (``orders``) whose phone its number
+    fits, when one."""
     number = parse_number(event.call.number) if event.call is not None else None
     if number is None:
         return None
     shops = set()
     for o in orders:
-        if o.buyer == event.buyer and o.order is not None and o.order.shop:
+        if o.order is not None and o.order.shop:
             theirs = parse_number(o.order.phone)
             if theirs is not None and theirs.fits(number):
                 shops.add(o.order.shop)

@@ -128,7 +128,8 @@ def test_single_shop_runs_keep_the_nick_as_the_file_name():
 
 @pytest.mark.parametrize("nick, placeholder", [
     ("账号信息保护显示", True), ("t***1", True), ("**", True), ("t**9", True), ("ｔ＊＊9", True),
-    (" ", True), ("tb_lin8866", False), ("小鹿爱买买", False), ("悦颜美妆旗舰店:小雅", False),
+    ("*", True), (" ", True), ("tb_lin8866", False), ("小鹿爱买买", False), ("悦颜美妆旗舰店:小雅", False),
+    ("<img src=x onerror=alert(1)>{{7*7}}", False),
 ])
 def test_placeholder_nicks(nick, placeholder):
     assert placeholder_nick(nick) is placeholder
