@@ -324,3 +324,23 @@ def test_run_json_names_each_cases_shop(two_shops, tmp_path):
     record = json.loads((tmp_path / "out" / "run.json").read_text("utf-8"))
     assert [(c["shop"], c["buyer"], c["name"]) for c in record["cases_detail"]] == [
         (YUEYAN, SHARED, f"{YUEYAN}_{SHARED}"), (HUAJIAN, SHARED, f"{HUAJIAN}_{SHARED}")]
+
+
+def test_batch_cache_follows_run_wide_shop_evidence(tmp_path):
+    """The clipboard copy does not change, the run around it does: once an order export
+    names the shop, the cached read of the copy is not reused and the case gains the
+    seller's promise."""
+    src = main_account_folder(tmp_path / "in", with_order=False)
+    out = tmp_path / "out"
+    config = RunConfig(outputs=("json",))
+    first = _run("batch", src, out, config)
+    assert [(c.shop, c.buyer, c.status) for c in first.cases] == [("", XIAOYU, "written")]
+    assert _case(out, XIAOYU)["promises"] == []
+    main_account_folder(tmp_path / "with_order")
+    order = next((tmp_path / "with_order").glob("ExportOrderList*.csv"))
+    (src / order.name).write_bytes(order.read_bytes())
+    second = _run("batch", src, out, config)
+    assert [(c.shop, c.buyer, c.status) for c in second.cases] == [(YUEYAN, XIAOYU, "written")]
+    assert [p["status"] for p in _case(out, XIAOYU)["promises"]] == ["kept"]
+    third = _run("batch", src, out, config)
+    assert [c.status for c in third.cases] == ["reused"]
