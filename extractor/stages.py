@@ -409,6 +409,14 @@ def case_events(shards: Iterable[Iterable[Event]], aside: Iterable[Event]) -> li
     return flag_missing_in_other_exports(order_events(merge_duplicates(order_events(events))))
 
 
+def held_case_events(reads: Sequence[FileRead], assembly: Assembly, key: CaseKey) -> list[Event]:
+    """:func:`case_events` of one case whose files' events are held in memory (a report,
+    or any front end that reads with :func:`read_file`)."""
+    held = {r.path: r.held or {} for r in reads}
+    return case_events((held[path].get(group, ()) for path, group in assembly.groups_by_key.get(key, ())),
+                       assembly.aside_by_key.get(key, ()))
+
+
 def make_case(key: CaseKey | str, events: Sequence[Event], reports: Sequence[FileReport], config: RunConfig):
     """Tag one case's events (unless they came tagged) and build the case."""
     from .cases import build_case
@@ -554,10 +562,8 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     prepare_out_dir(out)
     renderer = make_renderer(config, generated_at, argv)
     names = case_names(assembly.keys)
-    held = {r.path: r.held or {} for r in reads}
     for key in assembly.keys:
-        events = case_events((held[path].get(group, ()) for path, group in assembly.groups_by_key.get(key, ())),
-                             assembly.aside_by_key.get(key, ()))
+        events = held_case_events(reads, assembly, key)
         outcome, _ = produce_case(key, names[key], events, case_reports(assembly, key),
                                   config, renderer, out)
         result.cases.append(outcome)
@@ -567,6 +573,6 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     return result
 
 
-__all__ = ["RunConfig", "FileRead", "Assembly", "CaseKey", "case_names", "read_file", "read_files", "join_aside", "case_events",
+__all__ = ["RunConfig", "FileRead", "Assembly", "CaseKey", "case_names", "held_case_events", "read_file", "read_files", "join_aside", "case_events",
            "case_reports", "make_case", "produce_case", "run_report", "RunResult", "CaseOutcome", "tag_unassigned", "split_events", "events_digest", "package_digest",
            "BUILTIN_BACKOFF"]
