@@ -4,7 +4,8 @@ bounded in memory.
 The stages are :mod:`extractor.stages`', run the same way as ``evidence report`` runs
 them.  A batch adds three things, and only these:
 
-- sharding: each file's events are kept on disk, one shard per buyer, under
+- sharding: each file's events are kept on disk, one shard per group (shop, buyer,
+  placeholder conversation: the pieces case keys are made of), under
   ``OUT/.cache/shards/``; the main process holds only the files' reports, which
   buyers each file holds, and the orders, calls and notes the join needs.  Memory grows
   with the largest case, not with the run;
@@ -40,14 +41,15 @@ from typing import Any, Callable, Iterator, Sequence
 from . import __version__
 from .errors import EvidenceError, UsageError
 from .fsutil import Skip, atomic_write, file_sha256
+from .keys import CaseKey, Conversation, Group, case_names, group_id
 from .model import Event, FileReport, ParseWarning, event_from_dict, event_to_dict
 from .progress import Progress
 from .stages import (Assembly, CaseOutcome, FileRead, RunConfig, RunResult, case_events, case_reports,
-                     events_digest, join_aside, make_renderer, prepare_out_dir, produce_case, read_file, read_files,
-                     split_events, tag_unassigned)
+                     events_digest, file_shops, join_aside, make_renderer, prepare_out_dir, produce_case, read_file,
+                     read_files, read_options, split_events, tag_unassigned)
 from .timeline import parse_file
 
-CACHE_VERSION = "2"  # bump when the shard or case cache layout changes
+CACHE_VERSION = "3"  # bump when the shard or case cache layout changes
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,12 @@ BatchResult = RunResult
 
 
 def buyer_key(buyer: str) -> str:
+    """A file-name-safe digest of a group's or a case key's id."""
     return hashlib.sha256(buyer.encode("utf-8")).hexdigest()[:20]
+
+
+def _shard_name(group: Group) -> str:
+    return f"{buyer_key(group_id(group))}.jsonl"
 
 
 _atomic_write = atomic_write  # temp file in the same folder, fsync, rename; E302 on failure
@@ -99,9 +106,12 @@ def _read_to_json(read: FileRead) -> bytes:
         "cache": CACHE_VERSION, "path": read.path,
         "report": {"file": r.file, "sha256": r.sha256, "size": r.size, "format": r.format, "events": r.events,
                    "warnings": [_warning_dict(w) for w in r.warnings], "error": r.error},
-        "buyers": dict(read.buyers), "aside": [event_to_dict(e, with_tags=True) for e in read.aside],
+        "groups": [[*g, digest, read.conversations[g].to_dict() if g in read.conversations else None]
+                   for g, digest in read.buyers.items()],
+        "aside": [event_to_dict(e, with_tags=True) for e in read.aside],
         "years": {str(y): n for y, n in read.years.items()}, "yearless": read.yearless,
-        "shard_dir": read.shard_dir,
+        "shard_dir": read.shard_dir, "shops": dict(read.shops), "parties": list(read.parties),
+        "main_senders": list(read.main_senders), "forged": read.forged,
     }, ensure_ascii=False).encode("utf-8")
 
 
@@ -113,19 +123,30 @@ def _read_from_json(data: bytes, path: str, shard_dir: Path) -> FileRead:
     r = d["report"]
     report = FileReport(str(r["file"]), r["sha256"], r["size"], r["format"], int(r["events"]),
                         tuple(ParseWarning(**w) for w in r["warnings"]), r["error"])
-    buyers = {str(b): str(h) for b, h in d["buyers"].items()}
+    buyers: dict[Group, str] = {}
+    conversations: dict[Group, Conversation] = {}
+    for shop, buyer, conversation, digest, conv in d["groups"]:
+        group = (str(shop), str(buyer), str(conversation))
+        buyers[group] = str(digest)
+        if conv is not None:
+            conversations[group] = Conversation.from_dict(conv)
     return FileRead(path, report, buyers, tuple(event_from_dict(e) for e in d["aside"]),
-                    {int(y): int(n) for y, n in d["years"].items()}, bool(d["yearless"]), shard_dir=str(shard_dir))
+                    {int(y): int(n) for y, n in d["years"].items()}, bool(d["yearless"]), shard_dir=str(shard_dir),
+                    shops={str(k): int(v) for k, v in d["shops"].items()}, parties=tuple(map(str, d["parties"])),
+                    main_senders=tuple(map(str, d["main_senders"])), forged=bool(d["forged"]),
+                    conversations=conversations)
 
 
-def read_file_to_shards(path: str, config: RunConfig, cache: Path, year_hint: int | None = None) -> FileRead:
-    """:func:`extractor.stages.read_file`, its buyers' events in shards (cached by the
-    file's bytes, its path and the parse fingerprint)."""
+def read_file_to_shards(path: str, config: RunConfig, cache: Path, year_hint: int | None = None,
+                        main_accounts: Sequence[str] = ()) -> FileRead:
+    """:func:`extractor.stages.read_file`, its groups' events in shards (cached by the
+    file's bytes, its path, the year and main accounts it is read with and the parse
+    fingerprint)."""
     try:
         data = Path(path).read_bytes()
     except OSError:
-        return read_file(path, config, year_hint)  # the report says why
-    key = _key("read", CACHE_VERSION, hashlib.sha256(data).hexdigest(), path, year_hint,
+        return read_file(path, config, year_hint, main_accounts)  # the report says why
+    key = _key("read", CACHE_VERSION, hashlib.sha256(data).hexdigest(), path, year_hint, list(main_accounts),
                config.parse_fingerprint())
     shard_dir = _shard_dir(cache, key)
     meta_path = shard_dir / "meta.json"
@@ -134,17 +155,19 @@ def read_file_to_shards(path: str, config: RunConfig, cache: Path, year_hint: in
             return _read_from_json(meta_path.read_bytes(), path, shard_dir)
         except Exception:  # a torn or foreign cache entry is redone, never trusted
             shutil.rmtree(shard_dir, ignore_errors=True)
-    options = replace(config.parse, year_hint=year_hint) if year_hint else config.parse
+    options = read_options(config, year_hint, main_accounts)
     events, report, yearless = parse_file(path, options, config.format_name, data=data)
-    by_buyer, aside = split_events(events)
-    buyers: dict[str, str] = {}
-    for buyer, evs in sorted(by_buyer.items()):
-        _atomic_write(shard_dir / f"{buyer_key(buyer)}.jsonl", _events_json(evs))
-        buyers[buyer] = events_digest(evs)
+    mains = (*options.shop, *options.known_shops)
+    by_group, aside, conversations = split_events(events, mains)
+    buyers: dict[Group, str] = {}
+    for group, evs in sorted(by_group.items()):
+        _atomic_write(shard_dir / _shard_name(group), _events_json(evs))
+        buyers[group] = events_digest(evs)
     years: dict[int, int] = {}
     for e in events:
         years[e.time.year] = years.get(e.time.year, 0) + 1
-    read = FileRead(path, report, buyers, tuple(aside), years, yearless, shard_dir=str(shard_dir))
+    read = FileRead(path, report, buyers, tuple(aside), years, yearless, shard_dir=str(shard_dir),
+                    conversations=conversations, **file_shops(events, mains))
     _atomic_write(meta_path, _read_to_json(read))
     return read
 
@@ -164,7 +187,7 @@ def load_shard(path: str | Path, digest: str) -> list[Event]:
 
 @dataclass(frozen=True)
 class CaseTask:
-    buyer: str
+    case: CaseKey
     name: str
     shards: tuple[tuple[str, str], ...]  # (path, digest)
     aside: tuple[Event, ...]
@@ -186,8 +209,8 @@ def _init_worker(config: RunConfig, out_dir: str, generated_at: datetime, argv: 
     _WORKER["renderer"] = make_renderer(config, generated_at, argv)
 
 
-def _case_record(out: Path, buyer: str) -> Path:
-    return out / ".cache" / "cases" / f"{buyer_key(buyer)}.json"
+def _case_record(out: Path, case: CaseKey) -> Path:
+    return out / ".cache" / "cases" / f"{buyer_key(case.id)}.json"
 
 
 def _read_record(out: Path, task: CaseTask) -> dict[str, Any] | None:
@@ -195,7 +218,7 @@ def _read_record(out: Path, task: CaseTask) -> dict[str, Any] | None:
     it was written (its SHA-256): a report cut short by a full disk, or edited, is made
     again, never trusted."""
     try:
-        record = json.loads(_case_record(out, task.buyer).read_text("utf-8"))
+        record = json.loads(_case_record(out, task.case).read_text("utf-8"))
         if record.get("name") == task.name and outputs_intact(out, record["files"], record["sha256"]):
             return record
     except (ValueError, KeyError, OSError, TypeError, AttributeError):
@@ -220,8 +243,9 @@ def _cached_case(out: Path, task: CaseTask) -> CaseOutcome | None:
     same and its files are still there."""
     record = _read_record(out, task)
     if record is not None and record.get("key") == task.key:
-        return CaseOutcome(task.buyer, task.name, "reused", record["summary"],
-                           tuple(str(out / f) for f in record["files"]), record.get("risk", ""))
+        return CaseOutcome(task.case.buyer, task.name, "reused", record["summary"],
+                           tuple(str(out / f) for f in record["files"]), record.get("risk", ""),
+                           shop=task.case.shop)
     return None
 
 
@@ -234,12 +258,13 @@ def _case_task(task: CaseTask) -> CaseOutcome:
         shards = [load_shard(p, digest) for p, digest in task.shards]
         events = case_events(shards, task.aside)
         outcome, digest = produce_case(
-            task.buyer, task.name, events, task.reports, config, _WORKER["renderer"], out,
+            task.case, task.name, events, task.reports, config, _WORKER["renderer"], out,
             unchanged=lambda d: record is not None and record.get("findings") == _key(render_key, d))
     except EvidenceError as exc:  # a full disk: the case fails with the coded error
-        return CaseOutcome(task.buyer, task.name, "error", {}, error=str(exc))
+        return CaseOutcome(task.case.buyer, task.name, "error", {}, error=str(exc), shop=task.case.shop)
     except Exception as exc:  # one broken case must not stop the batch
-        return CaseOutcome(task.buyer, task.name, "error", {}, error=f"{type(exc).__name__}: {exc}")
+        return CaseOutcome(task.case.buyer, task.name, "error", {}, error=f"{type(exc).__name__}: {exc}",
+                           shop=task.case.shop)
     files = record["files"] if outcome.status == "unchanged" and record else \
         [str(Path(p).relative_to(out)) for p in outcome.paths]
     if outcome.status == "unchanged":
@@ -248,12 +273,12 @@ def _case_task(task: CaseTask) -> CaseOutcome:
     else:
         hashes = {f: file_sha256(out / f) for f in files}
     try:
-        _atomic_write(_case_record(out, task.buyer), json.dumps({
+        _atomic_write(_case_record(out, task.case), json.dumps({
             "key": task.key, "findings": _key(render_key, digest), "name": task.name, "files": files,
             "sha256": hashes, "summary": outcome.summary, "risk": outcome.risk,
         }, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     except EvidenceError as exc:
-        return CaseOutcome(task.buyer, task.name, "error", {}, error=str(exc))
+        return CaseOutcome(task.case.buyer, task.name, "error", {}, error=str(exc), shop=task.case.shop)
     return outcome
 
 
@@ -292,16 +317,14 @@ def _init_reader(config: RunConfig, cache: str) -> None:
     _READER["config"], _READER["cache"] = config, Path(cache)
 
 
-def _read_task(args: tuple[str, int | None]) -> FileRead:
-    path, year = args
-    return read_file_to_shards(path, _READER["config"], _READER["cache"], year)
+def _read_task(args: tuple) -> FileRead:
+    path, year, *mains = args
+    return read_file_to_shards(path, _READER["config"], _READER["cache"], year, mains[0] if mains else ())
 
 
 def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
               options: BatchOptions | None = None, progress: Progress | None = None,
               argv: Sequence[str] = (), generated_at: datetime | None = None) -> RunResult:
-    from .render.filenames import unique_names
-
     options = options or BatchOptions()
     config = options.config
     progress = progress or Progress()
@@ -325,26 +348,27 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
                          initializer=_init_reader, initargs=(config, str(cache)))
 
     skipped: list[Skip] = []
-    reads = read_files([in_path], config, read_one=lambda p, year: _read_task((p, year)), map_fn=pooled,
-                       exclude=out, skipped=skipped)
+    reads = read_files([in_path], config, read_one=lambda p, year, mains=(): _read_task((p, year, mains)),
+                       map_fn=pooled, exclude=out, skipped=skipped)
     timings["parse_s"] = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    assembly = join_aside(reads, config.assignments())
-    names = unique_names(assembly.buyers)
+    assembly = join_aside(reads, config.parse.shop, config.assignments())
+    names = case_names(assembly.keys)
     tag_key = config.tag_fingerprint()
-    tasks = [_task(buyer, names[buyer], reads, assembly, cache, tag_key) for buyer in assembly.buyers]
+    tasks = [_task(key, names[key], reads, assembly, cache, tag_key) for key in assembly.keys]
     timings["group_s"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    reused = {} if options.force else {t.buyer: c for t in tasks if (c := _cached_case(out, t)) is not None}
-    todo = [t for t in tasks if t.buyer not in reused]
+    reused = {} if options.force else {t.case: c for t in tasks if (c := _cached_case(out, t)) is not None}
+    todo = [t for t in tasks if t.case not in reused]
     if options.force:
         shutil.rmtree(cache / "cases", ignore_errors=True)
-    fresh = {c.buyer: c for c in _pool_map(
-        _case_task, todo, workers, progress, "cases", lambda t: t.buyer,
-        initializer=_init_worker, initargs=(config, str(out), generated_at, tuple(argv)))}
-    cases = [reused.get(t.buyer) or fresh[t.buyer] for t in tasks]
+    # Results come back in task order (ordered imap), so they pair with their tasks.
+    fresh = {t.case: c for t, c in zip(todo, _pool_map(
+        _case_task, todo, workers, progress, "cases", lambda t: t.name,
+        initializer=_init_worker, initargs=(config, str(out), generated_at, tuple(argv))))}
+    cases = [reused.get(t.case) or fresh[t.case] for t in tasks]
     timings["cases_s"] = time.perf_counter() - t2
 
     t3 = time.perf_counter()
@@ -362,18 +386,20 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     return result
 
 
-def _task(buyer: str, name: str, reads: Sequence[FileRead], assembly: Assembly, cache: Path,
+def _task(case: CaseKey, name: str, reads: Sequence[FileRead], assembly: Assembly, cache: Path,
           tag_key: str) -> CaseTask:
+    by_path = {r.path: r for r in reads}
     shards, digests = [], []
-    for r in reads:
-        if buyer in r.buyers and r.shard_dir is not None:
-            shards.append((str(Path(r.shard_dir) / f"{buyer_key(buyer)}.jsonl"), r.buyers[buyer]))
-            digests.append(r.buyers[buyer])
-    aside = assembly.aside_by_buyer.get(buyer, ())
-    reports = case_reports(assembly, buyer)
-    key = _key("case", CACHE_VERSION, tag_key, buyer, name, digests, events_digest(aside),
+    for path, group in assembly.groups_by_key.get(case, ()):
+        r = by_path[path]
+        if r.shard_dir is not None:
+            shards.append((str(Path(r.shard_dir) / _shard_name(group)), r.buyers[group]))
+            digests.append(r.buyers[group])
+    aside = assembly.aside_by_key.get(case, ())
+    reports = case_reports(assembly, case)
+    key = _key("case", CACHE_VERSION, tag_key, case.id, name, digests, events_digest(aside),
                [_report_dict(r) for r in reports])
-    return CaseTask(buyer, name, tuple(shards), aside, reports, key)
+    return CaseTask(case, name, tuple(shards), aside, reports, key)
 
 
 def _report_dict(r: FileReport) -> dict[str, Any]:
@@ -423,7 +449,7 @@ def run_record(result: RunResult, options: BatchOptions, generated_at: datetime,
     """run.json: every input with its status, every case, the totals and timings."""
     config = options.config
     files = [{**_report_dict(r), "status": "ok" if r.ok else "error"} for r in result.files]
-    cases = [{"buyer": c.buyer, "name": c.name, "status": c.status, "error": c.error,
+    cases = [{"shop": c.shop, "buyer": c.buyer, "name": c.name, "status": c.status, "error": c.error,
               "outputs": _output_hashes(result.out_dir, c.paths)} for c in result.cases]
     return {
         "tool": "evidence", "version": __version__, "generated_at": generated_at.isoformat(),

@@ -194,6 +194,9 @@ class Case:
     summary: tuple[Sentence, ...]
     risk: str
     files: tuple[FileReport, ...]
+    # A placeholder nick's case (账号信息保护显示): where its conversation starts, which
+    # with the shop and the placeholder is the case's key (extractor.keys).
+    conversation: str | None = None
 
     def event(self, event_id: str) -> Event:
         return self._by_id()[event_id]
@@ -220,16 +223,35 @@ class Run:
 
 def build_run(events: Iterable[Event], files: Sequence[FileReport],
               ship_within_hours: float = 72) -> Run:
-    """Group events by buyer into cases; events without a buyer stay unassigned (they are
-    listed in the run's index, never guessed into a case)."""
-    by_buyer: dict[str, list[Event]] = {}
-    unassigned: list[Event] = []
+    """Group a timeline's events into cases by case key (shop, buyer), as the run's
+    stages do (:mod:`extractor.keys`); events without a buyer stay unassigned (they are
+    listed in the run's index, never guessed into a case).  What the keys' join says
+    (placeholder nicks, shops it cannot tell) is added to the files' warnings."""
+    from .keys import plan_cases, split_groups
+    from .timeline import _source_order
+
+    by_file: dict[str, list[Event]] = {}
     for event in events:
-        if event.buyer is None:
-            unassigned.append(event)
-        else:
-            by_buyer.setdefault(event.buyer, []).append(event)
-    cases = tuple(build_case(buyer, by_buyer[buyer], files, ship_within_hours) for buyer in sorted(by_buyer))
+        by_file.setdefault(event.source.file, []).append(event)
+    groups, held, aside = [], {}, []
+    for file, evs in by_file.items():
+        split, rest, conversations = split_groups(
+            sorted(evs, key=lambda e: _source_order(e.source)),
+            lambda e: e.kind in ("order", "call", "note") or e.buyer is None)
+        for group, group_events in split.items():
+            groups.append((file, group, conversations.get(group)))
+            held[(file, group)] = group_events
+        aside.extend(rest)
+    plan = plan_cases(groups, aside)
+    extra: dict[str, tuple] = {}
+    for w in plan.warnings:
+        extra[w.file] = extra.get(w.file, ()) + (w,)
+    files = [replace(f, warnings=f.warnings + extra[f.file]) if f.file in extra else f for f in files]
+    cases = tuple(build_case(key.buyer, [e for piece in plan.groups.get(key, ()) for e in held[piece]]
+                             + plan.aside.get(key, []), files, ship_within_hours,
+                             shop=key.shop or None, conversation=key.conversation or None)
+                  for key in sorted(plan.keys))
+    unassigned = [e for e in aside if e.buyer is None]
     return Run(cases, tuple(order_events(unassigned)), tuple(files))
 
 
@@ -239,7 +261,10 @@ def build_cases(events: Iterable[Event], files: Sequence[FileReport],
 
 
 def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
-               ship_within_hours: float = 72) -> Case:
+               ship_within_hours: float = 72, shop: str | None = None,
+               conversation: str | None = None) -> Case:
+    """One case.  ``shop``: the case key's (extractor.keys); None: the shop most of the
+    case's seller accounts write for."""
     ordered = order_events(events)
     case_events = tuple(CaseEvent(f"E{i}", e) for i, e in enumerate(ordered, 1))
     window = timedelta(hours=ship_within_hours)
@@ -280,7 +305,7 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
     summary = _summary(order_tuple, other, silence, promises, claims, ship_within_hours)
     return Case(
         buyer=buyer,
-        shop=_shop(case_events),
+        shop=shop or _shop(case_events),
         ship_within_hours=ship_within_hours,
         events=case_events,
         orders=order_tuple,
@@ -291,6 +316,7 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
         summary=summary,
         risk=risk_flag(order_tuple, promises, claims),
         files=case_files,
+        conversation=conversation,
     )
 
 

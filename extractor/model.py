@@ -81,6 +81,8 @@ class Order:
     tracking: str | None = None
     carrier: str | None = None
     phone: str | None = None
+    # 店铺名称: which shop sold it; with the buyer's nick it is the order's case key.
+    shop: str | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +289,7 @@ def event_to_dict(event: Event, *, with_tags: bool = False) -> dict[str, Any]:
             "tracking": o.tracking,
             "carrier": o.carrier,
             "phone": o.phone,
+            "shop": o.shop,
         }
     out["source"] = source_to_dict(event.source)
     if event.sources:
@@ -329,6 +332,7 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
             tracking=o.get("tracking"),
             carrier=o.get("carrier"),
             phone=o.get("phone"),
+            shop=o.get("shop"),
         )
     text = data.get("text")
     if not isinstance(text, str):

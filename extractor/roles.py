@@ -15,6 +15,15 @@ AUTO_REPLY_RE = re.compile(r"^\s*[\[【（(]?\s*自动回复\s*[\]】）)]?")
 SYSTEM_PREFIXES = ("当前用户来自", "系统提示", "系统提醒")
 
 
+# A name a shop has (旗舰店, 专营店, 小店…): a sender so named writing without a colon may be
+# the shop's main account, which only the user can confirm (--shop) when no input says.
+_SHOPLIKE_RE = re.compile(r"店$")
+
+
+def shoplike(name: str) -> bool:
+    return bool(_SHOPLIKE_RE.search(name.strip()))
+
+
 def shop_of(sender: str) -> str | None:
     """The shop part of ``店铺名:子账号``, or None when the sender has no colon."""
     for colon in (":", "："):
@@ -26,13 +35,16 @@ def shop_of(sender: str) -> str | None:
 
 
 class RoleResolver:
-    def __init__(self, shop: tuple[str, ...] = (), staff: tuple[str, ...] = ()) -> None:
+    def __init__(self, shop: tuple[str, ...] = (), staff: tuple[str, ...] = (),
+                 known_shops: tuple[str, ...] = ()) -> None:
         self.shop = tuple(s.strip() for s in shop if s.strip())
         self.staff = frozenset(s.strip() for s in staff if s.strip())
+        # A shop's main account writes as the bare shop name (no colon).
+        self.known_shops = frozenset(s.strip() for s in known_shops if s.strip())
 
     def is_seller(self, sender: str) -> bool:
         name = sender.strip()
-        if name in self.staff:
+        if name in self.staff or name in self.known_shops:
             return True
         account_shop = shop_of(name)
         if self.shop:

@@ -8,12 +8,16 @@ byte-identical:
 
 1. :func:`read_files` — walk the paths, detect each file's format and parse it; files
    whose dates have no year get the year the run's other events agree on, once, over
-   all of them (plaso's date-less log idea), and say so in a warning.  Each file's
-   events are split by buyer; orders, calls, notes and events with no buyer go "aside"
-   for the join.
+   all of them (plaso's date-less log idea), and say so in a warning.  So is the
+   evidence of shop names: a sender written as a bare shop name that another input
+   names as a shop (an account's 店铺名: prefix, an order's 店铺名称) is the shop's main
+   account, and its file is read again so.  Each file's events are split into groups
+   (shop, buyer, placeholder conversation: :mod:`extractor.keys`); orders, calls, notes
+   and events with no buyer go "aside" for the join.
 2. :func:`join_aside` — calls and call notes joined to buyers across every file
-   (:mod:`extractor.join`); what matches no buyer stays unassigned, never guessed.
-3. :func:`case_events` — one buyer's events from every file, duplicates of one message
+   (:mod:`extractor.join`); what matches no buyer stays unassigned, never guessed.  Every
+   group and joined record gets its case key, (shop, buyer) (:func:`extractor.keys.plan_cases`).
+3. :func:`case_events` — one case's events from every file, duplicates of one message
    in overlapping exports merged (never across buyers: a broadcast sent to two buyers
    at the same second is two messages), in time order; a message one export of the
    conversation lacks between messages both hold is flagged.
@@ -42,6 +46,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from . import __version__
 from .errors import NoExportError, UsageError
 from .fsutil import NOTE_SUFFIXES, Skip, walk_inputs
+from .keys import CaseKey, Conversation, Group, case_names, main_account_warnings, seller_shop, split_groups
 from .model import Event, FileReport, ParseWarning, event_to_dict
 from .sources import ParseOptions
 from .timeline import flag_missing_in_other_exports, merge_duplicates, order_events, parse_file
@@ -205,35 +210,64 @@ def _in_part(part: str, path: Path, package: Path) -> bool:
 
 @dataclass(frozen=True)
 class FileRead:
-    """One input file, read: its report, its events split by buyer, and its events
-    aside (orders, calls, notes, events with no buyer).
+    """One input file, read: its report, its events split into groups (shop, buyer,
+    placeholder conversation), and its events aside (orders, calls, notes, events with
+    no buyer).
 
-    ``held`` keeps the buyers' events in memory; a batch keeps them in shards on disk
-    instead (``buyers`` maps each buyer to the digest of their events either way)."""
+    ``held`` keeps the groups' events in memory; a batch keeps them in shards on disk
+    instead (``buyers`` maps each group to the digest of its events either way)."""
 
     path: str
     report: FileReport
-    buyers: Mapping[str, str]
+    buyers: Mapping[Group, str]
     aside: tuple[Event, ...]
     years: Mapping[int, int]  # year → events: where the run's year for year-less files comes from
     yearless: bool  # dates without a year, and nothing in the file to take it from
-    held: Mapping[str, tuple[Event, ...]] | None = None
-    shard_dir: str | None = None  # a batch's: where the buyers' shards are
+    held: Mapping[Group, tuple[Event, ...]] | None = None
+    shard_dir: str | None = None  # a batch's: where the groups' shards are
+    shops: Mapping[str, int] = field(default_factory=dict)  # shop names the file shows → lines
+    parties: tuple[str, ...] = ()  # senders taken for buyers who write without a colon
+    main_senders: tuple[str, ...] = ()  # bare shop names read as the shop's main account
+    forged: bool = False  # a header-like line was kept as text (it may be a main account's)
+    conversations: Mapping[Group, Conversation] = field(default_factory=dict)  # placeholder ones
 
     def with_warning(self, warning: ParseWarning) -> "FileRead":
         return replace(self, report=replace(self.report, warnings=self.report.warnings + (warning,)))
 
 
-def split_events(events: Iterable[Event]) -> tuple[dict[str, list[Event]], list[Event]]:
-    """A file's events by buyer, and those that go aside for the join."""
-    by_buyer: dict[str, list[Event]] = {}
-    aside: list[Event] = []
-    for event in events:
-        if event.kind in ASIDE_KINDS or event.buyer is None:
-            aside.append(event)
-        else:
-            by_buyer.setdefault(event.buyer, []).append(event)
-    return by_buyer, aside
+def _is_aside(event: Event) -> bool:
+    return event.kind in ASIDE_KINDS or event.buyer is None
+
+
+def split_events(events: Iterable[Event], main_accounts: Iterable[str] = ()
+                 ) -> tuple[dict[Group, list[Event]], list[Event], dict[Group, Conversation]]:
+    """A file's events by group, those that go aside for the join, and its placeholder
+    conversations (:func:`extractor.keys.split_groups`)."""
+    return split_groups(list(events), _is_aside, main_accounts)
+
+
+def file_shops(events: Iterable[Event], main_accounts: Iterable[str] = ()) -> dict[str, Any]:
+    """What the run-wide shop evidence needs of a file (FileRead's fields): the shop
+    names it shows (seller accounts' shops, orders' 店铺名称), the senders it took for
+    buyers although they write without a colon, the bare shop names it read as main
+    accounts, and whether a header-like line was kept as text."""
+    mains = set(main_accounts)
+    shops: Counter[str] = Counter()
+    parties: dict[str, None] = {}
+    main_senders: dict[str, None] = {}
+    forged = False
+    for e in events:
+        forged = forged or "forged_header" in e.flags
+        if e.role == "seller" and (shop := seller_shop(e.sender, mains)):
+            shops[shop] += 1
+            if e.sender and e.sender.strip() in mains:
+                main_senders[e.sender.strip()] = None
+        elif e.order is not None and e.order.shop:
+            shops[e.order.shop] += 1
+        elif e.role == "buyer" and e.sender and seller_shop(e.sender) is None:
+            parties[e.sender.strip()] = None
+    return {"shops": dict(shops), "parties": tuple(parties), "main_senders": tuple(sorted(main_senders)),
+            "forged": forged}
 
 
 def events_digest(events: Iterable[Event]) -> str:
@@ -245,18 +279,28 @@ def events_digest(events: Iterable[Event]) -> str:
     return h.hexdigest()
 
 
-def read_file(path: str, config: RunConfig, year_hint: int | None = None) -> FileRead:
-    """Parse one file into memory (errors are in the report, never raised)."""
+def read_options(config: RunConfig, year_hint: int | None, main_accounts: Sequence[str] = ()):
     options = replace(config.parse, year_hint=year_hint) if year_hint else config.parse
+    return replace(options, known_shops=tuple(main_accounts)) if main_accounts else options
+
+
+def read_file(path: str, config: RunConfig, year_hint: int | None = None,
+              main_accounts: Sequence[str] = ()) -> FileRead:
+    """Parse one file into memory (errors are in the report, never raised).
+    ``main_accounts``: bare shop names the run's other inputs vouch for (sellers)."""
+    options = read_options(config, year_hint, main_accounts)
     events, report, yearless = parse_file(path, options, config.format_name)
-    by_buyer, aside = split_events(events)
+    mains = (*options.shop, *options.known_shops)
+    by_group, aside, conversations = split_events(events, mains)
     years = Counter(e.time.year for e in events)
-    return FileRead(path, report, {b: events_digest(evs) for b, evs in sorted(by_buyer.items())},
+    return FileRead(path, report, {g: events_digest(evs) for g, evs in sorted(by_group.items())},
                     tuple(aside), dict(years), yearless,
-                    held={b: tuple(evs) for b, evs in by_buyer.items()})
+                    held={g: tuple(evs) for g, evs in by_group.items()},
+                    conversations=conversations, **file_shops(events, mains))
 
 
-ReadOne = Callable[[str, int | None], FileRead]
+# (path, year hint) → the file read; a third argument, the main accounts, re-reads it.
+ReadOne = Callable[..., FileRead]
 MapFn = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
 
 
@@ -277,7 +321,7 @@ def read_files(paths: Sequence[str | os.PathLike[str]], config: RunConfig,
     nothing is left to read, that is a :class:`NoExportError` listing them."""
     if not paths:
         raise UsageError("no input given: name at least one file or folder")
-    read_one = read_one or (lambda p, year: read_file(p, config, year))
+    read_one = read_one or (lambda p, year, mains=(): read_file(p, config, year, mains))
     walked = walk_inputs(paths, exclude=() if exclude is None else (exclude,), follow_links=config.follow_links)
     skips = list(walked.skipped)
     files = list(walked.files)
@@ -294,7 +338,7 @@ def read_files(paths: Sequence[str | os.PathLike[str]], config: RunConfig,
         skipped.extend(skips)
     if not reads:
         raise NoExportError(_no_export_message(paths, skips))
-    reads = list(map_fn(lambda p: read_one(p, None), files))
+    hints: dict[int, tuple[int, ParseWarning]] = {}  # the year a file was read with, and why
     yearless = [i for i, r in enumerate(reads) if r.yearless]
     if yearless:
         years: Counter[int] = Counter()
@@ -308,8 +352,35 @@ def read_files(paths: Sequence[str | os.PathLike[str]], config: RunConfig,
                     files[i], "dates without a year and no other input to take the year from: "
                     "those lines are left out and listed as warnings"))
             else:
-                reads[i] = read_one(files[i], year).with_warning(ParseWarning(
+                hints[i] = (year, ParseWarning(
                     files[i], f"dates without a year were given the year {year} from the run's other inputs"))
+                reads[i] = read_one(files[i], year).with_warning(hints[i][1])
+    return _main_accounts(reads, files, read_one, config, hints)
+
+
+def _main_accounts(reads: list[FileRead], files: Sequence[str], read_one: ReadOne, config: RunConfig,
+                   hints: Mapping[int, tuple[int, ParseWarning]]) -> list[FileRead]:
+    """A sender written as a bare shop name that the run's other inputs name as a shop is
+    that shop's main account: its file is read again with it as a seller (once, over the
+    whole run, like the year), with a warning; a shop-like name nothing vouches for is
+    taken for a buyer, with a warning naming --shop."""
+    known = set(config.parse.shop)
+    for r in reads:
+        known.update(r.shops)
+    for i, r in enumerate(reads):
+        mains = tuple(sorted(p for p in r.parties if p in known))
+        if not mains and r.forged:
+            # A header kept as text may be a main account's: the chat guard keeps a
+            # sender who is no party of a one-to-one conversation out of it.
+            mains = tuple(sorted(known))
+        if mains:
+            year, why = hints.get(i, (None, None))
+            again = read_one(files[i], year, mains)
+            if again.main_senders:
+                reads[i] = again.with_warning(why) if why is not None else again
+        said = [n for n in reads[i].main_senders if n not in config.parse.shop]  # --shop needs no word
+        for warning in main_account_warnings(files[i], r.parties, known, said):
+            reads[i] = reads[i].with_warning(warning)
     return reads
 
 
@@ -333,58 +404,58 @@ def _no_export_message(paths: Sequence[str | os.PathLike[str]], skips: Sequence[
 
 @dataclass(frozen=True)
 class Assembly:
-    """The run's cases before tagging: who the buyers are, which files hold their
-    events, and what was joined to them across files."""
+    """The run's cases before tagging: their keys (shop, buyer), which files' groups
+    hold their events, and what was joined to them across files."""
 
     reports: tuple[FileReport, ...]  # walk order, with the join's warnings
-    buyers: tuple[str, ...]  # sorted
-    aside_by_buyer: Mapping[str, tuple[Event, ...]]
-    files_by_buyer: Mapping[str, tuple[str, ...]]  # the files (walk order) holding each buyer's events
+    keys: tuple[CaseKey, ...]  # sorted
+    groups_by_key: Mapping[CaseKey, tuple[tuple[str, Group], ...]]  # (file read's path, group)
+    aside_by_key: Mapping[CaseKey, tuple[Event, ...]]
+    files_by_key: Mapping[CaseKey, tuple[str, ...]]  # the files (walk order) holding each case's events
     unassigned: tuple[Event, ...]
 
 
-def join_aside(reads: Sequence[FileRead], assignments: Any = None) -> Assembly:
-    """``assignments``: the user's ``--assign`` file (:class:`extractor.assign.Assignments`),
-    applied to what the join left unassigned."""
+def join_aside(reads: Sequence[FileRead], shops: Sequence[str] = (), assignments: Any = None) -> Assembly:
+    """``shops``: the run's ``--shop``, the shop of what nothing else places;
+    ``assignments``: the user's ``--assign`` file (:class:`extractor.assign.Assignments`),
+    applied to what the join left unassigned, before the cases are planned."""
     from .assign import apply_assignments
     from .join import join_calls
+    from .keys import plan_cases
 
     aside = [e for r in reads for e in r.aside]
-    chat_buyers = {b for r in reads for b in r.buyers}
+    chat_buyers = {g[1] for r in reads for g in r.buyers if not g[2]}
     joined, warnings = join_calls(aside, known_nicks=chat_buyers)
-    by_buyer: dict[str, list[Event]] = {}
-    unassigned: list[Event] = []
-    for event in joined:
-        (by_buyer.setdefault(event.buyer, []) if event.buyer is not None else unassigned).append(event)
-    listed = order_events(merge_duplicates(order_events(unassigned)))
-    assigned, listed, by_hand = apply_assignments(listed, assignments, set(by_buyer) | chat_buyers)
-    for event in assigned:
-        by_buyer.setdefault(event.buyer, []).append(event)
+    placed = [e for e in joined if e.buyer is not None]
+    listed = order_events(merge_duplicates(order_events([e for e in joined if e.buyer is None])))
+    known = {e.buyer for e in placed} | chat_buyers
+    assigned, listed, by_hand = apply_assignments(listed, assignments, known)
     warnings = list(warnings) + by_hand
+    groups = [(r.path, g, r.conversations.get(g)) for r in reads for g in r.buyers]
+    plan = plan_cases(groups, placed + assigned + listed, shops)
     extra: dict[str, list[ParseWarning]] = {}
-    for w in warnings:
+    for w in (*warnings, *plan.warnings):
         extra.setdefault(w.file, []).append(w)
     reports = tuple(replace(r.report, warnings=r.report.warnings + tuple(extra[r.path]))
                     if r.path in extra else r.report for r in reads)
     order = {r.path: n for n, r in enumerate(reads)}
-    files: dict[str, set[str]] = {}
-    for r in reads:
-        for buyer in r.buyers:
-            files.setdefault(buyer, set()).add(r.path)
-    for buyer, events in by_buyer.items():
-        files.setdefault(buyer, set()).update(s.file for e in events for s in e.all_sources())
-    buyers = tuple(sorted(set(by_buyer) | {b for r in reads for b in r.buyers}))
+    files: dict[CaseKey, set[str]] = {}
+    for key, pieces in plan.groups.items():
+        files.setdefault(key, set()).update(path for path, _ in pieces)
+    for key, events in plan.aside.items():
+        files.setdefault(key, set()).update(s.file for e in events for s in e.all_sources())
     return Assembly(
-        reports, buyers,
-        {b: tuple(order_events(evs)) for b, evs in by_buyer.items()},
-        {b: tuple(sorted(fs, key=lambda f: (order.get(f, len(order)), f))) for b, fs in files.items()},
+        reports, tuple(sorted(plan.keys)),
+        {k: tuple(pieces) for k, pieces in plan.groups.items()},
+        {k: tuple(order_events(evs)) for k, evs in plan.aside.items()},
+        {k: tuple(sorted(fs, key=lambda f: (order.get(f, len(order)), f))) for k, fs in files.items()},
         tuple(listed),
     )
 
 
-def case_reports(assembly: Assembly, buyer: str) -> tuple[FileReport, ...]:
+def case_reports(assembly: Assembly, key: CaseKey) -> tuple[FileReport, ...]:
     """The reports of the files a case may cite, in walk order."""
-    mine = set(assembly.files_by_buyer.get(buyer, ()))
+    mine = set(assembly.files_by_key.get(key, ()))
     return tuple(r for r in assembly.reports if r.file in mine)
 
 
@@ -400,16 +471,26 @@ def case_events(shards: Iterable[Iterable[Event]], aside: Iterable[Event]) -> li
     return flag_missing_in_other_exports(order_events(merge_duplicates(order_events(events))))
 
 
-def make_case(buyer: str, events: Sequence[Event], reports: Sequence[FileReport], config: RunConfig):
-    """Tag one buyer's events (unless they came tagged) and build their case."""
+def held_case_events(reads: Sequence[FileRead], assembly: Assembly, key: CaseKey) -> list[Event]:
+    """:func:`case_events` of one case whose files' events are held in memory (a report,
+    or any front end that reads with :func:`read_file`)."""
+    held = {r.path: r.held or {} for r in reads}
+    return case_events((held[path].get(group, ()) for path, group in assembly.groups_by_key.get(key, ())),
+                       assembly.aside_by_key.get(key, ()))
+
+
+def make_case(key: CaseKey | str, events: Sequence[Event], reports: Sequence[FileReport], config: RunConfig):
+    """Tag one case's events (unless they came tagged) and build the case."""
     from .cases import build_case
 
+    key = key if isinstance(key, CaseKey) else CaseKey("", key)
     tagged = list(events) if config.tagged else tagger_for(config).tag_events(events)
     if config.review_file is not None:
         from .review import apply_decisions, decisions_for
 
         tagged = list(apply_decisions(tagged, decisions_for(config.review_file)).events)
-    return build_case(buyer, tagged, reports, config.ship_within_hours)
+    return build_case(key.buyer, tagged, reports, config.ship_within_hours,
+                      shop=key.shop or None, conversation=key.conversation or None)
 
 
 def tagger_for(config: RunConfig):
@@ -443,6 +524,7 @@ class CaseOutcome:
     paths: tuple[str, ...] = ()
     risk: str = ""
     error: str | None = None
+    shop: str = ""
 
     @property
     def reused(self) -> bool:
@@ -481,25 +563,26 @@ def case_digest(case: Any) -> str:
     return hashlib.sha256(repr(case).encode("utf-8")).hexdigest()
 
 
-def produce_case(buyer: str, name: str, events: Sequence[Event], reports: Sequence[FileReport],
+def produce_case(key: CaseKey, name: str, events: Sequence[Event], reports: Sequence[FileReport],
                  config: RunConfig, renderer: Any, out_dir: Path,
                  unchanged: Callable[[str], bool] | None = None) -> tuple[CaseOutcome, str]:
     """Stages 4-5 for one case: tag, find, write its files.  ``unchanged(digest)`` says
     whether files of a case with the same findings are already there (a batch's cache):
     then nothing is written."""
-    case = make_case(buyer, events, reports, config)
+    case = make_case(key, events, reports, config)
     digest = case_digest(case)
     outputs = config.case_outputs()
     summary = renderer.case_summary(case, name, outputs)
     if unchanged is not None and unchanged(digest):
-        return CaseOutcome(buyer, name, "unchanged", summary, risk=case.risk), digest
+        return CaseOutcome(key.buyer, name, "unchanged", summary, risk=case.risk, shop=key.shop), digest
     paths = renderer.write_case(case, out_dir, name, outputs)
     if config.pack is not None:
         from .pack import get_profile, write_pack
 
         pack = write_pack(case, renderer, out_dir, name, get_profile(config.pack, config.profile_files))
         paths.append(pack.zip)
-    return CaseOutcome(buyer, name, "written", summary, tuple(str(p) for p in paths), case.risk), digest
+    return CaseOutcome(key.buyer, name, "written", summary, tuple(str(p) for p in paths), case.risk,
+                       shop=key.shop), digest
 
 
 def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
@@ -543,8 +626,6 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
                argv: Sequence[str] = ()) -> RunResult:
     """``evidence report``: every stage in this process, events in memory.  When no
     input could be read, nothing is written (``run_files`` is empty)."""
-    from .render.filenames import unique_names
-
     config = config or RunConfig()
     config.validate()
     out = check_out_dir(out_dir)
@@ -552,22 +633,21 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     # The output folder is never input: `report . -o out` run twice must not read its
     # own reports (as a batch does not).
     reads = read_files(paths, config, exclude=out, skipped=skipped)
-    assembly = join_aside(reads, config.assignments())
+    assembly = join_aside(reads, config.parse.shop, config.assignments())
     result = RunResult(out, list(assembly.reports), [], [], skipped=skipped)
     if reads and not any(r.ok for r in assembly.reports):
         return result  # nothing read: nothing made, not even the folder
     prepare_out_dir(out)
     renderer = make_renderer(config, generated_at, argv)
-    names = unique_names(assembly.buyers)
+    names = case_names(assembly.keys)
     seen_keys: set[str] = set()
-    for buyer in assembly.buyers:
-        events = case_events((r.held.get(buyer, ()) for r in reads if r.held),
-                             assembly.aside_by_buyer.get(buyer, ()))
+    for key in assembly.keys:
+        events = held_case_events(reads, assembly, key)
         if config.review_file is not None:
             from .review import event_key
 
             seen_keys.update(event_key(e) for e in events)
-        outcome, _ = produce_case(buyer, names[buyer], events, case_reports(assembly, buyer),
+        outcome, _ = produce_case(key, names[key], events, case_reports(assembly, key),
                                   config, renderer, out)
         result.cases.append(outcome)
     result.unassigned = list(tag_unassigned(assembly.unassigned, config))
@@ -580,6 +660,6 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     return result
 
 
-__all__ = ["RunConfig", "FileRead", "Assembly", "read_file", "read_files", "join_aside", "case_events",
+__all__ = ["RunConfig", "FileRead", "Assembly", "CaseKey", "case_names", "held_case_events", "read_file", "read_files", "join_aside", "case_events",
            "case_reports", "make_case", "produce_case", "run_report", "RunResult", "CaseOutcome", "tag_unassigned", "split_events", "events_digest", "package_digest",
            "BUILTIN_BACKOFF"]

@@ -184,7 +184,7 @@ class CaseStore:
                      names: dict[str, str] | None = None) -> ImportResult:
         """Keep the inputs, run every stage, and replace the run's cases in one transaction.
         ``names``: a display name per given path (an upload's own name)."""
-        from .stages import RunConfig, case_events, case_reports, join_aside, make_case, read_files
+        from .stages import RunConfig, case_reports, held_case_events, join_aside, make_case, read_files
         from .render.json import case_to_dict
         from .timeline import walk
 
@@ -202,12 +202,9 @@ class CaseStore:
             decisions_file = self._decisions_file()
             config = replace(config, review_file=decisions_file)
             reads = read_files(list(stored), config)
-            assembly = join_aside(reads)
-            cases = []
-            for buyer in assembly.buyers:
-                events = case_events((r.held.get(buyer, ()) for r in reads if r.held),
-                                     assembly.aside_by_buyer.get(buyer, ()))
-                cases.append(make_case(buyer, events, case_reports(assembly, buyer), config))
+            assembly = join_aside(reads, config.parse.shop)
+            cases = [make_case(key, held_case_events(reads, assembly, key), case_reports(assembly, key), config)
+                     for key in assembly.keys]
             self._write_run(run_id, cases, assembly.reports, stored, case_to_dict)
         except BaseException as exc:
             self.db.execute("UPDATE runs SET status='failed', finished_at=?, error=? WHERE id=?",
@@ -292,7 +289,7 @@ class CaseStore:
     def cases_objects(self, config: Any = None) -> list[Any]:
         """The cases of the last import as :class:`~extractor.cases.Case` objects (for the
         PDF and the upload pack), rebuilt from the stored inputs with the decisions."""
-        from .stages import RunConfig, case_events, case_reports, join_aside, make_case, read_files
+        from .stages import RunConfig, case_reports, held_case_events, join_aside, make_case, read_files
 
         paths, _ = self.latest_inputs()
         if not paths:
@@ -300,10 +297,9 @@ class CaseStore:
         config = replace(config or RunConfig(), review_file=self._decisions_file())
         try:
             reads = read_files(paths, config)
-            assembly = join_aside(reads)
-            return [make_case(b, case_events((r.held.get(b, ()) for r in reads if r.held),
-                                             assembly.aside_by_buyer.get(b, ())), case_reports(assembly, b), config)
-                    for b in assembly.buyers]
+            assembly = join_aside(reads, config.parse.shop)
+            return [make_case(key, held_case_events(reads, assembly, key), case_reports(assembly, key), config)
+                    for key in assembly.keys]
         finally:
             os.unlink(config.review_file)
 

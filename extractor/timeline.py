@@ -155,16 +155,16 @@ def parse_paths(paths: Sequence[str | os.PathLike[str]], options: ParseOptions |
 
     config = RunConfig(parse=options or ParseOptions(), format_name=format_name, follow_links=follow_links)
 
-    def read_one(path: str, year: int | None):
-        if progress and year is None:
+    def read_one(path: str, year: int | None, mains=()):
+        if progress and year is None and not mains:
             progress(path)
-        return read_file(path, config, year)
+        return read_file(path, config, year, mains)
 
     skipped: list = []
     reads = read_files(paths, config, read_one, skipped=skipped)
-    assembly = join_aside(reads)
+    assembly = join_aside(reads, config.parse.shop)
     events = [e for r in reads if r.held for evs in r.held.values() for e in evs]
-    events.extend(e for evs in assembly.aside_by_buyer.values() for e in evs)
+    events.extend(e for evs in assembly.aside_by_key.values() for e in evs)
     events.extend(assembly.unassigned)
     merged = order_events(merge_duplicates(order_events(events)))
     return ParseResult(tuple(flag_missing_in_other_exports(merged)), assembly.reports, tuple(skipped))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
+from case_key_fixtures import main_account_folder, placeholder_folder, two_shops_folder
 from extractor.batch import BatchOptions, run_batch
 from extractor.cli import app
 from extractor.model import Call, Event, Source
@@ -63,9 +64,18 @@ def _batch(src: Path, out: Path, workers: int) -> dict[str, bytes]:
     return _cases_and_registers(out)
 
 
-@pytest.mark.parametrize("source", ["corpora/demo", "corpora/eval/dev7", "corpora/eval/dev9", "broadcast"])
+# Case keys (issue 14): two shops, placeholder nicks, a main account without a colon.
+CASE_KEY_FOLDERS = {"two_shops": two_shops_folder, "placeholders": placeholder_folder,
+                    "main_account": main_account_folder}
+
+
+@pytest.mark.parametrize("source", ["corpora/demo", "corpora/eval/dev7", "corpora/eval/dev9", "broadcast",
+                                    *CASE_KEY_FOLDERS])
 def test_report_and_batch_write_byte_identical_cases_and_registers(source, broadcast_folder, tmp_path):
-    src = broadcast_folder if source == "broadcast" else ROOT / source
+    if source in CASE_KEY_FOLDERS:
+        src = CASE_KEY_FOLDERS[source](tmp_path / "in")
+    else:
+        src = broadcast_folder if source == "broadcast" else ROOT / source
     report = _report(src, tmp_path / "report")
     assert len(report) > 2  # cases as well as the registers
     assert _batch(src, tmp_path / "batch1", 1) == report

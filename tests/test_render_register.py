@@ -15,7 +15,7 @@ from extractor.sources.call_records import unwrap_cell
 from extractor.render.view import REGISTER_COLUMNS
 from report_fixtures import FIXED_NOW, LIN, LIN_ORDER, LU, LU_ORDER, XIAOYA, single_chat, story
 
-HEADER = ["订单编号", "买家旺旺", "付款时间", "发货时间", "卖家联系次数", "买家回复次数", "最长沉默(小时)", "主张", "风险提示"]
+HEADER = ["订单编号", "买家旺旺", "付款时间", "发货时间", "卖家联系次数", "买家回复次数", "最长沉默(小时)", "主张", "风险提示", "店铺"]
 
 
 @pytest.fixture(scope="module")

@@ -248,11 +248,16 @@ def render_run(cases: Run | Sequence[Case], out_dir: str | os.PathLike[str],
         from .pdf import cjk_font_family
 
         cjk_font_family()  # fail before writing anything when the PDF cannot be made
-    names = unique_names(c.buyer for c in run.cases)
+    from ..keys import CaseKey, case_names
+
+    def key(case: Case) -> CaseKey:
+        return CaseKey(case.shop or "", case.buyer, case.conversation or "")
+
+    names = case_names(key(c) for c in run.cases)
     results: list[CaseOutput] = []
     summaries: list[dict[str, Any]] = []
     for case in run.cases:
-        name = names[case.buyer]
+        name = names[key(case)]
         paths = renderer.write_case(case, out_dir, name, options.outputs)
         results.append(CaseOutput(case.buyer, name, tuple(paths), case.risk))
         summaries.append(renderer.case_summary(case, name, options.outputs))

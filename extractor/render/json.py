@@ -63,6 +63,7 @@ def case_to_dict(case: Case, mask: bool = True) -> dict[str, Any]:
         "tool": {"name": "evidence", "version": __version__},
         "buyer": m(case.buyer),
         "shop": m(case.shop) if case.shop else None,
+        **({"conversation": case.conversation} if case.conversation else {}),
         "ship_within_hours": case.ship_within_hours,
         "phones_masked": mask,
         "risk": case.risk,

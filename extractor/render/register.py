@@ -74,7 +74,7 @@ def register_xlsx(rows: Iterable[Sequence[Any]], ctx: RenderContext) -> bytes:
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("登记表")
-    widths = (22, 18, 20, 20, 12, 12, 14, 30, 46)
+    widths = (22, 18, 20, 20, 12, 12, 14, 30, 46, 20)
     for i, width in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = width
     ws.freeze_panes = "A2"

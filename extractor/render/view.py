@@ -7,6 +7,7 @@ disagree about what is shown.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import PurePath
@@ -27,7 +28,7 @@ PROMISE_STATUS_ZH = {"kept": "按时发货", "late": "晚于承诺", "undetermin
 WINDOW_ZH = {"before_payment": "付款前", "before_deadline": "付款后至发货时限",
              "after_deadline": "发货时限后", "no_order": "无订单记录"}
 REGISTER_COLUMNS = ("订单编号", "买家旺旺", "付款时间", "发货时间", "卖家联系次数", "买家回复次数",
-                    "最长沉默(小时)", "主张", "风险提示")
+                    "最长沉默(小时)", "主张", "风险提示", "店铺")
 
 
 REVIEWED_ZH = {"confirmed": "人工确认", "added": "人工添加"}
@@ -285,6 +286,7 @@ def register_rows(case: Case, mask: bool) -> list[list[Any]]:
             silence,
             "、".join(dict.fromkeys(m(claim_name_zh(c.label, c.reason, c.evidence)) for c in claims)),
             risk_flag_for(case.orders, case.promises, case.claims, order.order_id) if order else case.risk,
+            m(case.shop) if case.shop else "",
         ])
     return rows
 
@@ -313,6 +315,8 @@ def case_summary(case: Case, name: str, mask: bool, outputs: tuple[str, ...]) ->
         "silence_hours": case.silence.hours if case.silence else None,
         "claims_text": "、".join(dict.fromkeys(claims)),
         "shop": m(case.shop) if case.shop else "",
+        # Where a placeholder nick's conversation starts, by the file's base name.
+        "conversation": re.split(r"[\\/]", case.conversation)[-1] if case.conversation else None,
         "orders": [o.order_id for o in case.orders],
         "events": len(case.events),
         "claims": len(case.claims),

@@ -48,6 +48,10 @@ class ParseOptions:
     # The year for dates written without one (6月24日), when the file itself has no
     # dated neighbour; filled in by the timeline from the run's other inputs.
     year_hint: int | None = None
+    # Shop names the run's other inputs show (店铺名: prefixes, 店铺名称): a sender
+    # written exactly so is the shop's main account, a seller, although it has no colon.
+    # Filled in by the read stage; unlike ``shop`` it leaves the colon convention on.
+    known_shops: tuple[str, ...] = ()
 
 
 class InputFile:
@@ -107,7 +111,7 @@ class ParseContext:
         self.options = options
         self.tz = options.tz
         self.warnings: list[ParseWarning] = []
-        self.roles = RoleResolver(shop=options.shop, staff=options.staff)
+        self.roles = RoleResolver(shop=options.shop, staff=options.staff, known_shops=options.known_shops)
         # Set by a parser that met a date without a year, found no dated neighbour in
         # the file and had no ``year_hint``: it warns and skips such lines, and the
         # timeline parses the file again with the year of the run's other inputs.

@@ -48,7 +48,7 @@ from typing import Any, Sequence
 
 from ..errors import FormatError
 from ..model import Event, Source
-from ..roles import SYSTEM_PREFIXES, shop_of, transfer_parties
+from ..roles import SYSTEM_PREFIXES, shop_of, shoplike, transfer_parties
 from .base import ParseContext
 from .chat_common import Draft, assign_buyers, excerpt, strip_blank_edges
 
@@ -175,7 +175,8 @@ class Conversation:
         only = self.single_buyer()
         if only is None or sender == only or after != "buyer":
             return None
-        return f"{sender} is not a party of this conversation (its buyer is {only})"
+        hint = f"; if {sender} is the shop's main account, run again with --shop {sender}" if shoplike(sender) else ""
+        return f"{sender} is not a party of this conversation (its buyer is {only}){hint}"
 
     def notice_problem(self, text: str, after: str | None, *, bare: bool) -> str | None:
         """Why a platform notice cannot be where it is, or None.  ``bare``: a line of

@@ -104,6 +104,7 @@ class TaobaoOrders(SourceFormat):
             tracking=tracking_numbers(cell("物流单号")),
             carrier=cell("物流公司") or None,
             phone=cell("联系手机") or None,
+            shop=cell("店铺名称").strip() or None,
         )
         amount = cell("买家实际支付金额") or cell("总金额")
         title = cell("宝贝标题")
