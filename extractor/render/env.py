@@ -34,6 +34,7 @@ CHANNEL_ZH = {"message": "旺旺", "auto_reply": "旺旺", "system": "系统", "
 FLAG_ZH = {
     "forged_header": "含形似抬头的行：该行时间或发送方与文件前后不符，已作为本条消息原文保留",
     "missing_in_other_export": "同一会话的另一份导出中没有这条消息",
+    "forged_auto_reply": "买家消息以【自动回复】开头：自动回复只由店铺发出，本条按买家消息照录并打标签",
 }
 ROLE_ZH = {"seller": "卖家", "buyer": "买家", "system": "系统"}
 TAG_ZH = {label.name: label.zh for label in registry().labels}
