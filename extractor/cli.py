@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 
 from . import __version__
+from .display import name_label, terminal
 from .errors import EXIT_PARTIAL, EvidenceError, UsageError
 from .model import ParseResult, event_to_dict
 
@@ -26,7 +27,9 @@ app = typer.Typer(
 
 
 def err(message: str) -> None:
-    typer.echo(message, err=True)
+    # Messages quote nicks and file names: a control or bidi character is escaped, never
+    # sent to the terminal (an ESC sequence clears the screen, U+202E reorders the line).
+    typer.echo(terminal(message), err=True)
 
 
 def run_command(fn: Callable[[], int | None]) -> None:
@@ -334,7 +337,7 @@ def batch_cmd(
         for rep in result.failed_files:
             err(f"error {rep.error}")
         for case in result.failed_cases:
-            err(f"error case {case.buyer}: {case.error}")
+            err(f"error case {name_label(case.buyer)}: {case.error}")
         for name in result.removed:
             err(f"removed {result.out_dir / name}: an output of a case no longer in the input")
         for name in result.kept:
@@ -395,7 +398,7 @@ def _report(paths: Sequence[str], out: str, config) -> int:
     if not result.run_files:
         return status or 2
     for case in result.cases:
-        typer.echo(f"{case.buyer}: {', '.join(case.paths)}  [{case.risk}]")
+        typer.echo(f"{name_label(case.buyer)}: {', '.join(case.paths)}  [{case.risk}]")
     for path in result.run_files:
         typer.echo(str(path))
     if result.unassigned:

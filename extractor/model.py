@@ -25,6 +25,7 @@ ROLES: tuple[str, ...] = ("seller", "buyer", "system")
 FLAGS: tuple[str, ...] = (
     "forged_header",  # a line inside the message has the form of a header but does not fit the file
     "missing_in_other_export",  # the conversation is in another export too, which lacks this message
+    "forged_auto_reply",  # a buyer's message that starts like the shop's auto-reply (【自动回复】)
 )
 KINDS: tuple[str, ...] = ("message", "auto_reply", "system", "call", "note", "order")
 

@@ -58,11 +58,12 @@ class RoleResolver:
         return "seller" if self.is_seller(name) else "buyer"
 
     def classify(self, sender: str, text: str) -> tuple[str, str]:
-        """(role, kind) of a chat line."""
+        """(role, kind) of a chat line.  Only the shop's account sends auto-replies (the
+        platform sends them from the shop): a buyer who types 【自动回复】 writes a message."""
         role = self.role_of(sender)
         if role == "system":
             return "system", "system"
-        if AUTO_REPLY_RE.match(text):
+        if role == "seller" and AUTO_REPLY_RE.match(text):
             return role, "auto_reply"
         return role, "message"
 

@@ -101,18 +101,22 @@ def test_neutralize(value, expected):
     assert neutralize(value) == expected
 
 
-@pytest.mark.parametrize("nick", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",
-                                  "\t=1+1", "\r=1+1"])
-def test_formulas_from_nicks_are_neutralized(tmp_path, nick):
+@pytest.mark.parametrize("nick, shown", [
+    *((nick, "'" + nick) for nick in ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0"]),
+    # a tab or carriage return in a nick is shown as its code point, which starts no formula
+    ("\t=1+1", "[U+0009]=1+1（可疑：含不可见或改变显示方向的字符 U+0009）"),
+    ("\r=1+1", "[U+000D]=1+1（可疑：含不可见或改变显示方向的字符 U+000D）"),
+])
+def test_formulas_from_nicks_are_neutralized(tmp_path, nick, shown):
     events, files = single_chat(tmp_path / "in", nick, [(nick, "2025-06-24 10:00:00", "在吗"),
                                                         (XIAOYA, "2025-06-24 10:01:00", "在的亲")])
     render_run([build_case(nick, events, files)], tmp_path / "out",
                RenderOptions(generated_at=FIXED_NOW, outputs=("json",)))
     ws = load_workbook(tmp_path / "out" / "register.xlsx").active
     cell = ws.cell(row=2, column=2)
-    assert cell.value == "'" + nick and cell.data_type == "s"
+    assert cell.value == shown and cell.data_type == "s"
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
-    assert _csv_rows(tmp_path / "out" / "register.csv")[1][1] == "'" + nick
+    assert _csv_rows(tmp_path / "out" / "register.csv")[1][1] == shown
 
 
 def test_xlsx_bytes_depend_on_the_generation_time_not_the_clock(register, monkeypatch):

@@ -107,7 +107,11 @@ def test_specimen_is_detected_and_parses_cleanly(name, expected):
     events, warnings = run(SPECIMENS / name)
     assert events[0].source.format == fmt
     assert len(events) == count
-    assert warnings == []
+    # a clipboard copy's read receipts are left out of the text, and counted
+    # a clipboard copy's read receipts and a web print's page headers and footers are left
+    # out of the text, and counted
+    assert [w for w in warnings if not (fmt == "qianniu-clipboard" and STATUS_WARNING.match(w.reason)
+                                        or fmt == "qianniu-web-pdf" and FURNITURE_WARNING.match(w.reason))] == []
     assert all(e.buyer == "tb_9527xiaoyu" for e in events)
 
 
@@ -270,9 +274,19 @@ def test_the_same_message_in_layouts_a_and_b_becomes_one_event_with_two_sources(
 # ---------------------------------------------------------------------------
 # Qianniu clipboard
 
+STATUS_WARNING = re.compile(r"^\d+ read/sending status line\(s\) of the chat window \(.*\) left out of the "
+                            r"messages' text: line\(s\) \d+(, \d+)*$")
+
+
+FURNITURE_WARNING = re.compile(r"^\d+ header/footer line\(s\) the browser printed at the page edges \(page title, "
+                               r"print time, URL, page counter\) left out of the messages' text, on page\(s\) ")
+
+
 def test_clipboard_utf16_status_lines_recalls_transfers_and_cards():
     events, warnings = run(CHAT / "qianniu_clipboard_utf16.txt")
-    assert warnings == []
+    assert [(w.line, w.reason) for w in warnings] == [
+        (7, "3 read/sending status line(s) of the chat window (已读 ×1, 未读 ×1, 发送中 ×1) left out of the "
+            "messages' text: line(s) 7, 18, 22")]
     assert rows(events) == [
         (1, "07-02 20:57:11", "buyer", "message", "tb_9527xiaoyu", "tb_9527xiaoyu", "在吗"),
         (3, "07-02 20:57:12", "seller", "auto_reply", XIAOYA, "tb_9527xiaoyu",
@@ -293,7 +307,8 @@ def test_clipboard_utf16_status_lines_recalls_transfers_and_cards():
 
 def test_clipboard_blank_lines_and_masked_nick():
     events, warnings = run(CHAT / "qianniu_clipboard_utf8_masked.txt")
-    assert warnings == []
+    assert [(w.line, w.reason) for w in warnings] == [
+        (8, "1 read/sending status line(s) of the chat window (已读 ×1) left out of the messages' text: line(s) 8")]
     assert [(e.source.line, e.sender, e.buyer, e.text) for e in events] == [
         (1, "t**9", "t**9", "快递怎么还没动"),
         (5, f"{SHOP}:阿杰", "t**9", "亲，已经催促快递了，今天会有物流更新的"),
@@ -383,7 +398,10 @@ def test_web_text_block_without_sender_or_date_is_reported_line_by_line(tmp_path
 
 def test_web_pdf_pages_wraps_and_a_message_broken_across_pages():
     events, warnings = run(CHAT / "qianniu_web_2pages.pdf")
-    assert warnings == []
+    assert [(w.page, w.reason) for w in warnings] == [
+        (1, "6 header/footer line(s) the browser printed at the page edges (page title, print time, URL, page "
+            "counter) left out of the messages' text, on page(s) 1–3: e.g. '2025/7/7 10:15 千牛工作台 - 聊天记录', "
+            "'https://zizhanghao.taobao.com/subaccount…'")]
     assert len(events) == 17
     assert {e.buyer for e in events} == {"tb_9527xiaoyu"}
     assert all(e.source.page is not None and e.source.line is None for e in events)
@@ -678,7 +696,13 @@ def test_demo_chat_exports_merge_where_they_overlap():
     chat_files = sorted(str(p) for p in DEMO.iterdir()
                         if p.name.startswith(("tb_lin8866", "千牛", "聊天记录", "小鹿爱买买")))
     result = parse_paths(chat_files)
-    assert result.failed == () and result.warnings == ()
+    assert result.failed == ()
+    assert [(Path(w.file).name, w.line, w.reason) for w in result.warnings] == [
+        ("千牛聊天记录_tb_lin8866_0702.txt", 7, "2 read/sending status line(s) of the chat window (已读 ×1, 未读 ×1) "
+                                            "left out of the messages' text: line(s) 7, 17"),
+        ("聊天记录_tb_lin8866_网页打印.pdf", None, "2 header/footer line(s) the browser printed at the page edges "
+         "(page title, print time, URL, page counter) left out of the messages' text, on page(s) 1: e.g. "
+         "'2025/7/6 19:02 千牛工作台 - 聊天记录', 'https://zizhanghao.taobao.com/subaccount…'")]
     formats_of = {e.time.strftime("%m-%d %H:%M:%S"): sorted(s.format for s in e.all_sources())
                   for e in result.events}
     assert formats_of["06-27 21:15:20"] == ["wangwang-a", "wangwang-b"]
@@ -715,6 +739,6 @@ def test_cli_parse_folder_of_mixed_chat_exports(tmp_path):
     stderr = result.stderr.splitlines()
     assert f"error [E103] {unknown}: not a known export (tried: {tried})" in stderr
     assert f"{folder / 'wangwang_a_gbk_crlf.txt'}: wangwang-a, 7 events, 0 warnings" in stderr
-    assert f"{folder / 'qianniu_web_2pages.pdf'}: qianniu-web-pdf, 17 events, 0 warnings" in stderr
+    assert f"{folder / 'qianniu_web_2pages.pdf'}: qianniu-web-pdf, 17 events, 1 warnings" in stderr
     assert f"{folder / 'chat_sheet.xlsx'}: chat-sheet-xlsx, 7 events, 1 warnings" in stderr
     assert stderr[-1] == "1 of 6 inputs failed"

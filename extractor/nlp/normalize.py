@@ -1,8 +1,11 @@
 """The normalized copy a message is matched on, and the way back to the original text.
 
-Matching runs on one spelling of each word: Traditional characters become Simplified
-(OpenCC ``t2s``), full-width ASCII becomes half-width, and whitespace inside Chinese text
-is squeezed to one space or one line break (both still end a clause).  The
+Matching runs on one spelling of each word: characters that draw nothing are dropped
+(format characters such as zero-width spaces, soft hyphens and bidi controls, control
+characters, Hangul fillers, variation selectors: 差\u200b评 is 差评, as the reader sees
+it), Traditional characters become Simplified (OpenCC ``t2s``), full-width ASCII becomes
+half-width, and whitespace inside Chinese text is squeezed to one space or one line
+break (both still end a clause).  The
 output never shows this copy: :class:`Normalized` keeps, for every character of the copy,
 the index of the character of the original it came from, so the evidence of a tag is cut
 from the verbatim text.
@@ -14,10 +17,20 @@ import re
 from functools import lru_cache
 from typing import NamedTuple, Sequence
 
+from ..display import BLANK_LETTERS, FORMAT_CLASS, VARIATION_SELECTORS, part_of_emoji
+
 # U+FF01..U+FF5E are the full-width forms of ASCII 0x21..0x7E; U+3000 is the ideographic
 # space.  One character in, one character out, so the offsets do not move.
 _WIDTH_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _WIDTH_TABLE[0x3000] = 0x20
+
+# What a reader cannot see, dropped from the copy (the same classes the reports show as
+# [U+200B]: extractor.display).  Control characters that are whitespace (tab, line
+# breaks, U+001C..U+001F, U+0085) are not dropped: they end a clause, and the squeeze
+# below turns them into a space or a line break.
+_DROP_RE = re.compile(f"[{FORMAT_CLASS}{BLANK_LETTERS}{VARIATION_SELECTORS}"
+                      "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+_EMOJI_JOINERS = frozenset("\ufe0e\ufe0f\u200d")
 
 _SPACE_RUN = re.compile(r"\s+")
 # Two whitespace characters in a row, or any whitespace but a plain space or line break.
@@ -50,6 +63,38 @@ class Normalized(NamedTuple):
         if self.offsets is None:
             return self.original[start:end]
         return self.original[self.offsets[start]:self.offsets[end - 1] + 1]
+
+
+def _drop_invisible(text: str) -> tuple[str, list[int] | None]:
+    """``text`` without the characters that draw nothing, and for each character kept its
+    index in ``text`` (None when nothing was dropped)."""
+    if _DROP_RE.search(text) is None:
+        return text, None
+    kept: list[str] = []
+    offsets: list[int] = []
+    position = 0
+    for match in _DROP_RE.finditer(text):
+        start = match.start()
+        if match.group() in _EMOJI_JOINERS and part_of_emoji(text, start):
+            continue  # ❤️, 👨‍👩‍👧: it draws the emoji, and hides no word
+        kept.append(text[position:start])
+        offsets.extend(range(position, start))
+        position = start + 1
+    if not kept:
+        return text, None  # only the joiners of emoji
+    kept.append(text[position:])
+    offsets.extend(range(position, len(text)))
+    return "".join(kept), offsets
+
+
+def _compose(outer: list[int] | None, inner: list[int] | None) -> list[int] | None:
+    """Offsets into the original of a copy made in two steps: ``inner`` maps the second
+    copy into the first, ``outer`` the first into the original."""
+    if outer is None:
+        return inner
+    if inner is None:
+        return outer
+    return [outer[i] for i in inner]
 
 
 def _to_simplified(text: str) -> tuple[str, list[int] | None]:
@@ -101,7 +146,20 @@ def normalize_many(texts: Sequence[str]) -> list[Normalized]:
     OpenCC costs more than its conversion of a chat line)."""
     if len(texts) < 2 or any(_BATCH_SEPARATOR in text for text in texts):
         return [normalize(text) for text in texts]
-    converted = _converter().convert(_BATCH_SEPARATOR.join(texts))
+    joined = _BATCH_SEPARATOR.join(texts)
+    if _DROP_RE.search(joined) is None:
+        return _normalize_batch(texts, joined)
+    # Rare: the texts holding an invisible character go one by one, the rest as a batch.
+    dirty = {i for i, text in enumerate(texts) if _DROP_RE.search(text)}
+    clean = [text for i, text in enumerate(texts) if i not in dirty]
+    batch = iter(_normalize_batch(clean, _BATCH_SEPARATOR.join(clean)) if len(clean) > 1
+                 else [normalize(text) for text in clean])
+    return [normalize(text) if i in dirty else next(batch) for i, text in enumerate(texts)]
+
+
+def _normalize_batch(texts: Sequence[str], joined: str) -> list[Normalized]:
+    """The batch path of texts with nothing to drop, ``joined`` by the separator."""
+    converted = _converter().convert(joined)
     narrow_all = converted.translate(_WIDTH_TABLE)
     parts = narrow_all.split(_BATCH_SEPARATOR)
     if len(parts) != len(texts):
@@ -117,7 +175,9 @@ def normalize_many(texts: Sequence[str]) -> list[Normalized]:
 
 
 def normalize(text: str) -> Normalized:
-    simplified, offsets = _to_simplified(text)
+    visible, dropped = _drop_invisible(text)
+    simplified, converted = _to_simplified(visible)
+    offsets = _compose(dropped, converted)
     narrow = simplified.translate(_WIDTH_TABLE)
     if _ODD_SPACE.search(narrow) is None:
         # At most single plain spaces and line breaks: already in normal form.

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from .. import display
 from ..errors import UsageError
 from ..labels import registry
 
@@ -27,22 +28,13 @@ from ..labels import registry
 _MOBILE_RE = re.compile(
     r"(?<![0-9])(?:(?:\+|00)86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])")
 
-# Characters that change how text displays without being visible: bidi controls and
-# zero-width characters.  Kept in the evidence, but shown as a visible marker.
-_INVISIBLE = {
-    *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065),
-    *range(0x2066, 0x206A), 0x061C, 0xFEFF, 0x00AD,
-    # Control characters (but tab and line feed): invisible on screen, and in a PDF one
-    # of them is enough for pdfminer-based readers to drop the page's whole text layer.
-    *(c for c in range(0x00, 0x20) if c not in (0x09, 0x0A)), *range(0x7F, 0xA0),
-}
-
 CHANNEL_ZH = {"message": "旺旺", "auto_reply": "旺旺", "system": "系统", "call": "电话",
               "note": "电话记录", "order": "订单"}
 # Event flags (extractor.model.FLAGS) as a reader sees them: 可疑 and why, in a few words.
 FLAG_ZH = {
     "forged_header": "含形似抬头的行：该行时间或发送方与文件前后不符，已作为本条消息原文保留",
     "missing_in_other_export": "同一会话的另一份导出中没有这条消息",
+    "forged_auto_reply": "买家消息以【自动回复】开头：自动回复只由店铺发出，本条按买家消息照录并打标签",
 }
 ROLE_ZH = {"seller": "卖家", "buyer": "买家", "system": "系统"}
 TAG_ZH = {label.name: label.zh for label in registry().labels}
@@ -65,17 +57,40 @@ def mask_phones(text: str) -> str:
     return _MOBILE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 
-def _show_invisible(text: str) -> Markup:
-    """Escape ``text``; bidi controls and zero-width characters become visible markers
-    (their code point), so a reader sees that the text holds them."""
+def _show_invisible(text: str, *, name: bool = False) -> Markup:
+    """Escape ``text``; the characters :mod:`extractor.display` hides (bidi controls,
+    zero-width and control characters…) become visible markers (their code point), so a
+    reader sees that the text holds them."""
     out: list[str] = []
-    for ch in text:
-        if ord(ch) in _INVISIBLE:
-            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
-            out.append(f'<span class="invisible" title="{escape(name)}">[U+{ord(ch):04X}]</span>')
+    for piece, hidden in display.pieces(text, name=name):
+        if hidden:
+            title = escape(unicodedata.name(piece, display.code(piece)))
+            out.append(f'<span class="invisible" title="{title}">[{display.code(piece)}]</span>')
         else:
-            out.append(str(escape(ch)))
+            out.append(str(escape(piece)))
     return Markup("".join(out))
+
+
+def show_name(name: str | None, badge: bool = True) -> Markup:
+    """A party's name or an order id, as every report shows one: escaped, hidden
+    characters as their code point, and (unless ``badge=False``, where the badge goes
+    elsewhere: the PDF's running header copies the name's element) a 可疑 badge naming
+    them when there are any."""
+    if not name:
+        return Markup("")
+    shown = _show_invisible(name, name=True)
+    return shown + name_badge(name) if badge else shown
+
+
+def name_badge(name: str | None) -> Markup:
+    """The 可疑 badge of a name holding hidden characters, else nothing."""
+    note = display.suspicious_note(name) if name else ""
+    return Markup(' <span class="badge flag">') + note + Markup("</span>") if note else Markup("")
+
+
+def show_name_text(name: str | None) -> str:
+    """The same in plain text, for a ``<title>`` (which holds no markup)."""
+    return display.name_label(name) if name else ""
 
 
 def highlight(text: str, words: Iterable[str]) -> Markup:
@@ -145,6 +160,9 @@ def make_environment(templates: str | Path | None = None) -> Environment:
     env.filters.update(
         highlight=highlight,
         visible=_show_invisible,
+        name=show_name,
+        name_badge=name_badge,
+        name_text=show_name_text,
         dt=zh_datetime,
         size=human_size,
         channel_zh=lambda kind: CHANNEL_ZH.get(kind, kind),

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from typing import Iterable
 
+from ..display import BLANK_LETTERS, VARIATION_SELECTORS
+
 # Room for a uniqueness suffix and the longest extension (".html") under the common
 # 255-byte limit of a file name, with a wide margin for archive tools.
 MAX_STEM_BYTES = 120
@@ -22,6 +24,8 @@ FALLBACK_STEM = "buyer"
 
 # Characters Windows forbids in names, plus both separators.
 _FORBIDDEN = set('<>:"/\\|?*')
+_BLANK_LETTERS = frozenset(BLANK_LETTERS)
+_VARIATION_SELECTOR_RE = re.compile(f"[{VARIATION_SELECTORS}]")
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
     f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
 # Names the run itself writes next to the case files.
@@ -37,6 +41,10 @@ def _clean_char(ch: str) -> str:
     # Zl/Zp: line and paragraph separators.
     if category in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
         return "_"
+    if ch in _BLANK_LETTERS:  # letters that draw nothing (U+3164 Hangul filler…)
+        return "_"
+    if _VARIATION_SELECTOR_RE.match(ch):  # a glyph's variant: the name is the same without it
+        return ""
     if category == "Zs":
         return " "
     return ch

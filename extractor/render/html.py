@@ -44,7 +44,7 @@ def sort_script(ctx: RenderContext) -> tuple[Markup, str]:
 def render_index_html(run: RunIndex, ctx: RenderContext) -> bytes:
     m = masker(ctx.mask)
     script, script_hash = sort_script(ctx)
-    shops = "、".join(dict.fromkeys(s["shop"] for s in run.summaries if s.get("shop")))
+    shops = list(dict.fromkeys(s["shop"] for s in run.summaries if s.get("shop")))
     unassigned = [event_view(unassigned_id(e), e, m) for e in run.unassigned]
     example = example_line(unassigned[0]["id"]) if unassigned else ""
     html = ctx.render_template(

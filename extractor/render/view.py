@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, OrderFinding, Shipment,
                      claim_name_zh, risk_flag_for, zh_span)
+from ..display import name_label
 from ..model import Event, FileReport, Source, Tag
 from .filenames import unique_attachment_names
 from .warnings import warning_zh
@@ -117,7 +118,7 @@ def _order_line(event: Event, m: Masker) -> str:
     o = event.order
     if o is None:
         return ""
-    parts = [f"订单 {o.id}"]
+    parts = [f"订单 {name_label(o.id)}"]
     if o.paid:
         parts.append(f"付款 {zh_datetime(o.paid)}")
     if o.shipped:
@@ -208,6 +209,15 @@ def _order_view(o: OrderFinding) -> dict[str, Any]:
     }
 
 
+def _ids_shown(sentence: str, case: Case) -> str:
+    """A summary sentence with each order id it names shown as the header shows it (an id
+    with a hidden character gets its code points and 可疑)."""
+    for o in case.orders:
+        if o.order_id and o.order_id in sentence and name_label(o.order_id) != o.order_id:
+            sentence = sentence.replace(o.order_id, name_label(o.order_id))
+    return sentence
+
+
 def case_view(case: Case, mask: bool) -> dict[str, Any]:
     m = masker(mask)
     names = source_names(case.files)
@@ -235,7 +245,7 @@ def case_view(case: Case, mask: bool) -> dict[str, Any]:
             "status": PROMISE_STATUS_ZH.get(p.status, p.status), "status_code": p.status,
         } for p in case.promises],
         "claims": [claim_view(c, m) for c in case.claims],
-        "summary": [{"text": m(s.text), "ids": list(s.event_ids)} for s in case.summary],
+        "summary": [{"text": _ids_shown(m(s.text), case), "ids": list(s.event_ids)} for s in case.summary],
         "events": [event_view(ce.id, ce.event, m, names) for ce in case.events],
         "files": [file_view(f, case.events_in_file(f.file), names.get(f.file)) for f in case.files],
     }
@@ -277,8 +287,8 @@ def register_rows(case: Case, mask: bool) -> list[list[Any]]:
             attempts = order.before_deadline.attempts + order.after_deadline.attempts
         claims = _claims_for(case, order.order_id if order else None)
         rows.append([
-            order.order_id if order else "",
-            m(case.buyer),
+            name_label(order.order_id) if order else "",
+            name_label(m(case.buyer)),
             zh_datetime(order.paid) if order else "",
             shipment_time(order.shipment) if order else "",
             len(attempts),

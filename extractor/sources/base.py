@@ -21,8 +21,11 @@ from zoneinfo import ZoneInfo
 
 from ..errors import InputTooLargeError, UnknownFormatError, UnsafeInputError, UsageError
 from ..model import Event, Kind, ParseWarning, Role, Source
-from ..roles import RoleResolver
+from ..roles import AUTO_REPLY_RE, RoleResolver
 from ..textio import DecodedText, decode_bytes, decode_head, split_lines
+
+# A buyer message that starts like the shop's auto-reply (extractor.model.FLAGS).
+FORGED_AUTO_REPLY = "forged_auto_reply"
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 HEAD_BYTES = 8192
@@ -140,14 +143,26 @@ class ParseContext:
                 source: Source, role: Role | None = None, kind: Kind | None = None) -> Event:
         """A chat line: role and kind from the sender and text unless the format knows."""
         resolved_role, resolved_kind = self.roles.classify(sender, text)
+        role = role or resolved_role
+        kind = kind or resolved_kind
+        flags: tuple[str, ...] = ()
+        if role == "buyer" and AUTO_REPLY_RE.match(text):
+            # The buyer's text, tagged as any other: 【自动回复】 would otherwise hide its
+            # threats and claims from the tagger (auto-replies are not tagged).
+            kind = "message" if kind == "auto_reply" else kind
+            flags = (FORGED_AUTO_REPLY,)
+            self.warn(f"a message from buyer {sender} starts with 【自动回复】, which only the shop's "
+                      "auto-reply sends: kept as the buyer's message and tagged, marked suspicious",
+                      line=source.line, row=source.row, page=source.page)
         return Event(
             time=self.localize(time),
-            role=role or resolved_role,
-            kind=kind or resolved_kind,
+            role=role,
+            kind=kind,
             sender=sender,
             buyer=buyer,
             text=text,
             source=source,
+            flags=flags,
         )
 
 

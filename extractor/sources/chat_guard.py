@@ -449,7 +449,7 @@ class Thread:
         else:
             event = self.ctx.message(time=entry.time, sender=entry.sender, text=text, buyer=entry.buyer,
                                      source=entry.source)
-        return replace(event, flags=(FORGED,)) if entry.forged else event
+        return replace(event, flags=(*event.flags, FORGED)) if entry.forged else event
 
     # -- the end ------------------------------------------------------------------------------
     def finish(self, what: str) -> list[Event]:

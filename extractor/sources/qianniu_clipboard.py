@@ -11,6 +11,12 @@
 A header line is the sender and the time, month/day/hour not zero-padded; the text is
 every following line up to the next header.  Links and product cards are text.
 
+The window's status under a message (已读, 未读, 发送中) is left out of the text only where
+the window puts it: after the message's text, as its last lines.  The file gets one
+warning counting them and naming their lines.  The same word as the first line of a
+message, or with more text after it, is the writer's text.  发送失败 is kept as text
+with a warning of its own: it says the message may not have reached the buyer.
+
 A header or notice line inside a message is taken as one only when it fits the file
 (time order, a party of the conversation, a transfer from the serving account): else it
 stays text of the message, flagged (chat_guard.py).
@@ -19,6 +25,7 @@ stays text of the message, flagged (chat_guard.py).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Iterator
 
 from ..model import Event
@@ -38,6 +45,10 @@ HEADER_RE = re.compile(
 )
 # Read receipts and the sending spinner the window shows under a message.
 STATUS_LINES = frozenset({"已读", "未读", "发送中"})
+# A failed send (发送失败, 发送失败，点击重发): evidence about the message, kept as its text.
+FAILED_RE = re.compile(r"^发送失败[，,\s]*(?:点击)?(?:重发|重试|重新发送)?$")
+# How many line numbers the status warning lists (a file of a million 已读 lines stays one warning).
+MAX_LISTED = 20
 
 
 def _header(line: str) -> re.Match[str] | None:
@@ -63,18 +74,21 @@ class QianniuClipboard(SourceFormat):
 
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         chat = Thread(ctx)
+        status = _StatusLines()
 
         for number, line in enumerate(file.lines, start=1):
             header = _header(line.lstrip("\ufeff"))
             if header:
                 when = naive_time(header.groupdict())
                 if when is None:
+                    status.settle(chat, as_text=False)
                     chat.open = None
                     ctx.warn(f"message header with an impossible date or time: {excerpt(line)!r}",
                              line=number)
                     continue
                 sender = header["sender"].strip()
                 problem = chat.judge_message(sender, when)
+                status.settle(chat, as_text=problem is not None)
                 if problem is not None:
                     chat.reject([line], f"line {number}", describe(ctx.roles.role_of(sender), sender), problem,
                                 ctx.source(line=number))
@@ -83,26 +97,67 @@ class QianniuClipboard(SourceFormat):
                 continue
             stripped = line.strip()
             if not stripped:
-                if chat.open is not None:
+                if status.pending:
+                    status.pending.append((number, line))
+                elif chat.open is not None:
                     chat.open.lines.append(line)
                     chat.open.raw.append(line)
                 continue
-            if stripped in STATUS_LINES:
+            if stripped in STATUS_LINES and chat.open is not None and any(x.strip() for x in chat.open.lines):
+                status.pending.append((number, line))  # the window's, if the message ends here
                 continue
             if is_notice(stripped):
-                if chat.top is not None:
-                    problem = chat.judge_notice(stripped)
-                    if problem is not None:
-                        chat.reject([line], f"line {number}", describe_notice(stripped), problem,
-                                    ctx.source(line=number))
-                        continue
+                problem = chat.judge_notice(stripped) if chat.top is not None else None
+                status.settle(chat, as_text=problem is not None)
+                if problem is not None:
+                    chat.reject([line], f"line {number}", describe_notice(stripped), problem,
+                                ctx.source(line=number))
+                    continue
                 chat.open = None
                 chat.push_notice(stripped, ctx.source(line=number), None, f"line {number}", [line])
                 continue
+            status.settle(chat, as_text=True)
             if chat.open is not None:
+                if FAILED_RE.match(stripped) and any(x.strip() for x in chat.open.lines):
+                    ctx.warn(f"{stripped!r} is the chat window's send status: the message from "
+                             f"{chat.open.sender} above it may not have reached the buyer; kept as its "
+                             "last line", line=number)
                 chat.open.lines.append(line)
                 chat.open.raw.append(line)
                 continue
             where = "before the first message" if chat.last_time is None else "after a system notice"
             ctx.warn(f"text with no message header above it ({where}): {excerpt(line)!r}", line=number)
+        status.settle(chat, as_text=False)
+        status.report(ctx)
         yield from chat.finish("Qianniu clipboard copy")
+
+
+class _StatusLines:
+    """Status lines seen after a message's text, held until the next line says whose
+    they are: a header or notice (or the end) makes them the window's; more text makes
+    them the writer's."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[int, str]] = []  # status lines, and the blank lines among them
+        self.left_out: list[tuple[int, str]] = []
+
+    def settle(self, chat: Thread, *, as_text: bool) -> None:
+        if not self.pending:
+            return
+        if as_text and chat.open is not None:
+            for _, line in self.pending:
+                chat.open.lines.append(line)
+                chat.open.raw.append(line)
+        else:
+            self.left_out += [(n, line.strip()) for n, line in self.pending if line.strip()]
+        self.pending = []
+
+    def report(self, ctx: ParseContext) -> None:
+        if not self.left_out:
+            return
+        counts = ", ".join(f"{word} ×{n}" for word, n in Counter(w for _, w in self.left_out).items())
+        numbers = [str(n) for n, _ in self.left_out[:MAX_LISTED]]
+        more = len(self.left_out) - MAX_LISTED
+        listed = ", ".join(numbers) + (f" and {more} more" if more > 0 else "")
+        ctx.warn(f"{len(self.left_out)} read/sending status line(s) of the chat window ({counts}) "
+                 f"left out of the messages' text: line(s) {listed}", line=self.left_out[0][0])

@@ -11,14 +11,19 @@ Reading the sender from the wrong end swaps the roles, so a message is everythin
 between one time line and the next boundary (time, date or 客户 line), and its sender is
 the last of those lines.  Printed to PDF, the blank lines between messages are gone and
 the browser adds a header (title, print time) and a footer (URL, page counter) to each
-page; those are recognised at the page's edges and dropped, and the time/text/sender
-structure carries the parse.  A long line that runs to the right margin of the page
+page; those are recognised at the page's edges and left out, and the time/text/sender
+structure carries the parse.  A line at an edge is the browser's only when it fits the
+print: a page counter names its own page, and a title, print time or URL stands at the
+edge of every page (of a PDF of two pages or more).  A line that has the form but not
+the fit is a message's line, kept with a warning; the lines left out are counted in one
+warning per file.  A long line that runs to the right margin of the page
 continues on the next line without a line break (a wrap, not the writer's break).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time as dtime
 from typing import Iterable, Iterator
@@ -491,6 +496,7 @@ class QianniuWebPdf(SourceFormat):
 
 
 def _pdf_lines(file: InputFile, ctx: ParseContext) -> Iterator[PageLine]:
+    pages: list[tuple[int, list[PageLine], list[PageLine], list[PageLine]]] = []
     with open_pdf(file) as pdf:
         for number, page in pdf_pages(file, pdf):
             try:
@@ -500,10 +506,68 @@ def _pdf_lines(file: InputFile, ctx: ParseContext) -> Iterator[PageLine]:
                 ctx.warn(f"page could not be read ({type(exc).__name__}); its messages are missing",
                          page=number)
                 continue
-            yield from _page_items(lines, width, number)
+            pages.append((number, *_page_items(lines, width, number)))
+    # Whether an edge line is the browser's is known only once every page is read: the
+    # page's text is held as PageLines (not pdfplumber's characters) until then.
+    edges = Counter(_split_counter(line.text)[0] for _, top, _, bottom in pages for line in (*top, *bottom))
+    left_out: list[PageLine] = []
+    for number, top, body, bottom in pages:
+        for edge, edge_lines in (("top", top), ("body", body), ("bottom", bottom)):
+            if edge == "body":
+                yield from body
+                continue
+            for line in edge_lines:
+                why = _misfit(line, edges, len(pages))
+                if why is None:
+                    left_out.append(line)
+                else:
+                    _warn_kept(ctx, line, edge, why)
+                    yield line
+    if left_out:
+        kinds = dict.fromkeys(_split_counter(x.text)[0] or x.text.strip() for x in left_out)
+        shown = ", ".join(repr(excerpt(t)) for t in list(kinds)[:3])
+        numbers = sorted({x.page for x in left_out if x.page is not None})
+        span = f"{numbers[0]}" if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"
+        ctx.warn(f"{len(left_out)} header/footer line(s) the browser printed at the page edges (page title, "
+                 f"print time, URL, page counter) left out of the messages' text, on page(s) {span}: "
+                 f"e.g. {shown}", page=left_out[0].page)
 
 
-def _page_items(lines: list[dict], width: float, number: int) -> Iterator[PageLine]:
+_COUNTER_RE = re.compile(r"^(?:%s)$" % _PAGE_COUNTER)
+_TRAILING_COUNTER_RE = re.compile(r"^(?P<rest>.*?\S)\s+(?P<counter>%s)$" % _PAGE_COUNTER)
+
+
+def _split_counter(text: str) -> tuple[str | None, list[int] | None]:
+    """An edge line as (the part that repeats on every page, the page counter's numbers):
+    ``https://… 2/3`` is the URL and [2, 3]; ``2/3`` alone has no repeating part."""
+    text = text.strip()
+    if _COUNTER_RE.match(text):
+        return None, [int(n) for n in re.findall(r"\d+", text)]
+    tail = _TRAILING_COUNTER_RE.match(text) if text[-1:].isdigit() or text.endswith(("页", "f")) else None
+    if tail and URL_FOOTER_RE.match(text):
+        return tail["rest"], [int(n) for n in re.findall(r"\d+", tail["counter"])]
+    return text, None
+
+
+def _misfit(line: PageLine, edges: Counter, pages: int) -> str | None:
+    """Why an edge line that looks like the browser's header or footer does not fit the
+    print (None when it fits): a counter names its own page; the rest repeats on every page."""
+    key, counter = _split_counter(line.text)
+    if counter is not None and (counter[0] != line.page or (len(counter) > 1 and counter[1] < counter[0])):
+        return f"its page counter names another page than {line.page}"
+    if key is not None and pages >= 2 and edges[key] < pages:
+        return f"it is not at the edge of every page ({edges[key]} of {pages})"
+    return None
+
+
+def _warn_kept(ctx: ParseContext, line: PageLine, edge: str, why: str) -> None:
+    ctx.warn(f"{excerpt(line.text.strip())!r} at the {edge} of the page has the form of the browser's header "
+             f"or footer but {why}: kept as a line of the chat", page=line.page)
+
+
+def _page_items(lines: list[dict], width: float, number: int) -> tuple[list[PageLine], list[PageLine], list[PageLine]]:
+    """The page's lines: those at the top edge that look like the browser's header, the
+    body, and those at the bottom edge that look like its footer."""
     start, end = 0, len(lines)
     while start < min(end, EDGE_LINES) and _is_page_noise(lines[start]["text"]):
         start += 1
@@ -511,14 +575,18 @@ def _page_items(lines: list[dict], width: float, number: int) -> Iterator[PageLi
     while end > start and bottom < EDGE_LINES and _is_page_noise(lines[end - 1]["text"]):
         end -= 1
         bottom += 1
-    body = lines[start:end]
-    if not body:
-        return
+    if not lines:
+        return [], [], []
     # Printed pages have equal left and right margins: a line whose next character would
     # cross the right margin was wrapped by the printer.
+    body = lines[start:end] or lines
     right = width - min(float(line["x0"]) for line in body)
-    for line in body:
+
+    def item(line: dict) -> PageLine:
         chars = line.get("chars") or []
         last_width = float(chars[-1]["width"]) if chars else 0.0
         wraps = float(line["x1"]) + last_width > right + 0.5
-        yield PageLine(line["text"], page=number, wraps=wraps)
+        return PageLine(line["text"], page=number, wraps=wraps)
+
+    return ([item(x) for x in lines[:start]], [item(x) for x in lines[start:end]],
+            [item(x) for x in lines[end:]])

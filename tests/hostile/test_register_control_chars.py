@@ -1,5 +1,5 @@
 """A control character in a nick (BEL, VT, NUL) must not sink the register: XLSX cannot
-hold it, so the cell shows it as a visible escape and every output is still written."""
+hold it, so the cell shows it as a visible escape ([U+0007], 可疑) and every output is still written."""
 
 from __future__ import annotations
 
@@ -27,4 +27,5 @@ def test_a_control_character_in_a_nick_is_escaped_in_the_register(tmp_path, char
         assert (out / name).exists()
     sheet = load_workbook(io.BytesIO((out / "register.xlsx").read_bytes())).active
     cells = [c.value for row in sheet.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
-    assert f"tb_bad\\x{ord(char):02x}nick" in cells
+    # shown as every report shows a name (extractor.display): its code point and 可疑
+    assert f"tb_bad[U+{ord(char):04X}]nick（可疑：含不可见或改变显示方向的字符 U+{ord(char):04X}）" in cells
