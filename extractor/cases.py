@@ -168,6 +168,7 @@ class ClaimFinding:
     since_deadline: timedelta | None  # negative: before the deadline
     since_shipment: timedelta | None  # negative: before the shipment; None: no shipment
     score: float | None = None  # the statistical backoff's probability, for a claim it found
+    confidence: float | None = None  # how often such a claim was right on real chats (nlp.calibration)
 
     @property
     def name_zh(self) -> str:
@@ -197,6 +198,9 @@ class Case:
     # A placeholder nick's case (账号信息保护显示): where its conversation starts, which
     # with the shop and the placeholder is the case's key (extractor.keys).
     conversation: str | None = None
+    # Claims the tagger found but that are not sure enough on real chats to state: listed
+    # as 待核实 for a person to confirm, never in the summary, the risk or the register.
+    unsure: tuple[ClaimFinding, ...] = ()
 
     def event(self, event_id: str) -> Event:
         return self._by_id()[event_id]
@@ -296,8 +300,12 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
     shipments = sorted([f.shipment for f in orders if f.shipment] + shipped_msgs, key=lambda s: s.time)
     promises = tuple(_promise(ce, tag, orders, shipments) for ce in case_events for tag in ce.event.tags
                      if tag.label == "shipping_promise")
-    claims = tuple(_claim(ce, tag, orders, paid_times) for ce in case_events for tag in ce.event.tags
-                   if tag.label in CLAIM_LABELS)
+    # Only claims sure enough on real chats (or confirmed by a person) are stated; the
+    # others are listed as 待核实 and count for nothing (extractor.nlp.calibration).
+    stated = _claim_filter()
+    found = [(ce, tag) for ce in case_events for tag in ce.event.tags if tag.label in CLAIM_LABELS]
+    claims = tuple(_claim(ce, tag, orders, paid_times) for ce, tag in found if stated(tag))
+    unsure = tuple(_claim(ce, tag, orders, paid_times) for ce, tag in found if not stated(tag))
     silence = _longest_silence(case_events, attempts)
     order_tuple = tuple(orders)
     case_files = tuple(f for f in files if any(
@@ -317,6 +325,7 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
         risk=risk_flag(order_tuple, promises, claims),
         files=case_files,
         conversation=conversation,
+        unsure=unsure,
     )
 
 
@@ -460,6 +469,13 @@ def _promise(ce: CaseEvent, tag: Tag, orders: Sequence[OrderFinding],
     return PromiseFinding(ce.id, ce.event.time, tag.deadline, tag.evidence, shipment, status)
 
 
+def _claim_filter():
+    from .nlp.calibration import builtin
+
+    cal = builtin()
+    return cal.stated if cal is not None else (lambda tag: True)
+
+
 def _claim(ce: CaseEvent, tag: Tag, orders: Sequence[OrderFinding],
            paid_times: Sequence[tuple[datetime, str]]) -> ClaimFinding:
     order = _order_at(ce.event.time, orders)
@@ -471,6 +487,7 @@ def _claim(ce: CaseEvent, tag: Tag, orders: Sequence[OrderFinding],
         since_deadline=(t - order.deadline) if order and order.deadline else None,
         since_shipment=(t - order.shipment.time) if order and order.shipment else None,
         score=tag.score,
+        confidence=tag.confidence,
     )
 
 

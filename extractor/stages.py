@@ -484,7 +484,12 @@ def make_case(key: CaseKey | str, events: Sequence[Event], reports: Sequence[Fil
     from .cases import build_case
 
     key = key if isinstance(key, CaseKey) else CaseKey("", key)
-    tagged = list(events) if config.tagged else tagger_for(config).tag_events(events)
+    if config.tagged:
+        tagged = list(events)
+    else:
+        from .nlp.calibration import with_confidence
+
+        tagged = with_confidence(tagger_for(config).tag_events(events))
     if config.review_file is not None:
         from .review import apply_decisions, decisions_for
 

@@ -34,4 +34,6 @@ def tag_paths(paths: Sequence[str | os.PathLike[str]], options=None, format_name
         load_model(backoff)  # so does a bad model file
     result = parse_paths(paths, options, format_name, follow_links=follow_links)
     tagger = get_tagger(rules_files, backoff)
-    return replace(result, events=tuple(tagger.tag_events(result.events)))
+    from .calibration import with_confidence
+
+    return replace(result, events=tuple(with_confidence(tagger.tag_events(result.events))))

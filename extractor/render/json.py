@@ -86,7 +86,13 @@ def case_to_dict(case: Case, mask: bool = True) -> dict[str, Any]:
             "hours_since_payment": _hours(c.since_payment), "hours_since_deadline": _hours(c.since_deadline),
             "hours_since_shipment": _hours(c.since_shipment),
             **({"score": c.score} if c.score is not None else {}),
+            **({"confidence": c.confidence} if c.confidence is not None else {}),
         } for c in case.claims],
+        # found, but not sure enough on real chats to state (extractor.nlp.calibration)
+        "unsure_claims": [{
+            "event": c.event_id, "time": _iso(c.time), "label": c.label, "reason": c.reason,
+            "evidence": [m(w) for w in c.evidence], "confidence": c.confidence,
+        } for c in case.unsure],
         # "key": the event's identity across runs, what a review decision names (extractor.review)
         "events": [{"id": ce.id, "key": event_key(ce.event), **event_to_dict(masked_event(ce.event, m), with_tags=True)}
                    for ce in case.events],

@@ -245,6 +245,8 @@ def case_view(case: Case, mask: bool) -> dict[str, Any]:
             "status": PROMISE_STATUS_ZH.get(p.status, p.status), "status_code": p.status,
         } for p in case.promises],
         "claims": [claim_view(c, m) for c in case.claims],
+        "unsure": [{**claim_view(c, m), "words": [m(w) for w in c.evidence],
+                    "confidence": f"{c.confidence:.2f}" if c.confidence is not None else "—"} for c in case.unsure],
         "summary": [{"text": _ids_shown(m(s.text), case), "ids": list(s.event_ids)} for s in case.summary],
         "events": [event_view(ce.id, ce.event, m, names) for ce in case.events],
         "files": [file_view(f, case.events_in_file(f.file), names.get(f.file)) for f in case.files],
