@@ -19,7 +19,7 @@ import pytest
 from extractor.cases import build_case
 from extractor.model import Event, Order, Source, Tag
 from extractor.nlp import get_tagger
-from extractor.stages import RunConfig, case_events, join_aside, make_case, read_files
+from extractor.stages import RunConfig, held_case_events, join_aside, make_case, read_files
 
 BJ = ZoneInfo("Asia/Shanghai")
 SHOP = "鲜果时光旗舰店"
@@ -102,9 +102,9 @@ def _case(tmp_path: Path, lines):
     config = RunConfig(backoff=None)
     reads = read_files([_chat(tmp_path / "chat.txt", lines)], config)
     assembly = join_aside(reads)
-    (buyer,) = assembly.buyers
-    events = case_events([r.held.get(buyer, ()) for r in reads], assembly.aside_by_buyer.get(buyer, ()))
-    return make_case(buyer, events, assembly.reports, config)
+    (key,) = assembly.keys
+    events = held_case_events(reads, assembly, key)
+    return make_case(key, events, assembly.reports, config)
 
 
 PROMISE = (STAFF, at(25, 9, 30), "亲，明天上午给您发货哦")  # deadline 6/26 12:00

@@ -185,6 +185,31 @@ KINDS: tuple[WarningKind, ...] = (
        lambda g: f"记录没有写买家或号码，而前后几分钟内有 {g['n']} 通电话（{_candidates(g['x'])}）：未归属，"
                  "可用 --assign 指定"),
     _k("assigned_by_hand", r"assigned to (?P<b>.+) by hand \((?P<w>.+)\)$", "已按归属文件 {w} 手动归入买家 {b}"),
+    # case keys (extractor.keys)
+    _k("placeholder_joined", r"the buyer of the conversation starting at (?P<w>.+?) is shown as (?P<n>.+), a placeholder, "
+                             r"not a nick: joined to the case of (?P<b>.+?) by (?P<why>.+) written in it$",
+       "自 {w} 起的会话中买家显示为占位昵称 {n}（并非买家账号）：因聊天中写有{why}，并入买家 {b} 的案件"),
+    _k("placeholder_own_case", r"the buyer of the conversation starting at (?P<w>.+?) is shown as (?P<n>.+), a placeholder, "
+                               r"not a nick: a case of its own \((?P<why>.+)\)$",
+       lambda g: f"自 {g['w']} 起的会话中买家显示为占位昵称 {g['n']}（并非买家账号）：单独成案（"
+                 + ("聊天中没有写订单号或订单的手机号" if g["why"].startswith("no order number")
+                    else f"聊天中写有多位买家的订单：{g['why'].removeprefix('it names orders of several buyers ')}") + "）"),
+    _k("buyer_in_several_shops", r"(?P<b>.+) has cases in several shops \((?P<s>.+?)\) and nothing in (?P<n>\d+) of this "
+                                 r"file's records of .+ says which: they make a case of no shop; give --shop to name it$",
+       "买家 {b} 在多个店铺（{s}）都有案件，此文件中 {n} 条记录无法判断属于哪个店铺：归入未注明店铺的案件；可用 --shop 指定"),
+    _k("main_account_vouched", r"(?P<n>.+) writes without a 店铺名: prefix, and the run's other inputs name .+ as a shop: "
+                               r"its messages are the shop's main account's, the seller's$",
+       "{n} 发言时没有“店铺名:”前缀，但本次其他导出文件表明这是店铺名：其消息按店铺主账号（卖家）处理"),
+    _k("main_account_unvouched", r"(?P<n>.+) writes without a 店铺名: prefix and no other input names it as a shop: "
+                                 r"taken for a buyer; if it is the shop's main account, run again with --shop .+$",
+       "{n} 发言时没有“店铺名:”前缀，其他导出文件也未表明这是店铺名：按买家处理；若这是店铺主账号，请加 --shop {n} 重新运行"),
+    # window and page furniture (the clipboard's status lines, a printed page's header and footer)
+    _k("status_lines_left_out", r"(?P<n>\d+) read/sending status line\(s\) of the chat window \((?P<c>.+?)\) left out of "
+                                r"the messages' text: line\(s\) (?P<l>.+)$",
+       "聊天窗口的已读/发送状态行共 {n} 行（{c}）未计入消息正文：第 {l} 行"),
+    _k("page_furniture_left_out", r"(?P<n>\d+) header/footer line\(s\) the browser printed at the page edges .* left out of "
+                                  r"the messages' text, on page\(s\) (?P<p>[^:]+): e\.g\. (?P<x>.*)$",
+       "浏览器打印在页边的页眉页脚共 {n} 行（页面标题、打印时间、网址、页码）未计入消息正文，见第 {p} 页，例如 {x}"),
 )
 
 _SHEET = re.compile(r"sheet (?P<sheet>'[^']*'|[^:']+): (?P<rest>.*)$", re.S)
