@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Sequence
 from .errors import EvidenceError, InputError, UnreadableFileError
 from .model import Event, FileReport, ParseResult, Source
 from .sources import InputFile, ParseContext, ParseOptions, detect, get_format
+from .sources.base import bounded
 
 # Files no export tool writes; skipped when walking a folder, never when named.
 _SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -76,9 +77,9 @@ def parse_file(path: str, options: ParseOptions, format_name: str | None = None,
     except Exception as exc:  # a parser bug must not sink the batch; report it loudly
         return [], FileReport(
             path, file.sha256, file.size, fmt_name,
-            error=f"[E199] {path}: internal error in the {fmt_name} parser: {type(exc).__name__}: {exc}",
+            error=f"[E199] {path}: internal error in the {fmt_name} parser: {type(exc).__name__}: {bounded(str(exc))}",
         ), False
-    report = FileReport(path, file.sha256, file.size, fmt_name, len(events), tuple(ctx.warnings))
+    report = FileReport(path, file.sha256, file.size, fmt_name, len(events), ctx.finished_warnings())
     return events, report, ctx.missing_year and options.year_hint is None
 
 

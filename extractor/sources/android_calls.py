@@ -23,8 +23,8 @@ import defusedxml.sax
 
 from ..errors import FormatError, UnsafeInputError
 from ..model import Event
-from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
-from .call_records import Direction, call_event
+from .base import InputFile, ParseContext, SourceFormat, plausible_year, quote, register
+from .call_records import Direction, ImpossibleDuration, call_event, check_duration, impossible_duration_warning
 
 # The root element, or a DOCTYPE naming it: an entity declared in the DOCTYPE can push
 # <calls> past the head the sniff sees, and such a file must reach the E105 refusal.
@@ -108,13 +108,18 @@ class AndroidCallsXml(SourceFormat):
             duration = int(attrs.get("duration", "0") or 0)
             when = datetime.fromtimestamp(millis / 1000, tz=ctx.tz)
         except (KeyError, ValueError, OverflowError, OSError):
-            ctx.warn(f"call without a readable date/duration (date={attrs.get('date')!r}, "
-                     f"duration={attrs.get('duration')!r}): left out", line=line)
+            ctx.warn(f"call without a readable date/duration (date={quote(attrs.get('date', ''))}, "
+                     f"duration={quote(attrs.get('duration', ''))}): left out", line=line)
             return None
         if not plausible_year(when.year):
-            ctx.warn(f"call dated {when:%Y-%m-%d} (date={attrs['date']!r}) is not a real call time: "
+            ctx.warn(f"call dated {when:%Y-%m-%d} (date={quote(attrs['date'])}) is not a real call time: "
                      "left out", line=line)
             return None
+        try:
+            check_duration(duration, attrs.get("duration", ""))
+        except ImpossibleDuration as exc:
+            ctx.warn(impossible_duration_warning(exc), line=line)
+            duration = None
         number = attrs.get("number", "").strip()
         return call_event(
             time=when, direction=direction,
