@@ -87,6 +87,8 @@ def _duration_seconds(value: Any) -> int | None:
         return None
     if text.isdigit():
         return int(text)
+    if text[:1] == "-" and text[1:].isdigit():
+        return -int(text[1:])  # read, so that parse_duration names it as impossible
     match = _CLOCK_DURATION_RE.match(text)
     if match is None:
         match = _CN_DURATION_RE.match(text)
