@@ -63,10 +63,11 @@ MAX_EMPTY_ROW_RUN = 10_000
 EXCERPT_CHARS = 80
 # A warning as a whole (some quote a row of cells): cut to this with the same marker.
 MAX_WARNING_CHARS = 600
-# Warnings kept per file.  A file of a million bad rows would otherwise make a million
-# warnings (and a million lines on the terminal); past this they are counted, and the
+# Warnings kept per file.  Each names one line (forty thousand forged lines in one
+# message are forty thousand warnings, and each is wanted), but a file of millions of
+# bad rows would hold a warning apiece in memory; past this they are counted, and the
 # file gets one more warning that says how many were left out.
-MAX_WARNINGS_PER_FILE = 1000
+MAX_WARNINGS_PER_FILE = 100_000
 
 # -- calls -------------------------------------------------------------------------------
 
