@@ -68,10 +68,16 @@ def flate_bomb_pdf(n: int) -> bytes:
     return _flate_pdf(WEB_PAGE, b" " * n)
 
 
+_SST_TYPE = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+             'officedocument.spreadsheetml.sharedStrings+xml"/>')
+
+
 def _workbook(parts: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        # openpyxl finds the shared strings by their content type, so a bomb must declare it.
+        types = _SST_TYPE if "xl/sharedStrings.xml" in parts else ""
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES.replace("</Types>", types + "</Types>"))
         archive.writestr("_rels/.rels", _ROOT_RELS)
         archive.writestr("xl/workbook.xml", _WORKBOOK.format(name="Sheet1"))
         archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
