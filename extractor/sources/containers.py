@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import FormatError, InputTooLargeError
@@ -23,7 +24,8 @@ from .base import InputFile, ParseContext, quote
 # The bounds are in extractor/limits.py (one place for every limit); re-exported here
 # for the callers and tests that read them from this module.
 from ..limits import (MAX_EMPTY_ROW_RUN, MAX_PDF_PAGES, MAX_SHEET_COLUMNS,  # noqa: E402,F401
-                      MAX_XLSX_EXPANDED, MAX_XLSX_RATIO, MAX_XLSX_SHARED_STRINGS_BYTES,
+                      MAX_XLSX_EXPANDED, MAX_XLSX_RATIO, MAX_XLSX_SHARED_STRINGS,
+                      MAX_XLSX_SHARED_STRINGS_BYTES,
                       MAX_XLSX_STYLES_BYTES, XLSX_RATIO_FLOOR)
 
 
@@ -165,14 +167,47 @@ def pdf_problem(data: bytes) -> str | None:
 def check_workbook(file: InputFile) -> None:
     """FormatError for a zip that cannot be read; InputTooLargeError for one that
     expands beyond MAX_XLSX_EXPANDED, has a part that inflates more than MAX_XLSX_RATIO
-    times, or a styles or shared-strings part past its own bound (openpyxl reads those
-    whole before the first row).  The sizes are those the zip's directory declares,
-    which also bound what zipfile will inflate."""
+    times, or a styles or shared-strings part past its own bound, or more than
+    MAX_XLSX_SHARED_STRINGS shared strings (openpyxl reads those parts whole before the
+    first row).  The sizes are those the zip's directory declares, which also bound
+    what zipfile will inflate."""
     try:
         with zipfile.ZipFile(io.BytesIO(file.data)) as archive:
             parts = archive.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            _check_parts(file, parts)
+            strings = next((i for i in parts if i.filename.lower().endswith("/sharedstrings.xml")), None)
+            count = _count_strings(archive, strings) if strings is not None else 0
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
         raise FormatError(f"{file.label}: not a readable XLSX workbook (truncated or damaged: {exc})") from None
+    if count > MAX_XLSX_SHARED_STRINGS:
+        raise InputTooLargeError(
+            f"{file.label}: its part {quote(strings.filename)} holds more than {MAX_XLSX_SHARED_STRINGS:,} "
+            "strings (openpyxl reads every one before the first row); that is not a chat, call or order "
+            "export, or one to split into shorter periods")
+
+
+def _count_strings(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """The ``<si>`` elements of the shared-strings part, counted while it is inflated in
+    1 MB chunks (stopping past the bound), so the count costs no memory."""
+    count, carry = 0, b""
+    with archive.open(info) as part:
+        while count <= MAX_XLSX_SHARED_STRINGS:
+            chunk = part.read(1 << 20)
+            if not chunk:
+                break
+            # The last bytes of the chunk before are carried, so that a tag cut by the
+            # boundary is seen; one wholly in them was counted already.
+            data = carry + chunk
+            count += _elements(data) - _elements(carry)
+            carry = data[-4:]
+    return count
+
+
+def _elements(data: bytes) -> int:
+    return data.count(b"<si>") + data.count(b"<si ") + data.count(b"<si/>")
+
+
+def _check_parts(file: InputFile, parts: list[zipfile.ZipInfo]) -> None:
     expanded = sum(info.file_size for info in parts)
     if expanded > MAX_XLSX_EXPANDED:
         raise InputTooLargeError(f"{file.label}: the workbook expands to {expanded // 2**20} MB; "

@@ -181,6 +181,45 @@ def test_styles_and_shared_strings_past_their_bound_are_refused(tmp_path, monkey
     assert report.error is None and [e.text for e in events] == ["没效果还过敏，我要退货退款"]
 
 
+@pytest.mark.parametrize("strings, refused", [(1001, True), (1000, False)])
+def test_more_shared_strings_than_the_bound_are_refused_before_openpyxl_reads_them(
+        tmp_path, monkeypatch, strings, refused):
+    monkeypatch.setattr(containers, "MAX_XLSX_SHARED_STRINGS", 1000)
+    monkeypatch.setattr(containers, "MAX_XLSX_RATIO", 10**6)
+    events, report = run(tmp_path, "聊天记录.xlsx", xlsx_shared_strings_bomb(strings))
+    if refused:
+        assert events == [] and report.error.startswith("[E106] ")
+        assert "its part 'xl/sharedStrings.xml' holds more than 1,000 strings" in report.error
+    else:
+        assert report.error is None and len(events) == 1
+
+
+@pytest.mark.parametrize("chunk", [3, 4, 5, 7, 1 << 20])
+def test_shared_strings_are_counted_exactly_across_chunk_boundaries(monkeypatch, chunk):
+    import zipfile
+
+    data = xlsx_shared_strings_bomb(777)
+    real_open = zipfile.ZipFile.open
+
+    class Small:
+        def __init__(self, part):
+            self.part = part
+
+        def read(self, _n):
+            return self.part.read(chunk)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.part.close()
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, info: Small(real_open(self, info)))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo("xl/sharedStrings.xml")
+        assert containers._count_strings(archive, info) == 777
+
+
 def test_a_refused_workbook_fails_alone_and_the_run_goes_on(tmp_path):
     bomb = tmp_path / "聊天记录.xlsx"
     bomb.write_bytes(xlsx_huge_cell(limits.XLSX_RATIO_FLOOR))
