@@ -27,6 +27,11 @@ MAX_PDF_PAGE_OBJECTS = 20_000
 # packs 1,000 to 1, so a 300 KB page can inflate to 300 MB.  Checked by inflating in
 # bounded chunks before pdfminer decodes anything; a page past it is treated as above.
 MAX_PDF_PAGE_STREAM_BYTES = 16 * 1024 * 1024
+# The same for the whole document: pdfminer keeps each stream it decoded for as long as
+# the document is open, so 2,000 pages at the page bound would hold 32 GB.  A stream
+# used on many pages (a font, a form) counts once.  A page that would take the total
+# past this is not read, nor are the pages after it that add to it.
+MAX_PDF_DOCUMENT_STREAM_BYTES = 256 * 1024 * 1024
 # Bytes after the PDF's last end-of-file marker (%%EOF) that are ignored without a word
 # (the line break and NUL padding some writers add).  More is warned about; either way
 # the PDF reader is given the document only, which keeps its backwards search for the

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import zlib
 from typing import Any, Iterator
+from weakref import WeakKeyDictionary
 
 from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream, resolve1
 from pdfminer.pdfinterp import PDFPageInterpreter
@@ -132,19 +133,40 @@ def _streams(resources: Any, seen: set[int], depth: int = 0) -> Iterator[PDFStre
                     yield candidate
 
 
-def check_page_streams(page_obj: Any) -> None:
-    """PageTooLarge when the streams of a page inflate past MAX_PDF_PAGE_STREAM_BYTES."""
-    budget = limits.MAX_PDF_PAGE_STREAM_BYTES
-    seen: set[int] = set()
+# Per document (pdfminer keeps every object it resolved, a decoded stream included, for
+# the life of the document): the streams already counted and the running total.
+_COUNTED: "WeakKeyDictionary[Any, list]" = WeakKeyDictionary()
+
+
+def check_page_streams(doc: Any, page_obj: Any) -> None:
+    """PageTooLarge when the streams a page draws from inflate past
+    MAX_PDF_PAGE_STREAM_BYTES, or take the document's total past
+    MAX_PDF_DOCUMENT_STREAM_BYTES.  A stream counted for an earlier page (a font, a
+    form used on every page) is decoded once and kept by pdfminer, so it counts once."""
+    seen, total = _COUNTED.setdefault(doc, [set(), 0])
+    page_budget = limits.MAX_PDF_PAGE_STREAM_BYTES
+    doc_budget = limits.MAX_PDF_DOCUMENT_STREAM_BYTES
     streams = [resolve1(s) for s in page_obj.contents]
-    streams += list(_streams(page_obj.resources, seen))
-    total = 0
+    page_seen: set[int] = set()
+    streams += list(_streams(page_obj.resources, page_seen))
+    page_total = 0
     for stream in streams:
-        if isinstance(stream, PDFStream):
-            total += _inflated_size(stream, budget - total)
-            if total > budget:
-                raise PageTooLarge(f"its content inflates to more than {budget // 2**20} MB "
-                                   f"(a page is read up to {budget // 2**20} MB)")
+        if not isinstance(stream, PDFStream):
+            continue
+        key = stream.objid if stream.objid is not None else id(stream)
+        if key in seen:
+            continue
+        size = _inflated_size(stream, min(page_budget - page_total, doc_budget - total))
+        page_total += size
+        total += size
+        if page_total > page_budget:
+            raise PageTooLarge(f"its content inflates to more than {page_budget // 2**20} MB "
+                               f"(a page is read up to {page_budget // 2**20} MB)")
+        if total > doc_budget:
+            raise PageTooLarge(f"with it the PDF's content would inflate to more than {doc_budget // 2**20} "
+                               f"MB (a PDF is read up to {doc_budget // 2**20} MB)")
+        seen.add(key)
+    _COUNTED[doc][1] = total
 
 
 # -- layout ------------------------------------------------------------------------------
@@ -182,7 +204,7 @@ class BoundedPage(Page):
     def layout(self):  # same as pdfplumber's Page.layout, with the bounded device
         if hasattr(self, "_layout"):
             return self._layout
-        check_page_streams(self.page_obj)
+        check_page_streams(self.pdf.doc, self.page_obj)
         device = _CountingDevice(self.pdf.rsrcmgr, pageno=self.page_number, laparams=self.pdf.laparams)
         interpreter = PDFPageInterpreter(self.pdf.rsrcmgr, device)
         try:

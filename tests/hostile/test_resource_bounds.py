@@ -142,6 +142,21 @@ def test_a_page_whose_content_inflates_past_the_bound_is_a_page_warning(tmp_path
     assert [(w.page, w.reason) for w in report.warnings] == (expected if refused else [])
 
 
+def test_the_document_budget_counts_each_page_and_a_shared_stream_once(tmp_path, monkeypatch):
+    # Five pages of 300 KB of blanks each, under a 1 MB document budget: three fit, the
+    # fourth would pass it and is left out, and so is the fifth.
+    monkeypatch.setattr(limits, "MAX_PDF_DOCUMENT_STREAM_BYTES", 2**20)
+    blank = [b"% " + bytes([65 + i]) + b" " * (300 * 1024) for i in range(5)]  # five distinct streams
+    events, report = run(tmp_path, "聊天记录.pdf", make_pdf([WEB_PAGE] + blank))
+    assert len(events) == 2
+    assert [(w.page, w.reason) for w in report.warnings] == [
+        (page, "page not read: with it the PDF's content would inflate to more than 1 MB (a PDF is read up to "
+               "1 MB); what it shows is missing from the result") for page in (5, 6)]
+    # The same stream on every page counts once.
+    events, report = run(tmp_path, "聊天记录.pdf", make_pdf([WEB_PAGE] + [blank[0]] * 5))
+    assert len(events) == 2 and report.warnings == ()
+
+
 @pytest.mark.parametrize("stages", [1, 2, 3])
 def test_inflating_stops_past_the_budget_whatever_the_filter_chain(stages):
     data = b" " * (8 * 2**20)
