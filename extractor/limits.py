@@ -32,10 +32,11 @@ MAX_PDF_PAGE_STREAM_BYTES = 16 * 1024 * 1024
 # used on many pages (a font, a form) counts once.  A page that would take the total
 # past this is not read, nor are the pages after it that add to it.
 MAX_PDF_DOCUMENT_STREAM_BYTES = 256 * 1024 * 1024
-# Bytes after the PDF's last end-of-file marker (%%EOF) that are ignored without a word
-# (the line break and NUL padding some writers add).  More is warned about; either way
-# the PDF reader is given the document only, which keeps its backwards search for the
-# cross-reference table (quadratic in the length of the last line) out of the junk.
+# Bytes after the PDF's last trailer (startxref, offset, %%EOF) that are ignored without
+# a word (the NUL padding some writers add).  More is warned about; either way the PDF
+# reader is given the document only, which keeps its backwards search for the trailer
+# (quadratic in the length of the lines it reads) out of the junk.  Without a trailer, a
+# last line longer than this is not given to the reader either.
 MAX_PDF_TRAILING_BYTES = 1024
 
 # -- XLSX --------------------------------------------------------------------------------

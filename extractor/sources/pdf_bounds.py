@@ -18,6 +18,7 @@ warning, or an E106 error for the first page (the one a format is recognised by)
 
 from __future__ import annotations
 
+import re
 import zlib
 from typing import Any, Iterator
 from weakref import WeakKeyDictionary
@@ -37,21 +38,40 @@ class PageTooLarge(Exception):
     """A page that draws more than a bound allows; the message says which bound."""
 
 
+# The end of a PDF: "startxref", the offset of the cross-reference table and "%%EOF",
+# each on its own line (PDF 1.7, 7.5.5).
+_TRAILER_END_RE = re.compile(rb"[\r\n]startxref[\r\n]+\s*\d+\s*[\r\n]+\Z")
+
+
+def _trailer_end(data: bytes) -> int | None:
+    """Where the last well-formed trailer ends (just after its %%EOF), or None.  Each
+    %%EOF from the end is looked at once, with the 64 bytes before it: linear however
+    many an attacker appends."""
+    pos = len(data)
+    while True:
+        at = data.rfind(_EOF, 0, pos)
+        if at < 0:
+            return None
+        if _TRAILER_END_RE.search(data, max(0, at - 64), at):
+            return at + len(_EOF)
+        pos = at
+
+
 def pdf_body(data: bytes) -> tuple[bytes, int]:
     """The bytes a PDF reader is given, and how many bytes after them were left out:
-    the file up to its last ``%%EOF`` and the line break after it.  With no ``%%EOF``
-    (a truncated file), the file up to its last line break when what follows is longer
-    than MAX_PDF_TRAILING_BYTES (no ``startxref`` line is that long).  Linear: one
-    reverse search in C."""
-    end = data.rfind(_EOF)
-    if end >= 0:
-        end += len(_EOF)
+    the file up to its last well-formed trailer (``startxref``, offset, ``%%EOF``) and
+    the line break after it.  Without one (a truncated or damaged file) the reader
+    searches backwards line by line and then scans the file, so it is given no last
+    line longer than MAX_PDF_TRAILING_BYTES (no trailer line is that long)."""
+    end = _trailer_end(data)
+    if end is not None:
         while end < len(data) and data[end:end + 1] in (b"\r", b"\n"):
             end += 1
     else:
-        end = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
-        if len(data) - end <= limits.MAX_PDF_TRAILING_BYTES:
-            end = len(data)
+        end = len(data)
+        line_start = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+        if end - line_start > limits.MAX_PDF_TRAILING_BYTES:
+            end = line_start
     if end == len(data):
         return data, 0
     return data[:end], len(data) - end

@@ -91,6 +91,22 @@ def test_bytes_after_the_pdf_are_not_given_to_the_reader_and_are_named(tmp_path,
                                "not part of it and were not read"]
 
 
+@pytest.mark.parametrize("extra", [
+    b"A" * 20_000 + b"%%EOF",                       # an end marker after the junk, no trailer
+    b"A" * 20_000 + b"\n%%EOF\n",
+    (b"A" * 2_000 + b"%%EOF") * 10,                  # many markers: each looked at once
+    b"startxref\n" + b"A" * 20_000 + b"\n%%EOF\n",  # a trailer with no offset is none
+])
+def test_junk_ending_in_an_end_marker_is_left_out_too(tmp_path, extra):
+    data = make_pdf([WEB_PAGE]) + extra
+    body, left_out = pdf_bounds.pdf_body(data)
+    assert body == make_pdf([WEB_PAGE]) and left_out == len(extra)
+    events, report = run(tmp_path, "聊天记录.pdf", data)
+    assert len(events) == 2 and reasons(report) == [
+        f"{len(extra)} bytes after the end of the PDF document (its last %%EOF marker) are not part of it "
+        "and were not read"]
+
+
 @pytest.mark.parametrize("tail", [b"", b"\n", b"\r\n\0\0\0 \n"])
 def test_the_line_break_and_padding_writers_add_are_no_warning(tmp_path, tail):
     events, report = run(tmp_path, "聊天记录.pdf", make_pdf([WEB_PAGE]) + tail)
