@@ -359,3 +359,17 @@ def test_a_huge_message_is_shown_cut_in_html_and_whole_in_json(tmp_path, monkeyp
     assert text[:100] in html and text[100:110] not in html
     assert f"…（此消息共 {len(text)} 字符，此处只显示前 100 字符；全文见本案的 JSON 报告）" in html
     assert text in renderer.render("json", case, "x").decode("utf-8")
+
+
+def test_a_call_log_reaches_expat_in_one_piece(tmp_path, monkeypatch):
+    # Fed in 64 KB pieces, expat scans an unfinished token again at every piece: a 16 MB
+    # attribute was 250 scans of up to 16 MB.  One feed is one scan.
+    from xml.sax.expatreader import ExpatParser
+
+    feeds: list[int] = []
+    real_feed = ExpatParser.feed
+    monkeypatch.setattr(ExpatParser, "feed", lambda self, data, isFinal=False: (
+        feeds.append(len(data)), real_feed(self, data, isFinal))[1])
+    data = huge_attribute_calls(1_000_000)
+    events, _ = run(tmp_path, "calls-2022.xml", data)
+    assert len(events) == 1 and feeds == [len(data)]
