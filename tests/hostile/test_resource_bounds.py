@@ -372,4 +372,4 @@ def test_a_call_log_reaches_expat_in_one_piece(tmp_path, monkeypatch):
         feeds.append(len(data)), real_feed(self, data, isFinal))[1])
     data = huge_attribute_calls(1_000_000)
     events, _ = run(tmp_path, "calls-2022.xml", data)
-    assert len(events) == 1 and feeds == [len(data)]
+    assert len(events) == 1 and [n for n in feeds if n] == [len(data)]  # close() feeds b""
