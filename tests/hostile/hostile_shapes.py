@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import zlib
 import zipfile
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from hostile_files import _CONTENT_TYPES, _ROOT_RELS, _WORKBOOK, _WORKBOOK_RELS, make_pdf, sheet_row
 
@@ -148,6 +148,3 @@ def call_log_with_durations(durations: list[str]) -> bytes:
     return ("<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n"
             f'<calls count="{len(calls)}">\n' + "\n".join(calls) + "\n</calls>\n").encode("utf-8")
 
-
-__all__ = [name for name in dir() if not name.startswith("_") and name not in ("io", "zlib", "zipfile",
-                                                                                 "escape", "quoteattr")]

@@ -11,6 +11,7 @@ import io
 import re
 import subprocess
 import sys
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -227,8 +228,6 @@ def test_more_shared_strings_than_the_bound_are_refused_before_openpyxl_reads_th
 
 @pytest.mark.parametrize("chunk", [3, 4, 5, 7, 1 << 20])
 def test_shared_strings_are_counted_exactly_across_chunk_boundaries(monkeypatch, chunk):
-    import zipfile
-
     data = xlsx_shared_strings_bomb(777)
     real_open = zipfile.ZipFile.open
 
@@ -299,8 +298,7 @@ def test_a_file_keeps_its_first_warnings_and_says_how_many_more(tmp_path, monkey
     assert len(report.warnings) == 6
     assert all("type 9" in r for r in reasons(report)[:5])
     assert reasons(report)[5] == ("3 more warnings of this file are not listed (a file keeps at most 5); "
-                                  "the last listed is at calls-2022.xml:7".replace("calls-2022.xml",
-                                                                                   str(tmp_path / "calls-2022.xml")))
+                                  f"the last listed is at {tmp_path / 'calls-2022.xml'}:7")
 
 
 # -- impossible call durations ----------------------------------------------------------------
