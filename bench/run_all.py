@@ -18,11 +18,13 @@ FULL = [
     ["bench_tag.py"],
     ["bench_report.py"],
     ["bench_batch.py"],
+    ["bench_hostile.py"],
 ]
 QUICK = [
     ["bench_tag.py", "--messages", "20000"],
     ["bench_report.py", "--pdfs", "5"],
     ["bench_batch.py", "--buyers", "100", "--messages", "10000", "--pdfs", "5"],
+    ["bench_hostile.py", "--scale", "0.1"],
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Sequence
 from .errors import EvidenceError, InputError, UnreadableFileError
 from .model import Event, FileReport, ParseResult, ParseWarning, Source
 from .sources import InputFile, ParseContext, ParseOptions, detect, get_format
+from .sources.base import bounded
 
 ProgressFn = Callable[[str], None]
 
@@ -50,9 +51,9 @@ def parse_file(path: str, options: ParseOptions, format_name: str | None = None,
     except Exception as exc:  # a parser bug must not sink the batch; report it loudly
         return [], FileReport(
             path, file.sha256, file.size, fmt_name,
-            error=f"[E199] {path}: internal error in the {fmt_name} parser: {type(exc).__name__}: {exc}",
+            error=f"[E199] {path}: internal error in the {fmt_name} parser: {type(exc).__name__}: {bounded(str(exc))}",
         ), False
-    warnings = tuple(ctx.warnings)
+    warnings = tuple(ctx.finished_warnings())
     decoded = file.__dict__.get("decoded")  # set when the parser read the file as text
     if decoded is not None and decoded.note:
         # An encoding chosen by plausibility, or Big5: said first, so a reader can check it.

@@ -20,6 +20,7 @@ from ..model import Event, FileReport, Source, Tag
 from .filenames import unique_attachment_names
 from .warnings import warning_zh
 from ..labels import registry
+from ..limits import MAX_SHOWN_MESSAGE_CHARS
 from .env import CHANNEL_ZH, FLAG_ZH, ROLE_ZH, TAG_ZH, evidence_words, mask_phones, zh_datetime
 
 Masker = Callable[[str], str]
@@ -148,7 +149,20 @@ def _where(source: Source, names: dict[str, str] | None) -> str:
     return replace(source, file=base_name(source.file)).where()
 
 
+def _shown_text(event: Event, m: Masker) -> tuple[str, str]:
+    """The text the HTML and PDF show, and the note when it is cut: past
+    MAX_SHOWN_MESSAGE_CHARS only the start is shown (masked whole first, so that no
+    phone number is cut to a fragment the masker no longer knows); the JSON report and
+    the timeline keep the whole text."""
+    text = m(event.text)
+    if len(text) <= MAX_SHOWN_MESSAGE_CHARS:
+        return text, ""
+    return text[:MAX_SHOWN_MESSAGE_CHARS], (
+        f"…（此消息共 {len(text)} 字符，此处只显示前 {MAX_SHOWN_MESSAGE_CHARS} 字符；全文见本案的 JSON 报告）")
+
+
 def event_view(event_id: str, event: Event, m: Masker, names: dict[str, str] | None = None) -> dict[str, Any]:
+    text, cut = _shown_text(event, m)
     return {
         "id": event_id,
         "time": zh_datetime(event.time),
@@ -158,7 +172,8 @@ def event_view(event_id: str, event: Event, m: Masker, names: dict[str, str] | N
         "channel": CHANNEL_ZH.get(event.kind, event.kind),
         "who": m(event.sender) if event.sender else ROLE_ZH.get(event.role, event.role),
         "role_zh": ROLE_ZH.get(event.role, event.role),
-        "text": m(event.text),
+        "text": text,
+        "cut": cut,
         "marks": [m(w) for w in evidence_words(event.tags)],
         "call": _call_line(event, m),
         "order": _order_line(event, m),

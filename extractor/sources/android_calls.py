@@ -16,6 +16,7 @@ import re
 from datetime import datetime
 from typing import Iterator
 from xml.sax import SAXParseException
+from xml.sax.expatreader import ExpatLocator
 from xml.sax.handler import ContentHandler
 
 import defusedxml
@@ -23,8 +24,8 @@ import defusedxml.sax
 
 from ..errors import FormatError, UnsafeInputError
 from ..model import Event
-from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
-from .call_records import Direction, call_event
+from .base import InputFile, ParseContext, SourceFormat, plausible_year, quote, register
+from .call_records import Direction, ImpossibleDuration, call_event, check_duration, impossible_duration_warning
 
 # The root element, or a DOCTYPE naming it: an entity declared in the DOCTYPE can push
 # <calls> past the head the sniff sees, and such a file must reach the E105 refusal.
@@ -61,6 +62,18 @@ class _CallCollector(ContentHandler):
             self.calls.append((line, {k: attrs[k] for k in attrs.getNames()}))
 
 
+def _parse_whole(data: bytes, handler: ContentHandler) -> None:
+    """defusedxml's parseString, with the whole file handed to expat in one feed:
+    parseString feeds it in 64 KB pieces, and expat scans an unfinished token again from
+    its start at every piece, so one 16 MB attribute cost 250 rescans (quadratic)."""
+    parser = defusedxml.sax.make_parser()
+    parser.setContentHandler(handler)
+    handler.setDocumentLocator(ExpatLocator(parser))  # parse() does this; feed() does not
+    parser.forbid_dtd, parser.forbid_entities, parser.forbid_external = True, True, True
+    parser.feed(data)
+    parser.close()
+
+
 @register
 class AndroidCallsXml(SourceFormat):
     NAME = "android-calls-xml"
@@ -74,8 +87,7 @@ class AndroidCallsXml(SourceFormat):
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         collector = _CallCollector()
         try:
-            defusedxml.sax.parseString(file.data, collector, forbid_dtd=True,
-                                       forbid_entities=True, forbid_external=True)
+            _parse_whole(file.data, collector)
         except defusedxml.DefusedXmlException as exc:
             raise UnsafeInputError(
                 f"{file.label}: refused to read this XML: it declares a DTD, entities or an "
@@ -108,13 +120,18 @@ class AndroidCallsXml(SourceFormat):
             duration = int(attrs.get("duration", "0") or 0)
             when = datetime.fromtimestamp(millis / 1000, tz=ctx.tz)
         except (KeyError, ValueError, OverflowError, OSError):
-            ctx.warn(f"call without a readable date/duration (date={attrs.get('date')!r}, "
-                     f"duration={attrs.get('duration')!r}): left out", line=line)
+            ctx.warn(f"call without a readable date/duration (date={quote(attrs.get('date', ''))}, "
+                     f"duration={quote(attrs.get('duration', ''))}): left out", line=line)
             return None
         if not plausible_year(when.year):
-            ctx.warn(f"call dated {when:%Y-%m-%d} (date={attrs['date']!r}) is not a real call time: "
+            ctx.warn(f"call dated {when:%Y-%m-%d} (date={quote(attrs['date'])}) is not a real call time: "
                      "left out", line=line)
             return None
+        try:
+            check_duration(duration, attrs.get("duration", ""))
+        except ImpossibleDuration as exc:
+            ctx.warn(impossible_duration_warning(exc), line=line)
+            duration = None
         number = attrs.get("number", "").strip()
         return call_event(
             time=when, direction=direction,

@@ -20,6 +20,7 @@ from typing import ClassVar, Iterator
 from zoneinfo import ZoneInfo
 
 from ..errors import InputTooLargeError, UnknownFormatError, UnsafeInputError, UsageError
+from ..limits import EXCERPT_CHARS, MAX_WARNING_CHARS, MAX_WARNINGS_PER_FILE
 from ..model import Event, Kind, ParseWarning, Role, Source
 from ..roles import AUTO_REPLY_RE, RoleResolver
 from ..textio import DecodedText, decode_bytes, decode_head, split_lines
@@ -104,6 +105,23 @@ def printable(text: str) -> str:
     return _UNPRINTABLE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def quote(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """What a warning or an error quotes of an input value: its repr when it is short,
+    else the repr of its first ``limit`` characters and ``…(N 字符)``, N being the whole
+    length (a value that is no string: its repr, cut the same way).  A 20 MB attribute must not make a 20 MB warning; the event (or the
+    file) keeps the value whole."""
+    if not isinstance(value, str):
+        value = repr(value)
+        return value if len(value) <= limit else f"{value[:limit]}…({len(value)} 字符)"
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}…({len(value)} 字符)"
+
+
+def bounded(reason: str, limit: int = MAX_WARNING_CHARS) -> str:
+    """A whole message cut to ``limit`` characters with the same marker (the safety net
+    for a warning that quotes a whole row)."""
+    return reason if len(reason) <= limit else f"{reason[:limit]}…({len(reason)} 字符)"
+
+
 class ParseContext:
     """Per-file state a parser writes to: warnings, and helpers that stamp provenance,
     roles and time zones the same way in every format."""
@@ -114,6 +132,8 @@ class ParseContext:
         self.options = options
         self.tz = options.tz
         self.warnings: list[ParseWarning] = []
+        # Warnings past MAX_WARNINGS_PER_FILE are counted, not kept (see finished_warnings).
+        self.warnings_left_out = 0
         self.roles = RoleResolver(shop=options.shop, staff=options.staff, known_shops=options.known_shops)
         # Set by a parser that met a date without a year, found no dated neighbour in
         # the file and had no ``year_hint``: it warns and skips such lines, and the
@@ -127,7 +147,21 @@ class ParseContext:
 
     def warn(self, reason: str, *, line: int | None = None, row: int | None = None,
              page: int | None = None) -> None:
-        self.warnings.append(ParseWarning(self.file.label, printable(reason), line, row, page))
+        if len(self.warnings) >= MAX_WARNINGS_PER_FILE:
+            self.warnings_left_out += 1
+            return
+        self.warnings.append(ParseWarning(self.file.label, printable(bounded(reason)), line, row, page))
+
+    def finished_warnings(self) -> tuple[ParseWarning, ...]:
+        """The warnings, and one more saying how many were left out past the limit."""
+        if not self.warnings_left_out:
+            return tuple(self.warnings)
+        last = self.warnings[-1] if self.warnings else None
+        more = ParseWarning(
+            self.file.label,
+            f"{self.warnings_left_out} more warnings of this file are not listed (a file keeps at most "
+            f"{MAX_WARNINGS_PER_FILE}); the last listed is at {last.where() if last else 'the start'}")
+        return (*self.warnings, more)
 
     # -- times --------------------------------------------------------------
     def localize(self, naive: datetime) -> datetime:

@@ -21,8 +21,9 @@ from functools import lru_cache
 from typing import Any, Callable, Iterator, Literal, Sequence
 
 from ..errors import FormatError
+from ..limits import MAX_CALL_SECONDS
 from ..model import Call, Event, Source
-from .base import InputFile, ParseContext, plausible_year
+from .base import InputFile, ParseContext, plausible_year, quote
 from .containers import check_workbook, csv_reader, sheet_rows, stop_reason
 
 Direction = Literal["out", "in"]
@@ -37,21 +38,38 @@ _CLOCK_DURATION_RE = re.compile(r"^(?:(?P<h>\d+):)?(?P<m>\d{1,2}):(?P<s>\d{2})$"
 EMPTY_VALUES = frozenset({"", "--", "-", "—", "null", "NULL", "无"})
 
 
+class ImpossibleDuration(ValueError):
+    """A duration that reads as a number but no call lasts (negative, or longer than
+    MAX_CALL_SECONDS): the call itself is kept, its duration unknown."""
+
+
 def parse_duration(value: Any) -> int | None:
     """Seconds from ``0秒``, ``1分12秒``, ``1小时2分3秒``, ``00:01:12``, ``72`` or an Excel
-    time cell; None for an empty cell (``--``).  Raises ValueError for anything else,
-    a negative duration included."""
+    time cell; None for an empty cell (``--``).  Raises ImpossibleDuration for a negative
+    duration or one past MAX_CALL_SECONDS, ValueError for anything else."""
     seconds = _duration_seconds(value)
-    if seconds is not None and seconds < 0:
-        raise ValueError(f"negative duration: {value!r}")
+    if seconds is not None:
+        check_duration(seconds, value)
     return seconds
+
+
+def check_duration(seconds: int, written: Any) -> None:
+    if seconds < 0:
+        raise ImpossibleDuration(f"negative call duration {quote(written)}")
+    if seconds > MAX_CALL_SECONDS:
+        raise ImpossibleDuration(f"call duration {quote(written)} is {seconds} s, longer than "
+                                 f"{MAX_CALL_SECONDS // 3600} hours")
+
+
+def impossible_duration_warning(exc: ImpossibleDuration) -> str:
+    return f"{exc}: not a real call duration; the call is kept, its duration unknown"
 
 
 def _duration_seconds(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValueError(f"not a duration: {value!r}")
+        raise ValueError(f"not a duration: {quote(value)}")
     if isinstance(value, timedelta):
         return int(round(value.total_seconds()))
     if isinstance(value, dtime):
@@ -60,7 +78,7 @@ def _duration_seconds(value: Any) -> int | None:
         return value
     if isinstance(value, float):
         if not math.isfinite(value) or value < 0:
-            raise ValueError(f"not a duration: {value!r}")
+            raise ValueError(f"not a duration: {quote(value)}")
         # A bare number from a sheet: whole seconds, or a fraction of a day when the
         # cell held an Excel time without a time format.
         return int(round(value * 86400)) if 0 < value < 1 else int(round(value))
@@ -69,11 +87,13 @@ def _duration_seconds(value: Any) -> int | None:
         return None
     if text.isdigit():
         return int(text)
+    if text[:1] == "-" and text[1:].isdigit():
+        return -int(text[1:])  # read, so that parse_duration names it as impossible
     match = _CLOCK_DURATION_RE.match(text)
     if match is None:
         match = _CN_DURATION_RE.match(text)
         if match is None or not any(match.groupdict().values()):
-            raise ValueError(f"not a duration: {value!r}")
+            raise ValueError(f"not a duration: {quote(value)}")
     h, m, s = (int(match.group(k) or 0) for k in ("h", "m", "s"))
     return h * 3600 + m * 60 + s
 
@@ -120,14 +140,14 @@ def parse_written_time(value: Any) -> WrittenTime:
         try:
             moment = from_excel(value)
         except (OverflowError, ValueError):  # past year 9999, or not a finite number
-            raise ValueError(f"not a date and time: {value!r}") from None
+            raise ValueError(f"not a date and time: {quote(value)}") from None
         if not isinstance(moment, datetime):
-            raise ValueError(f"not a date and time: {value!r}")
+            raise ValueError(f"not a date and time: {quote(value)}")
         return parse_written_time(moment)
     text = str(value).strip() if value is not None else ""
     match = _DATETIME_RE.match(text)
     if match is None:
-        raise ValueError(f"not a date and time: {text!r}")
+        raise ValueError(f"not a date and time: {quote(text)}")
     try:
         clock = dtime(int(match["h"]), int(match["mi"]), int(match["s"] or 0))
         year = int(match["y"]) if match["y"] else None
@@ -136,7 +156,7 @@ def parse_written_time(value: Any) -> WrittenTime:
         if year is not None and not plausible_year(year):
             raise ValueError(year)
     except ValueError:
-        raise ValueError(f"not a valid date and time: {text!r}") from None
+        raise ValueError(f"not a valid date and time: {quote(text)}") from None
     return written
 
 
@@ -309,7 +329,12 @@ class BillReader:
             cell = {k: values[i] if i < len(values) else None for k, i in self.columns.items()}
             written = parse_written_time(cell["time"])
             direction = self.direction_of(cell["direction"])
-            duration = parse_duration(cell["duration"])
+            try:
+                duration = parse_duration(cell["duration"])
+            except ImpossibleDuration as exc:
+                sheet = f"sheet {where['sheet']}: " if where.get("sheet") else ""
+                self.ctx.warn(sheet + impossible_duration_warning(exc), **_warn_where(where))
+                duration = None
         except ValueError as exc:
             shown = ", ".join("" if v is None else str(v) for v in values)
             sheet = f"sheet {where['sheet']}: " if where.get("sheet") else ""
@@ -325,7 +350,7 @@ class BillReader:
             return "out"
         if text.startswith("被叫"):
             return "in"
-        raise ValueError(f"call type {text or '(empty)'!r} is neither 主叫 nor 被叫")
+        raise ValueError(f"call type {quote(text) if text else '(empty)'} is neither 主叫 nor 被叫")
 
     def events(self, source_of) -> Iterator[Event]:
         """Events for the rows read, years filled; ``source_of(where)`` makes the Source."""

@@ -63,8 +63,8 @@ _SPLIT_DATETIME_RE = re.compile(r"^((?:\d{4}[-/.])?\d{1,2}[-/.]\d{1,2}) (\d{1,2}
 
 
 @lru_cache(maxsize=4)
-def _first_page_text(data: bytes) -> str:
-    return first_page_text(data)
+def _first_page_text(file: InputFile) -> str:
+    return first_page_text(file)
 
 
 def _unwrap(cell: Any) -> Any:
@@ -95,14 +95,14 @@ class CmccBillPdf(SourceFormat):
             return False
         # Narrow columns wrap their headers (通信方 / 式), so the words are looked for in
         # the page's text with the line breaks taken out, and the title counts too.
-        text = re.sub(r"\s+", "", _first_page_text(file.data))
+        text = re.sub(r"\s+", "", _first_page_text(file))
         return "对方号码" in text and "起始" in text and any(
             mark in text for mark in ("通信方式", "通信方", "通话详单", "中国移动"))
 
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         reader = BillReader(CMCC, ctx)
         with open_pdf(file) as pdf:
-            for number, page in pdf_pages(file, pdf):
+            for number, page in pdf_pages(file, pdf, ctx):
                 self._read_page(page, number, reader)
         return reader.events(lambda where: ctx.source(page=where["page"]))
 

@@ -15,25 +15,27 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import FormatError, InputTooLargeError
-from .base import InputFile
+from .base import InputFile, ParseContext, quote
 
-# A month of China Mobile e-bill is a few dozen pages; a long chat printed from the
-# browser a few hundred.  Beyond this, a PDF is refused before any page is read.
-MAX_PDF_PAGES = 2000
-# Expanded size above which a workbook is refused (a zip bomb, not an export).
-MAX_XLSX_EXPANDED = 256 * 1024 * 1024
-# Chat sheets have six columns and carrier bills about a dozen; reading further right
-# would let one cell in column XFD make every row 16,384 values wide.
-MAX_SHEET_COLUMNS = 100
-# A sheet whose rows stay empty this long has ended (some tools write a <dimension> or
-# <row> elements down to row 1,048,576); reading stops there, with a warning.
-MAX_EMPTY_ROW_RUN = 10_000
+# The bounds are in extractor/limits.py (one place for every limit); re-exported here
+# for the callers and tests that read them from this module.
+from ..limits import (MAX_EMPTY_ROW_RUN, MAX_PDF_PAGES, MAX_SHEET_COLUMNS,  # noqa: E402,F401
+                      MAX_XLSX_EXPANDED, MAX_XLSX_RATIO, MAX_XLSX_SHARED_STRINGS,
+                      MAX_XLSX_SHARED_STRINGS_BYTES,
+                      MAX_XLSX_STYLES_BYTES, XLSX_RATIO_FLOOR)
 
 
 # -- PDF ------------------------------------------------------------------------------
+
+def pdf_body(data: bytes) -> tuple[bytes, int]:
+    from .pdf_bounds import pdf_body as body  # late: pdfminer loads only for a PDF
+
+    return body(data)
+
 
 def _cause(exc: BaseException) -> BaseException:
     """pdfplumber wraps pdfminer's error as the first argument of its own."""
@@ -62,7 +64,7 @@ def open_pdf(file: InputFile):
     import pdfplumber
 
     try:
-        return pdfplumber.open(io.BytesIO(file.data))
+        return pdfplumber.open(io.BytesIO(pdf_body(file.data)[0]))
     except Exception as exc:  # pdfminer raises many types for a damaged file
         raise _pdf_failure(file.label, exc) from None
 
@@ -83,13 +85,20 @@ def count_pdf_pages(file: InputFile, pdf) -> int:
     return count
 
 
-def pdf_pages(file: InputFile, pdf) -> Iterator[tuple[int, Any]]:
+def pdf_pages(file: InputFile, pdf, ctx: ParseContext) -> Iterator[tuple[int, Any]]:
     """(1-based number, pdfplumber page) of each page, after the page-count check.  Pages
     are made one at a time and closed after use, so a long PDF does not keep every
-    page's layout in memory."""
+    page's layout in memory; each is laid out within the bounds of pdf_bounds (a page
+    past them is a warning, and the pages after it are read).  Bytes after the end of
+    the document are a warning too."""
     from pdfminer.pdfpage import PDFPage
-    from pdfplumber.page import Page
 
+    from .pdf_bounds import BoundedPage, PageTooLarge, trailing_junk
+
+    body, left_out = pdf_body(file.data)
+    if left_out and trailing_junk(left_out, file.data[len(body):]):
+        ctx.warn(f"{left_out} bytes after the end of the PDF document (its last %%EOF marker) are not "
+                 "part of it and were not read")
     count_pdf_pages(file, pdf)
     walk = PDFPage.create_pages(pdf.doc)
     number = 0
@@ -101,28 +110,40 @@ def pdf_pages(file: InputFile, pdf) -> Iterator[tuple[int, Any]]:
         except Exception as exc:
             raise _pdf_failure(file.label, exc) from None
         number += 1
-        page = Page(pdf, page_obj, page_number=number)
+        page = BoundedPage(pdf, page_obj, page_number=number)
         try:
+            try:
+                page.layout
+            except PageTooLarge as exc:
+                ctx.warn(f"page not read: {exc}; what it shows is missing from the result", page=number)
+                continue
+            except Exception:
+                pass  # the caller's own reading of the page reports it, as for any damaged page
             yield number, page
         finally:
             page.close()
 
 
-def first_page_text(data: bytes) -> str:
+def first_page_text(file: InputFile) -> str:
     """The text of a PDF's first page, for sniffing: only the first page is looked up,
     so a sniff costs the same for a 2-page and a 10,000-page file.  Raises on a PDF
-    that cannot be read (a sniff treats that as "not mine")."""
+    that cannot be read (a sniff treats that as "not mine"), and InputTooLargeError
+    when the first page is past the bounds of pdf_bounds (detection stops there)."""
     import pdfplumber
     from pdfminer.pdfpage import PDFPage
-    from pdfplumber.page import Page
 
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
+    from .pdf_bounds import BoundedPage, PageTooLarge
+
+    with pdfplumber.open(io.BytesIO(pdf_body(file.data)[0])) as pdf:
         page_obj = next(PDFPage.create_pages(pdf.doc), None)
         if page_obj is None:
             return ""
-        page = Page(pdf, page_obj, page_number=1)
+        page = BoundedPage(pdf, page_obj, page_number=1)
         try:
             return page.extract_text() or ""
+        except PageTooLarge as exc:
+            raise InputTooLargeError(f"{file.label}: page 1 of the PDF is not read: {exc}; no chat record or bill "
+                                     "page looks like that") from None
         finally:
             page.close()
 
@@ -134,7 +155,7 @@ def pdf_problem(data: bytes) -> str | None:
     from pdfminer.pdfpage import PDFPage
 
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
+        with pdfplumber.open(io.BytesIO(pdf_body(data)[0])) as pdf:
             next(PDFPage.create_pages(pdf.doc), None)
     except Exception as exc:
         return "password-protected" if _is_locked(exc) else "damaged or truncated"
@@ -145,16 +166,66 @@ def pdf_problem(data: bytes) -> str | None:
 
 def check_workbook(file: InputFile) -> None:
     """FormatError for a zip that cannot be read; InputTooLargeError for one that
-    expands beyond MAX_XLSX_EXPANDED (the sizes its directory declares, which also
-    bound what zipfile will inflate)."""
+    expands beyond MAX_XLSX_EXPANDED, has a part that inflates more than MAX_XLSX_RATIO
+    times, or a styles or shared-strings part past its own bound, or more than
+    MAX_XLSX_SHARED_STRINGS shared strings (openpyxl reads those parts whole before the
+    first row).  The sizes are those the zip's directory declares, which also bound
+    what zipfile will inflate."""
     try:
         with zipfile.ZipFile(io.BytesIO(file.data)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            parts = archive.infolist()
+            _check_parts(file, parts)
+            strings = next((i for i in parts if i.filename.lower().endswith("/sharedstrings.xml")), None)
+            count = _count_strings(archive, strings) if strings is not None else 0
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
         raise FormatError(f"{file.label}: not a readable XLSX workbook (truncated or damaged: {exc})") from None
+    if count > MAX_XLSX_SHARED_STRINGS:
+        raise InputTooLargeError(
+            f"{file.label}: its part {quote(strings.filename)} holds more than {MAX_XLSX_SHARED_STRINGS:,} "
+            "strings (openpyxl reads every one before the first row); that is not a chat, call or order "
+            "export, or one to split into shorter periods")
+
+
+def _count_strings(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """The ``<si>`` elements of the shared-strings part, counted while it is inflated in
+    1 MB chunks (stopping past the bound), so the count costs no memory."""
+    count, carry = 0, b""
+    with archive.open(info) as part:
+        while count <= MAX_XLSX_SHARED_STRINGS:
+            chunk = part.read(1 << 20)
+            if not chunk:
+                break
+            # The last bytes of the chunk before are carried, so that a tag cut by the
+            # boundary is seen; one wholly in them was counted already.
+            data = carry + chunk
+            count += _elements(data) - _elements(carry)
+            carry = data[-4:]
+    return count
+
+
+def _elements(data: bytes) -> int:
+    return data.count(b"<si>") + data.count(b"<si ") + data.count(b"<si/>")
+
+
+def _check_parts(file: InputFile, parts: list[zipfile.ZipInfo]) -> None:
+    expanded = sum(info.file_size for info in parts)
     if expanded > MAX_XLSX_EXPANDED:
         raise InputTooLargeError(f"{file.label}: the workbook expands to {expanded // 2**20} MB; "
                                  "that is not a chat, call or order export (a zip bomb?)")
+    for info in parts:
+        name = info.filename.lower()
+        bound = (MAX_XLSX_STYLES_BYTES if name.endswith("/styles.xml") else
+                 MAX_XLSX_SHARED_STRINGS_BYTES if name.endswith("/sharedstrings.xml") else None)
+        if bound is not None and info.file_size > bound:
+            raise InputTooLargeError(
+                f"{file.label}: its part {quote(info.filename)} expands to {info.file_size // 2**20} MB "
+                f"(at most {bound // 2**20} MB is read); that is not a chat, call or order export")
+        if info.file_size > XLSX_RATIO_FLOOR and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
+            raise InputTooLargeError(
+                f"{file.label}: its part {quote(info.filename)} inflates "
+                f"{info.file_size // max(info.compress_size, 1)} times ({info.compress_size} bytes to "
+                f"{info.file_size // 2**20} MB; a real sheet inflates 5 to 20 times, at most "
+                f"{MAX_XLSX_RATIO} is read): a zip bomb, not an export")
 
 
 class SheetDamaged(Exception):

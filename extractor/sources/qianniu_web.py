@@ -481,7 +481,7 @@ class QianniuWebPdf(SourceFormat):
     def sniff(self, file: InputFile) -> bool:
         if b"%PDF-" not in file.head[:1024]:
             return False
-        text = first_page_text(file.data)
+        text = first_page_text(file)
         lines = [line.strip() for line in text.split("\n") if line.strip()]
         while lines and _is_page_noise(lines[0]):
             lines.pop(0)
@@ -498,7 +498,7 @@ class QianniuWebPdf(SourceFormat):
 def _pdf_lines(file: InputFile, ctx: ParseContext) -> Iterator[PageLine]:
     pages: list[tuple[int, list[PageLine], list[PageLine], list[PageLine]]] = []
     with open_pdf(file) as pdf:
-        for number, page in pdf_pages(file, pdf):
+        for number, page in pdf_pages(file, pdf, ctx):
             try:
                 lines = page.extract_text_lines(return_chars=True)
                 width = float(page.width)

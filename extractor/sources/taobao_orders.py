@@ -18,7 +18,7 @@ from typing import Iterator
 
 from ..errors import FormatError
 from ..model import Event, Order
-from .base import InputFile, ParseContext, SourceFormat, register
+from .base import InputFile, ParseContext, SourceFormat, quote, register
 from .call_records import EMPTY_VALUES, csv_records, header_name, parse_written_time, unwrap_cell
 
 _REQUIRED = ("订单编号", "买家会员名", "订单付款时间")
@@ -91,12 +91,12 @@ class TaobaoOrders(SourceFormat):
             return
         paid = _time(paid_text)
         if paid is None:
-            ctx.warn(f"order {order_id}: payment time {paid_text!r} is not a date and time: no event", row=row)
+            ctx.warn(f"order {order_id}: payment time {quote(paid_text)} is not a date and time: no event", row=row)
             return
         shipped_text = cell("发货时间")
         shipped = _time(shipped_text) if shipped_text else None
         if shipped_text and shipped is None:
-            ctx.warn(f"order {order_id}: shipping time {shipped_text!r} is not a date and time", row=row)
+            ctx.warn(f"order {order_id}: shipping time {quote(shipped_text)} is not a date and time", row=row)
         order = Order(
             id=order_id,
             paid=ctx.localize(paid),
