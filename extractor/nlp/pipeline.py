@@ -97,6 +97,9 @@ class MessageState:
     # Tags whose only grounds need a promised deadline to have passed (还没发货): the
     # conversation decides, see Tagger.tag_events.
     if_overdue: tuple[Tag, ...] = ()
+    # Tags that count only once the goods were shipped earlier in the conversation: an
+    # arrival estimate alone (明天能到) is a shipment on its way, or before one, nothing.
+    if_shipped: tuple[Tag, ...] = ()
     tracking: str | None = None  # the message's tracking number ("" for none), once looked for
     _segments: Segments | None = None
     _times: list[TimeExpression] | None = None
@@ -376,8 +379,10 @@ class AttributeComponent(_Component):
             cand = finding.candidate
             reason = cand.rule.reason if finding.label == cand.rule.label else None
             slot = grouped.setdefault((finding.label, reason),
-                                      {"words": [], "deadlines": [], "tracking": None, "overdue_only": True})
+                                      {"words": [], "deadlines": [], "tracking": None,
+                                       "overdue_only": True, "shipped_only": True})
             slot["overdue_only"] = slot["overdue_only"] and "overdue" in cand.rule.filters
+            slot["shipped_only"] = slot["shipped_only"] and "after_shipment" in cand.rule.filters
             _add_word(slot["words"], norm.original_span(cand.start, cand.end))
             if finding.label == "shipping_promise":
                 expr = _time_before(seg, cand, times)
@@ -394,7 +399,7 @@ class AttributeComponent(_Component):
                 number = cand.number or state.tracking or None
                 if number and len(number) > len(slot["tracking"] or ""):
                     slot["tracking"] = number
-        tags, if_overdue = [], []
+        tags, if_overdue, if_shipped = [], [], []
         for (label, reason), slot in grouped.items():
             tag = Tag(
                 label=label,
@@ -404,9 +409,15 @@ class AttributeComponent(_Component):
                 deadline=max(slot["deadlines"]) if slot["deadlines"] else None,
                 tracking=slot["tracking"],
             )
-            (if_overdue if slot["overdue_only"] else tags).append(tag)
+            if slot["overdue_only"]:
+                if_overdue.append(tag)
+            elif slot["shipped_only"]:
+                if_shipped.append(tag)
+            else:
+                tags.append(tag)
         state.tags = in_label_order(tuple(tags))
         state.if_overdue = in_label_order(tuple(if_overdue))
+        state.if_shipped = in_label_order(tuple(if_shipped))
 
 
 # Evidence words kept per tag.  A reader needs a few; a message that repeats its trigger
