@@ -144,6 +144,7 @@ def test_a_reproach_put_as_a_question_is_late_shipment(tagger, text):
     "快递到底什么时候到",  # transit, not shipping
     "要是还不发我就退款了",
     "物流怎么还没到",
+    "物流在分拨中心待了两天了 一直显示待派送 这要等到啥时候",
 ])
 def test_plain_questions_and_transit_are_not_delay_claims(tagger, text):
     assert "delay_claim" not in labels(tagger.tag_text(text, "buyer", SENT))
@@ -239,6 +240,11 @@ def test_symptoms_fit_and_circumstances_are_claims(tagger, text, expected):
     "价格有点小贵",
     "这双一点都不顶脚",
     "另外开了的那袋还没吃完",
+    "退了还得重新买 麻烦死了",  # a cost of returning, not a reason for it
 ])
 def test_what_is_no_defect_and_no_return(tagger, text):
     assert "return_claim" not in labels(tagger.tag_text(text, "buyer", SENT))
+
+
+def test_skin_after_use_is_an_allergy_not_a_defect(tagger):
+    assert items(tagger.tag_text("退 用一次就烂脸了", "buyer", SENT)) == {("return_claim", "allergy")}
