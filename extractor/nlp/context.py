@@ -22,7 +22,10 @@ _SENTENCE_END = re.compile(r"[。!?！？\n]+")
 # and each is judged on its own.  (Zero-width: the connective opens the next clause.)
 _CONNECTIVE = (r"(?<![。!?！？\n,，、;；:： ~～…])(?=而且|但是|可是|并且|另外|"
                r"(?<![比忍受说打挨])不过(?![敏来去瘾])|(?<=[的了吗么呢吧啊呀哦嘛])还有)")
-_CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}|" + _CONNECTIVE)
+_CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}")
+_CLAUSE_END_OR_CONNECTIVE = re.compile(_CLAUSE_END.pattern + "|" + _CONNECTIVE)
+# (most messages hold no connective: the plain marks are split on alone, which is faster)
+_ANY_CONNECTIVE = re.compile("而且|但是|可是|并且|另外|不过|还有")
 _SENTENCE_CHARS = frozenset("。!?！？\n")
 # 了 right after a verb, or after its direction (给您寄出了, 发过去了): it has happened.
 _PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦|啰|咯|喽|咗)")
@@ -97,7 +100,8 @@ class Segments(NamedTuple):
         # clause ends are read once and only those holding a sentence end looked into.
         clause_starts, clause_ends = [0], []
         sentence_starts, sentence_ends = [0], []
-        for m in _CLAUSE_END.finditer(text):
+        ends = _CLAUSE_END_OR_CONNECTIVE if _ANY_CONNECTIVE.search(text) else _CLAUSE_END
+        for m in ends.finditer(text):
             start, end = m.span()
             clause_ends.append(start)
             clause_starts.append(end)
@@ -275,8 +279,10 @@ class ContextJudge:
     def quoted(self, seg: Segments, cand: Candidate) -> bool:
         s_start, _ = seg.sentence(cand.start)
         cue = None
-        for cue in self.quote.finditer(seg.text, s_start, cand.start):
-            pass
+        for found in self.quote.finditer(seg.text, s_start, cand.start):
+            # 按你们说的冷水手洗的: the buyer followed the advice, nobody is quoted
+            if seg.text[found.start() - 1:found.start()] not in ("按", "照"):
+                cue = found
         # The quote runs on to the trigger unless the buyer takes the word back in
         # between (快递说只有0.1公斤，你们就是寄了个空包), or the quoted words end with a
         # closing quotation mark (你们写的"24小时锁臭" 根本锁不住).
