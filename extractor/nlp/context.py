@@ -17,7 +17,15 @@ from typing import Callable, Mapping, NamedTuple, Sequence
 from .matcher import Candidate
 
 _SENTENCE_END = re.compile(r"[。!?！？\n]+")
+# A connective (而且, 但是, 可是, 并且, 不过, 另外; 还有 after a finished clause) also
+# ends a clause: 是七天无理由的么而且商品有质量问题的 is a question and then a claim,
+# and each is judged on its own.  (Zero-width: the connective opens the next clause.)
+_CONNECTIVE = (r"(?<![。!?！？\n,，、;；:： ~～…])(?=而且|但是|可是|并且|另外|"
+               r"(?<![比忍受说打挨])不过(?![敏来去瘾])|(?<=[的了吗么呢吧啊呀哦嘛])还有)")
 _CLAUSE_END = re.compile(r"[。!?！？\n,，、;；:： ~～…]+|\.{2,}")
+_CLAUSE_END_OR_CONNECTIVE = re.compile(_CLAUSE_END.pattern + "|" + _CONNECTIVE)
+# (most messages hold no connective: the plain marks are split on alone, which is faster)
+_ANY_CONNECTIVE = re.compile("而且|但是|可是|并且|另外|不过|还有")
 _SENTENCE_CHARS = frozenset("。!?！？\n")
 # 了 right after a verb, or after its direction (给您寄出了, 发过去了): it has happened.
 _PERFECTIVE_AFTER = re.compile(r"(?:出去|出|走|过去|上)?(?:了|啦|啰|咯|喽|咗)")
@@ -37,11 +45,17 @@ _RHETORICAL_NOT = re.compile(r"(这|那|难道|还|这不就|这还)不是")
 _RHETORICAL_END = re.compile(r"(吗|么|嘛)[?？!！~～。.\s]*$|[?？]\s*$")
 # 衣服起球吗 / 味道大不大: a bare yes-no question about the trigger itself asks about the
 # goods before the buyer has them, unless the sentence says it happened to the buyer.
-_BARE_QUESTION = re.compile(r"(吗|么|嘛)[啊呀呢哈?？!！~～。.\s]*$")
+_BARE_QUESTION = re.compile(r"的?(吗|么|嘛)[啊呀呢哈?？!！~～。.\s]*$")
 _QUESTION_TAIL = r"[啊呀呢哈?？!！~～。.\s]*$"
 _OUTRIGHT_QUESTION = re.compile(r"(吗|么)(亲|呀|啊|呢|哈)?\s*$")
 _HAPPENED = re.compile(r"我|用了|用完|吃了|穿了|抹了|涂了|擦了|洗了|戴了|喝了|收到|到手|拿到|打开|拆开|"
                        r"已经|结果|居然|竟然|怎么|为什么|咋|明明|分明|根本|压根|简直|又|还是|不是|这不|难道|不就")
+
+
+def _past(text: str, end: int) -> int:
+    """A clause's end with the mark that ends it (?, 吗 …), which the checks read: not
+    the first character of the connective that opens the next clause."""
+    return end + 1 if text[end:end + 1] and not text[end].isalnum() else end
 
 
 def _alternation(patterns: Sequence[str]) -> str:
@@ -86,7 +100,8 @@ class Segments(NamedTuple):
         # clause ends are read once and only those holding a sentence end looked into.
         clause_starts, clause_ends = [0], []
         sentence_starts, sentence_ends = [0], []
-        for m in _CLAUSE_END.finditer(text):
+        ends = _CLAUSE_END_OR_CONNECTIVE if _ANY_CONNECTIVE.search(text) else _CLAUSE_END
+        for m in ends.finditer(text):
             start, end = m.span()
             clause_ends.append(start)
             clause_starts.append(end)
@@ -190,7 +205,7 @@ class ContextJudge:
             _, sentence_end = seg.sentence(cand.start)
             if not self.conditional_after.match(seg.text[cand.end:sentence_end + 1]):
                 return True
-        return self.negation_after.match(seg.text[cand.end:end + 1]) is not None
+        return self.negation_after.match(seg.text[cand.end:_past(seg.text, end)]) is not None
 
     @staticmethod
     def _rhetorical(seg: Segments, cand: Candidate, before: str, cue: int) -> bool:
@@ -218,12 +233,12 @@ class ContextJudge:
         if _CONDITIONAL.match(seg.text, cand.start, cand.end):
             return True
         if self.modal_before.search(seg.text[start:cand.start]):
-            s_start, s_end = seg.sentence(cand.start)
-            if self._asks_outright(seg, start, end) or self.is_question(seg, s_start, s_end):
+            _, s_end = seg.sentence(cand.start)  # (a question before the clause asks another thing)
+            if self._asks_outright(seg, start, end) or self.is_question(seg, start, s_end):
                 return True  # 洗了会掉色吗: a worry, not a defect
         if self._perfective(seg.text, cand) and not _CASE_AFTER_PERFECTIVE.match(seg.text, cand.end):
             return False  # 过敏了怎么办 happened; 发错了的话 is still a case put
-        return self.hypothetical_after.match(seg.text[cand.end:end + 1]) is not None
+        return self.hypothetical_after.match(seg.text[cand.end:_past(seg.text, end)]) is not None
 
     def policy_question(self, seg: Segments, cand: Candidate) -> bool:
         s_start, s_end = seg.sentence(cand.start)
@@ -231,7 +246,10 @@ class ContextJudge:
         # In chat a space often ends the question (支持七天无理由吗 我家猫挑砂): the
         # trigger's own clause may be the question when the sentence runs on.
         clause_asks = self._asks_outright(seg, c_start, c_end)
-        if not clause_asks and not self.is_question(seg, s_start, s_end):
+        # Mood per clause: the question that can make a trigger a policy question is in
+        # its own clause or after it (七天无理由退货运费谁出, 七天无理由 能退吗); a question
+        # said before it (是七天无理由的么 而且商品有质量问题的) asks about something else.
+        if not clause_asks and not self.is_question(seg, c_start, s_end):
             return False
         if clause_asks:
             s_end = c_end
@@ -246,11 +264,11 @@ class ContextJudge:
             return False
         if _STATE.search(seg.text, max(c_start, cand.start - 3), cand.end):
             return False  # 质量这么差能退吗: a state the buyer is in, not a policy question
-        return self.policy_after.match(seg.text[cand.end:s_end + 1]) is not None
+        return self.policy_after.match(seg.text[cand.end:_past(seg.text, s_end)]) is not None
 
     @staticmethod
     def _bare_question(seg: Segments, cand: Candidate, s_start: int, s_end: int) -> bool:
-        rest = seg.text[cand.end:s_end + 1]
+        rest = seg.text[cand.end:_past(seg.text, s_end)]
         a_not_a = re.match("不" + re.escape(seg.text[cand.end - 1]) + _QUESTION_TAIL, rest)
         if _BARE_QUESTION.match(rest) is None and a_not_a is None:
             return False
@@ -261,8 +279,10 @@ class ContextJudge:
     def quoted(self, seg: Segments, cand: Candidate) -> bool:
         s_start, _ = seg.sentence(cand.start)
         cue = None
-        for cue in self.quote.finditer(seg.text, s_start, cand.start):
-            pass
+        for found in self.quote.finditer(seg.text, s_start, cand.start):
+            # 按你们说的冷水手洗的: the buyer followed the advice, nobody is quoted
+            if seg.text[found.start() - 1:found.start()] not in ("按", "照"):
+                cue = found
         # The quote runs on to the trigger unless the buyer takes the word back in
         # between (快递说只有0.1公斤，你们就是寄了个空包), or the quoted words end with a
         # closing quotation mark (你们写的"24小时锁臭" 根本锁不住).
@@ -314,7 +334,7 @@ class ContextJudge:
 
     def subordinate(self, seg: Segments, cand: Candidate) -> bool:
         start, end = seg.clause(cand.start)
-        if self.subordinate_after.match(seg.text[cand.end:end + 1]):
+        if self.subordinate_after.match(seg.text[cand.end:_past(seg.text, end)]):
             return True
         return self.subordinate_before.search(seg.text[start:cand.start]) is not None
 
@@ -370,6 +390,11 @@ class ContextJudge:
     def asks_about_shipping(self, text: str) -> bool:
         return self.ship_question.search(text) is not None
 
+    def ship_question_end(self, text: str) -> int | None:
+        """Where the first question about shipping in ``text`` ends (None: it asks none)."""
+        m = self.ship_question.search(text)
+        return None if m is None else m.end()
+
 
 Check = Callable[[ContextJudge, Segments, Candidate], bool]
 Veto = Callable[[Segments, Candidate], bool]
@@ -395,6 +420,7 @@ PROMISE_CHECKS: Mapping[str, Check] = {**FILTER_CHECKS, "question": ContextJudge
 DECIDED_ELSEWHERE: Mapping[str, str] = {
     "overdue": "the conversation: whether a promised deadline has passed (Tagger)",
     "alone": "the message's other findings: whether it also promises to ship (ContextComponent)",
+    "after_shipment": "the conversation: whether the goods were shipped before (Tagger)",
 }
 
 

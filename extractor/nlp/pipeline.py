@@ -97,6 +97,9 @@ class MessageState:
     # Tags whose only grounds need a promised deadline to have passed (还没发货): the
     # conversation decides, see Tagger.tag_events.
     if_overdue: tuple[Tag, ...] = ()
+    # Tags that count only once the goods were shipped earlier in the conversation: an
+    # arrival estimate alone (明天能到) is a shipment on its way, or before one, nothing.
+    if_shipped: tuple[Tag, ...] = ()
     tracking: str | None = None  # the message's tracking number ("" for none), once looked for
     _segments: Segments | None = None
     _times: list[TimeExpression] | None = None
@@ -377,8 +380,9 @@ class AttributeComponent(_Component):
             reason = cand.rule.reason if finding.label == cand.rule.label else None
             slot = grouped.setdefault((finding.label, reason),
                                       {"words": [], "deadlines": [], "tracking": None, "overdue_only": True,
-                                       "shipped": None})
+                                       "shipped_only": True, "shipped": None})
             slot["overdue_only"] = slot["overdue_only"] and "overdue" in cand.rule.filters
+            slot["shipped_only"] = slot["shipped_only"] and "after_shipment" in cand.rule.filters
             _add_word(slot["words"], norm.original_span(cand.start, cand.end))
             if finding.label == "shipping_promise":
                 expr = _time_before(seg, cand, times)
@@ -405,7 +409,7 @@ class AttributeComponent(_Component):
                         slot["shipped"] = when
                         day = grammar.day_before_part(times, expr, norm.text)
                         _add_word(slot["words"], norm.original_span(day.start if day else expr.start, expr.end))
-        tags, if_overdue = [], []
+        tags, if_overdue, if_shipped = [], [], []
         for (label, reason), slot in grouped.items():
             tag = Tag(
                 label=label,
@@ -416,9 +420,15 @@ class AttributeComponent(_Component):
                 tracking=slot["tracking"],
                 **(_shipped_time(slot["shipped"], state.time) if label == "shipped" else {}),
             )
-            (if_overdue if slot["overdue_only"] else tags).append(tag)
+            if slot["overdue_only"]:
+                if_overdue.append(tag)
+            elif slot["shipped_only"]:
+                if_shipped.append(tag)
+            else:
+                tags.append(tag)
         state.tags = in_label_order(tuple(tags))
         state.if_overdue = in_label_order(tuple(if_overdue))
+        state.if_shipped = in_label_order(tuple(if_shipped))
 
 
 def _shipped_time(when: PastTime | None, sent: datetime | None) -> dict:

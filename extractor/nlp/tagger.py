@@ -8,7 +8,10 @@ conversation in time order, because two rules need what came before:
 - the seller's bare agreement (是的亲) to a time the buyer proposed (今天能发吗) is a
   shipping promise for that time;
 - a buyer's 还没发货 is a late-shipment claim only once a promised deadline has passed
-  with no shipment since.
+  with no shipment since;
+- a seller's arrival estimate said alone (明天能到) is a shipment only once the goods were
+  shipped earlier in the conversation (before that, 预计3天送达 tells a buyer how long
+  delivery takes).
 
 Structural tags come from :mod:`extractor.structure` over the same conversation.
 """
@@ -42,13 +45,15 @@ CHUNK = 2048
 
 
 class MessageResult(NamedTuple):
-    """A message's own tags, those that count only after a missed deadline, and the
-    trigger words and patterns the prefilter found (None: none at all)."""
+    """A message's own tags, those that count only after a missed deadline, those that
+    count only after a shipment, and the trigger words and patterns the prefilter found
+    (None: none at all)."""
 
     norm: Normalized
     tags: tuple[Tag, ...] = ()
     if_overdue: tuple[Tag, ...] = ()
     hits: Hits | None = None
+    if_shipped: tuple[Tag, ...] = ()
 
     @property
     def triggered(self) -> frozenset[str]:
@@ -71,11 +76,14 @@ class Tagger:
         self._pipes = [proc for _, proc in self.nlp.pipeline]
 
     # -- messages ----------------------------------------------------------------------
-    def tag_text(self, text: str, role: str, time: datetime, *, overdue: bool = False) -> tuple[Tag, ...]:
+    def tag_text(self, text: str, role: str, time: datetime, *, overdue: bool = False,
+                 after_shipment: bool = True) -> tuple[Tag, ...]:
         """Message-level tags of one text said by ``role`` at ``time`` (``overdue``: a
-        promised shipping deadline has passed)."""
+        promised shipping deadline has passed; ``after_shipment``: the goods were shipped
+        before, as a text with no conversation around it is read)."""
         (result,) = self.analyse_messages([(text, role, time)])
-        return result.tags + (result.if_overdue if overdue else ())
+        extra = (result.if_overdue if overdue else ()) + (result.if_shipped if after_shipment else ())
+        return in_label_order(result.tags + extra) if extra else result.tags
 
     def analyse_messages(self, messages: Sequence[tuple[str, str, datetime]]) -> list[MessageResult]:
         """Message-level analysis of (text, role, time) triples, stage by stage."""
@@ -102,7 +110,7 @@ class Tagger:
             for doc, state in zip(docs, states):
                 process(doc, state)
         for i, state in zip(todo, states):
-            results[i] = MessageResult(norms[i], state.tags, state.if_overdue, hits[i])
+            results[i] = MessageResult(norms[i], state.tags, state.if_overdue, hits[i], state.if_shipped)
         if self.backoff is not None:
             self._back_off(messages, results)
         return results
@@ -182,19 +190,28 @@ class Tagger:
                     shipped_at=order.shipped, shipped_at_latest=order.shipped, precision="exact"),)
 
     def _agreement(self, event: Event, norm: Normalized, asked: Sequence[tuple[Event, Normalized]]) -> Tag | None:
-        """是的亲 after the buyer's 今天能发吗: a promise for the time the buyer named,
-        counted from the buyer's message."""
-        if not self.rules.judge.is_agreement(norm.text):
+        """是的亲 / 好的呢 / 嗯嗯 after the buyer's 今天能发吗: a promise for the time the
+        buyer named, counted from the buyer's message (the time of the shipping question,
+        not a later one: 明天能发货吗 我后天出差 is tomorrow).  会尽快的 agrees to ship
+        but not to the time: a promise with no deadline, as 尽快 is."""
+        judge = self.rules.judge
+        if not judge.is_agreement(norm.text):
             return None
         grammar = self.rules.grammar
+        hedged = _HEDGED_AGREEMENT.search(norm.text) is not None
         for question, question_norm in reversed(asked):
-            if not self.rules.judge.asks_about_shipping(question_norm.text):
+            asked_at = judge.ship_question_end(question_norm.text)
+            if asked_at is None:
                 continue
             times = [t for t in grammar.find(question_norm.text) if not t.vague]
             if not times:
                 continue
-            deadline = grammar.resolve(times[-1], question.time)
-            return Tag("shipping_promise", evidence=(event.text.strip(), question.text.strip()), deadline=deadline)
+            evidence = (event.text.strip(), question.text.strip())
+            if hedged:
+                return Tag("shipping_promise", evidence=evidence, deadline=None)
+            before = [t for t in times if t.start < asked_at]
+            deadline = grammar.resolve(before[-1] if before else times[0], question.time)
+            return Tag("shipping_promise", evidence=evidence, deadline=deadline)
         return None
 
     # -- a timeline --------------------------------------------------------------------
@@ -238,6 +255,7 @@ class Tagger:
                       analysed: list[MessageResult | None], tags: list) -> None:
         asked: list[tuple[Event, Normalized]] = []  # the buyer's messages since the seller spoke
         open_deadlines: list[datetime] = []
+        shipped_before = False
         for i in indices:
             result = analysed[i]
             if result is not None:
@@ -245,6 +263,8 @@ class Tagger:
                 found = result.tags
                 if result.if_overdue and any(d < event.time for d in open_deadlines):
                     found = in_label_order(found + result.if_overdue)
+                if result.if_shipped and shipped_before:
+                    found = in_label_order(found + result.if_shipped)
                 if event.role == "seller":
                     if asked and not any(t.label == "shipping_promise" for t in found):
                         agreed = self._agreement(event, result.norm, asked)
@@ -259,6 +279,7 @@ class Tagger:
                     open_deadlines.append(tag.deadline)
                 elif tag.label == "shipped":
                     open_deadlines.clear()
+                    shipped_before = True
         conversation = [events[i] for i in indices]
         for i, extra in zip(indices, structural_tags(conversation)):
             if extra:
@@ -306,6 +327,8 @@ def _clauses_around(seg: Segments, spans: Sequence[tuple[int, int]]) -> list[tup
 
 
 CLAUSE_CONTEXT = 16
+# 会尽快的 / 尽量: agreeing to ship, not to the buyer's time.
+_HEDGED_AGREEMENT = re.compile(r"尽快|尽量|马上")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 

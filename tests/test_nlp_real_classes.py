@@ -1,0 +1,250 @@
+"""The failure classes real customer-service text shows (issue 15), each as a general
+mechanism: positive and negative sentences per class, all written for this file.
+
+1. ``shipped`` only for goods on their way: not who fulfils an order, not a code, a
+   link or a picture sent, not a cut-off rule, and an arrival estimate only once the
+   goods were shipped earlier in the conversation.
+2. Mood per clause: a question clause before a claim (…的么而且…) does not veto it.
+3. Rhetorical complaints about a delay (怎么还没发货, 还不发货吗) are late_shipment.
+4. Policy questions, hypotheticals, relayed speech and trigger words in another sense.
+5. A seller's elliptical agreement to the buyer's shipping question, with its time.
+6. Defects told by symptom, fit and size, and the buyer's own circumstances.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from extractor.model import Event, Source
+from extractor.nlp import get_tagger
+
+BJ = ZoneInfo("Asia/Shanghai")
+SENT = datetime(2025, 7, 2, 10, 15, 40, tzinfo=BJ)  # a Wednesday
+SHOP = "鹭岛百货专营店:小禾"
+BUYER = "tb_cloudy_0427"
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return get_tagger(backoff=None)  # the rules alone: these are the rules' decisions
+
+
+def items(tags):
+    return {(t.label, t.reason) for t in tags}
+
+
+def labels(tags):
+    return {t.label for t in tags}
+
+
+def conversation(tagger, *lines):
+    """Tag a conversation of (minutes after SENT, role, text); the tags of each line."""
+    source = Source("chat.txt", "0" * 64, "wangwang", line=1)
+    events = [Event(SENT + timedelta(minutes=minutes), role, "message", SHOP if role == "seller" else BUYER,
+                    BUYER, text, source)
+              for minutes, role, text in lines]
+    return [e.tags for e in tagger.tag_events(events)]
+
+
+# -- 1. shipped -------------------------------------------------------------------------
+
+NOT_A_SHIPMENT = [
+    "亲 这款是由厂家直接发货的哦",
+    "这个是京东仓发货的 您放心",
+    "亲 是菜鸟仓配送的",
+    "售后申请的链接已经发给您了",
+    "验证码刚刚发您手机上了",
+    "实拍图片发您了 您看一下",
+    "给您发了张10元优惠券 下次用",
+    "电子发票已经发您邮箱了",
+    "退货地址发给您了",
+]
+
+
+@pytest.mark.parametrize("text", NOT_A_SHIPMENT)
+def test_who_fulfils_and_what_else_is_sent_are_not_shipments(tagger, text):
+    assert "shipped" not in labels(tagger.tag_text(text, "seller", SENT))
+
+
+@pytest.mark.parametrize("text", [
+    "亲 已经给您发出了 中通75312345678901",
+    "仓库已经发货了哦",
+    "是昨天下午发出的",
+    "给您发了顺丰 单号SF1422334455667",
+])
+def test_shipments_still_count(tagger, text):
+    assert "shipped" in labels(tagger.tag_text(text, "seller", SENT))
+
+
+@pytest.mark.parametrize("text", [
+    "亲 下午4点前付款都是当天发货的哦",
+    "16点前付款当天发货",
+])
+def test_a_cut_off_rule_is_a_promise_not_a_shipment(tagger, text):
+    tags = tagger.tag_text(text, "seller", SENT)
+    assert labels(tags) == {"shipping_promise"}
+    assert tags[0].deadline == SENT.replace(hour=23, minute=59, second=59)
+
+
+@pytest.mark.parametrize("estimate", ["亲 预计后天送达哦", "亲 明天就能到您手上", "估计明天能送到"])
+def test_an_arrival_estimate_is_a_shipment_only_after_one(tagger, estimate):
+    before = conversation(tagger, (0, "buyer", "发到厦门几天能到"), (1, "seller", estimate))
+    assert "shipped" not in labels(before[1])
+    after = conversation(tagger, (0, "seller", "已经发出了 韵达4312345678901"),
+                         (30, "buyer", "大概什么时候到"), (31, "seller", estimate))
+    assert "shipped" in labels(after[2])
+
+
+# -- 2. mood per clause -----------------------------------------------------------------
+
+@pytest.mark.parametrize("text,expected", [
+    ("是七天无理由的么而且商品有质量问题的", {("return_claim", "quality")}),
+    ("这个支持退货吗但是鞋子开胶了", {("return_claim", "quality")}),
+    ("你们发货了吗 另外上次那瓶漏液了", {("return_claim", "quality")}),
+    ("能退吗而且用了两天就过敏了", {("return_claim", "allergy")}),
+])
+def test_a_question_clause_does_not_veto_the_claim_after_it(tagger, text, expected):
+    assert items(tagger.tag_text(text, "buyer", SENT)) == expected
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("支持七天无理由吗", "no_reason"),
+    ("是七天无理由的么", "no_reason"),
+    ("如果过敏能退吗", "allergy"),
+    ("不是质量问题但是有点小", "quality"),  # the disclaimer still scopes its own clause
+])
+def test_the_question_clause_itself_stays_a_question(tagger, text, reason):
+    assert ("return_claim", reason) not in items(tagger.tag_text(text, "buyer", SENT))
+
+
+# -- 3. rhetorical complaints about a delay ---------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "怎么还没发货",
+    "为啥到现在还不发",
+    "都几天了还不发",
+    "还不发货吗",
+    "到底什么时候才发",
+    "到底还要等到什么时候",
+    "到底发不发啊",
+    "怎麼還沒發貨 說好22號出的",
+])
+def test_a_reproach_put_as_a_question_is_late_shipment(tagger, text):
+    assert items(tagger.tag_text(text, "buyer", SENT)) == {("delay_claim", "late_shipment")}
+
+
+@pytest.mark.parametrize("text", [
+    "什么时候发货",
+    "还没发货吗",
+    "今天能发吗",
+    "那到底什么时候能发？",  # 到底 alone asks for a time
+    "快递到底什么时候到",  # transit, not shipping
+    "要是还不发我就退款了",
+    "物流怎么还没到",
+    "物流在分拨中心待了两天了 一直显示待派送 这要等到啥时候",
+])
+def test_plain_questions_and_transit_are_not_delay_claims(tagger, text):
+    assert "delay_claim" not in labels(tagger.tag_text(text, "buyer", SENT))
+
+
+def test_impatience_alleges_a_breach_only_with_elapsed_time(tagger):
+    """到底什么时候能发 is a question, also right after the seller admits a missed
+    deadline; with the time that has gone by (都下午了) it is a complaint."""
+    tags = conversation(tagger,
+                        (0, "seller", "亲 今天上午给您发出"),
+                        (60 * 5, "seller", "亲 抱歉 上午没来得及"),
+                        (60 * 5 + 1, "buyer", "那到底什么时候能发"),
+                        (60 * 5 + 2, "buyer", "到底什么时候发 都下午了"))
+    assert "delay_claim" not in labels(tags[2])
+    assert items(tags[3]) == {("delay_claim", "late_shipment")}
+
+
+# -- 4. policy questions, hypotheticals, relayed speech, other senses --------------------
+
+@pytest.mark.parametrize("text", [
+    "这款七天无理由吗",
+    "拆封了还支持七天无理由退货吗",
+    "万一没效果能退吗",
+    "如果用了过敏呢",
+    "明天能发货吗 我后天出差 发晚了就用不上了",
+    "我闺蜜说她用这个烂脸了 真的假的",
+    "优惠券无法使用 是怎么回事",
+    "你们APP无法使用 一直闪退",
+    "这个杯子容量太大了 超满意",
+    "湿巾没事 就是盒子扁了 不影响",
+    "鞋子很合脚 走两步就知道舒服",
+])
+def test_questions_cases_quotes_and_other_senses_claim_nothing(tagger, text):
+    assert "return_claim" not in labels(tagger.tag_text(text, "buyer", SENT))
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("客服说拆封了就不能退 那我这种过敏了能退吗", {("return_claim", "allergy")}),
+    ("按你们说的冷水手洗的 洗了一次就缩了一大截", {("return_claim", "quality")}),
+    ("手机一直闪退 开不了机", {("return_claim", "quality")}),
+    ("这个杯子太大了 放不进杯架 想退", {("return_claim", "no_reason")}),
+])
+def test_the_buyer_s_own_voice_still_claims(tagger, text, expected):
+    assert items(tagger.tag_text(text, "buyer", SENT)) == expected
+
+
+# -- 5. elliptical agreement --------------------------------------------------------------
+
+@pytest.mark.parametrize("question,answer,deadline", [
+    ("拍了 今天能发吗", "好的呢", SENT.replace(hour=23, minute=59, second=59)),
+    ("明天能发货吗 我后天出差", "嗯嗯", (SENT + timedelta(days=1)).replace(hour=23, minute=59, second=59)),
+    ("吹風機拍了 明天能出貨嗎", "是的亲", (SENT + timedelta(days=1)).replace(hour=23, minute=59, second=59)),
+    ("今天下午能发吗", "亲 会尽快的", None),  # agrees to ship, not to the time
+])
+def test_an_agreement_promises_the_time_the_buyer_asked_for(tagger, question, answer, deadline):
+    tags = conversation(tagger, (0, "buyer", question), (1, "seller", answer))
+    promises = [t for t in tags[1] if t.label == "shipping_promise"]
+    assert len(promises) == 1 and promises[0].deadline == deadline
+
+
+@pytest.mark.parametrize("question,answer", [
+    ("这个是纯棉的吗", "是的亲"),  # not a shipping question
+    ("今天能发吗", "亲 今天发不了哦"),
+    ("好的 谢谢", "好的呢"),
+])
+def test_an_agreement_to_something_else_promises_nothing(tagger, question, answer):
+    tags = conversation(tagger, (0, "buyer", question), (1, "seller", answer))
+    assert "shipping_promise" not in labels(tags[1])
+
+
+# -- 6. symptoms, fit and circumstances ---------------------------------------------------
+
+@pytest.mark.parametrize("text,expected", [
+    ("灯用两天就不亮了", {("return_claim", "quality")}),
+    ("才炒了几次涂层就起皮了", {("return_claim", "quality")}),
+    ("玩了两次就跑不动了 轮子空转", {("return_claim", "quality")}),
+    ("才用了三天 吹著吹著就沒熱風了", {("return_claim", "quality")}),
+    ("被套有点小 盖着不够宽 退了吧", {("return_claim", "no_reason")}),
+    ("42码偏小 穿上顶脚 能换43吗", {("return_claim", "no_reason")}),
+    ("肩带太宽 老往下掉 想退", {("return_claim", "no_reason")}),
+    ("那我退了 我已经在别家重新下单了", {("return_claim", "no_reason")}),
+    ("我想取消 我妈已经给我买了一盒一样的", {("return_claim", "no_reason")}),
+])
+def test_symptoms_fit_and_circumstances_are_claims(tagger, text, expected):
+    assert items(tagger.tag_text(text, "buyer", SENT)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "用了两次就不痒了 效果很好",
+    "会不会用两天就坏了",
+    "洗了会缩水吗",
+    "我已经重新下单了 你们看下新的那单",
+    "价格有点小贵",
+    "这双一点都不顶脚",
+    "另外开了的那袋还没吃完",
+    "退了还得重新买 麻烦死了",  # a cost of returning, not a reason for it
+])
+def test_what_is_no_defect_and_no_return(tagger, text):
+    assert "return_claim" not in labels(tagger.tag_text(text, "buyer", SENT))
+
+
+def test_skin_after_use_is_an_allergy_not_a_defect(tagger):
+    assert items(tagger.tag_text("退 用一次就烂脸了", "buyer", SENT)) == {("return_claim", "allergy")}
