@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .labels import registry
 from .model import Event, FileReport, Order, Tag
@@ -266,7 +266,9 @@ def build_cases(events: Iterable[Event], files: Sequence[FileReport],
 
 def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
                ship_within_hours: float = 72, shop: str | None = None,
-               conversation: str | None = None) -> Case:
+               conversation: str | None = None, stated: Callable[[Tag], bool] | None = None) -> Case:
+    """``stated``: which claim tags the findings state (the others are 待核实); None: the
+    shipped calibration's rule (extractor.nlp.calibration)."""
     """One case.  ``shop``: the case key's (extractor.keys); None: the shop most of the
     case's seller accounts write for."""
     ordered = order_events(events)
@@ -302,7 +304,7 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
                      if tag.label == "shipping_promise")
     # Only claims sure enough on real chats (or confirmed by a person) are stated; the
     # others are listed as 待核实 and count for nothing (extractor.nlp.calibration).
-    stated = _claim_filter()
+    stated = stated or _claim_filter()
     found = [(ce, tag) for ce in case_events for tag in ce.event.tags if tag.label in CLAIM_LABELS]
     claims = tuple(_claim(ce, tag, orders, paid_times) for ce, tag in found if stated(tag))
     unsure = tuple(_claim(ce, tag, orders, paid_times) for ce, tag in found if not stated(tag))

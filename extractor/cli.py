@@ -259,7 +259,8 @@ def positive_hours(ship_within: float) -> float:
 def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str | None, no_backoff: bool,
                ship_within: float, outputs: str | None, no_mask: bool, templates: str | None, tagged: bool,
                no_attach: bool = False, pack: str | None = None, profiles=None, review: str | None = None,
-               attach: str = "case", assign: str | None = None, follow_links: bool = False):
+               attach: str = "case", assign: str | None = None, follow_links: bool = False,
+               no_calibration: bool = False):
     """The options every run command shares, as one :class:`~extractor.stages.RunConfig`."""
     from .stages import BUILTIN_BACKOFF, RunConfig
 
@@ -277,13 +278,16 @@ def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str 
         mask_phones=not no_mask, templates=templates, tagged=tagged, pdf_attachments="none" if no_attach else attach,
         pack=pack, profile_files=tuple(profiles or ()), review_file=review,
         assign_file=assign,
-        follow_links=follow_links,
+        follow_links=follow_links, calibrated=not no_calibration,
     )
 
 
 PACK_OPT = typer.Option(None, "--pack", metavar="PLATFORM",
                         help="Also write each case's upload pack for this platform (see `evidence platforms`).")
 PROFILE_OPT = typer.Option(None, "--profile", help="A platform profile file (JSON; repeatable): adds or replaces one.")
+NO_CALIBRATION_OPT = typer.Option(False, "--no-calibration",
+                                  help="State every claim the tagger finds, sure or not (by default only claims "
+                                       "the calibration on real chats finds sure are stated; the rest are 待核实).")
 REVIEW_OPT = typer.Option(None, "--review", metavar="FILE",
                           help="A person's decisions on tags (JSON Lines: confirm, dismiss, add), applied after tagging.")
 
@@ -307,6 +311,7 @@ def batch_cmd(
     pack: Optional[str] = PACK_OPT,
     profile: Optional[List[str]] = PROFILE_OPT,
     review: Optional[str] = REVIEW_OPT,
+    no_calibration: bool = NO_CALIBRATION_OPT,
     assign: Optional[str] = ASSIGN_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
@@ -325,7 +330,8 @@ def batch_cmd(
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
                             templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
-                            review=review, attach=attach, assign=assign, follow_links=follow_links)
+                            review=review, attach=attach, assign=assign, follow_links=follow_links,
+                            no_calibration=no_calibration)
         progress = progress_for(sys.stderr)
         try:
             result = run_batch(in_dir, out, BatchOptions(config, workers, force), progress, argv=tuple(sys.argv))
@@ -369,6 +375,7 @@ def report_cmd(
     pack: Optional[str] = PACK_OPT,
     profile: Optional[List[str]] = PROFILE_OPT,
     review: Optional[str] = REVIEW_OPT,
+    no_calibration: bool = NO_CALIBRATION_OPT,
     assign: Optional[str] = ASSIGN_OPT,
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
@@ -384,7 +391,8 @@ def report_cmd(
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
                             templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
-                            review=review, attach=attach, assign=assign, follow_links=follow_links)
+                            review=review, attach=attach, assign=assign, follow_links=follow_links,
+                            no_calibration=no_calibration)
         return _report(paths, out, config)
 
     run_command(body)
@@ -416,6 +424,7 @@ def pack_cmd(
     platform: str = typer.Option("taobao-web", "--platform", "-p", help="The form the pack is for (see `evidence platforms`)."),
     profile: Optional[List[str]] = PROFILE_OPT,
     review: Optional[str] = REVIEW_OPT,
+    no_calibration: bool = NO_CALIBRATION_OPT,
     ship_within: float = SHIP_OPT,
     templates: Optional[str] = TEMPLATES_OPT,
     no_mask: bool = NO_MASK_OPT,
@@ -433,7 +442,8 @@ def pack_cmd(
     def body() -> int:
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs="json", no_mask=no_mask,
-                            templates=templates, tagged=tagged, pack=platform, profiles=profile, review=review)
+                            templates=templates, tagged=tagged, pack=platform, profiles=profile, review=review,
+                            no_calibration=no_calibration)
         return _report(paths, out, config)
 
     run_command(body)

@@ -79,6 +79,7 @@ class RunConfig:
     pdf_attachments: str = "case"  # --attach: what each PDF embeds of its sources (case, full, none)
     tagged: bool = False
     review_file: str | None = None  # a person's decisions on tags (extractor.review), applied after tagging
+    calibrated: bool = True  # state only claims the real-chat calibration finds sure (extractor.nlp.calibration)
     pack: str | None = None  # a platform profile's name: write each case's upload pack
     profile_files: tuple[str, ...] = ()  # the user's platform profiles (add or replace)
     assign_file: str | None = None  # --assign: unassigned events → buyers, by the user
@@ -136,7 +137,7 @@ class RunConfig:
                         "rules": [_file_digest(p) for p in self.rules_files],
                         "backoff": None if self.backoff is None else
                         (BUILTIN_BACKOFF if self.backoff == BUILTIN_BACKOFF else _file_digest(self.backoff)),
-                        "ship": self.ship_within_hours,
+                        "ship": self.ship_within_hours, "calibrated": self.calibrated,
                         "review": None if self.review_file is None else _file_digest(self.review_file),
                         # which case an unassigned call joins: a changed file redoes those cases
                         "assign": _file_digest(self.assign_file) if self.assign_file else None})
@@ -484,18 +485,24 @@ def make_case(key: CaseKey | str, events: Sequence[Event], reports: Sequence[Fil
     from .cases import build_case
 
     key = key if isinstance(key, CaseKey) else CaseKey("", key)
+    from .nlp.calibration import builtin, with_confidence
+
+    calibration = builtin() if config.calibrated else None
     if config.tagged:
         tagged = list(events)
     else:
-        from .nlp.calibration import with_confidence
-
-        tagged = with_confidence(tagger_for(config).tag_events(events))
+        tagged = with_confidence(tagger_for(config).tag_events(events), calibration)
     if config.review_file is not None:
         from .review import apply_decisions, decisions_for
 
         tagged = list(apply_decisions(tagged, decisions_for(config.review_file)).events)
     return build_case(key.buyer, tagged, reports, config.ship_within_hours,
-                      shop=key.shop or None, conversation=key.conversation or None)
+                      shop=key.shop or None, conversation=key.conversation or None,
+                      stated=calibration.stated if calibration is not None else _every_claim)
+
+
+def _every_claim(tag) -> bool:
+    return True
 
 
 def tagger_for(config: RunConfig):

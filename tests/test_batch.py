@@ -118,7 +118,7 @@ def test_index_lists_the_case_columns_and_allows_only_its_own_sorter(tmp_path):
         "买家", "店铺", "订单编号", "卖家联系", "买家回复", "最长沉默(小时)", "主张", "风险提示", "报告"]
     rows = {tr.select("td")[0].get_text(): [td.get_text() for td in tr.select("td")] for tr in table.select("tbody tr")}
     assert rows["tb_lin8866"][1:3] == ["悦颜美妆旗舰店", "3021456789012345678"]
-    assert int(rows["tb_lin8866"][3]) > 0 and rows["tb_lin8866"][7].startswith("疑似恶意")
+    assert int(rows["tb_lin8866"][3]) > 0 and rows["tb_lin8866"][7] == "需关注：付款后失联"
     assert [a["href"] for a in table.select("a")] == ["tb_lin8866.html", "小鹿爱买买.html"]
     scripts = soup.find_all("script")
     assert len(scripts) == 1

@@ -184,7 +184,8 @@ def test_a_changed_builtin_rule_redoes_the_cases_it_changes(tmp_path):
     copy = _package_copy(tmp_path)
     _chat(tmp_path / "in", "tb_alpha", "颜色是紫罗兰色的吗")
     _chat(tmp_path / "in", "tb_beta", "你好，在吗")
-    args = ("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--outputs", "json", "-j", "1", "--no-backoff")
+    args = ("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--outputs", "json", "-j", "1", "--no-backoff",
+            "--no-calibration")
 
     def statuses() -> dict[str, str]:
         done = _evidence(copy, *args, cwd=tmp_path)

@@ -27,7 +27,9 @@ def test_report_writes_every_case_and_says_where(demo_reports):
     out, result = demo_reports
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"tb_lin8866: {out}/tb_lin8866.html, {out}/tb_lin8866.json  [疑似恶意：付款后失联，超时后主张延迟发货")
+    # the buyer's claims are not sure enough on real chats to state (待核实): the risk
+    # line says only what the records show (docs/tags.md, confidence)
+    assert lines[0] == f"tb_lin8866: {out}/tb_lin8866.html, {out}/tb_lin8866.json  [需关注：付款后失联]"
     assert lines[1] == f"小鹿爱买买: {out}/小鹿爱买买.html, {out}/小鹿爱买买.json  [无]"
     assert lines[2:] == [f"{out}/register.csv", f"{out}/register.xlsx", f"{out}/index.html"]
     assert f"1 call(s) matched no buyer; they are listed in {out}/index.html" in result.stderr

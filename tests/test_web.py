@@ -47,6 +47,18 @@ def _import(client: TestClient, files=DEMO_FILES) -> str:
     return _wait(client, r.headers["location"])
 
 
+@pytest.fixture(scope="module", autouse=True)
+def every_claim_stated():
+    """The review tests need claims to confirm and dismiss: every claim stated, as with
+    --no-calibration (the calibration's 待核实 is tested in test_unsure_claims.py)."""
+    import extractor.nlp.calibration as calibration
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(calibration, "builtin", lambda: None)
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
     db = tmp_path_factory.mktemp("web") / "cases.db"

@@ -30,6 +30,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    import extractor.nlp.calibration as calibration
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(calibration, "builtin", lambda: None)  # every claim stated: the clerk reviews them
     import uvicorn
 
     from extractor.web import app_for
@@ -49,6 +53,7 @@ def server(tmp_path_factory):
     yield f"http://127.0.0.1:{port}", db
     srv.should_exit = True
     thread.join(5)
+    mp.undo()
 
 
 @pytest.fixture(scope="module")
