@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: demo test sysdeps sysdeps-test bench model clean
+.PHONY: demo test sysdeps sysdeps-test bench model calibrate clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ bench: $(STAMP) sysdeps
 TRAIN_PARTS := dev dev2 dev3 dev4 dev5 dev6 dev8 dev9 dev10
 model: $(STAMP)
 	$(BIN)/evidence train $(addprefix corpora/eval/,$(TRAIN_PARTS)) --out extractor/nlp/models/backoff.json
+
+# The claim confidence, counted on the real dialogues (their texts are not in this
+# repository: corpora/real/README.md says how to rebuild them); checked on the held-out part.
+calibrate: $(STAMP)
+	$(BIN)/evidence calibrate corpora/real/dev --check corpora/real/heldout --out extractor/nlp/models/calibration.json
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
