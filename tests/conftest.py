@@ -24,3 +24,16 @@ def data_dir() -> Path:
 @pytest.fixture
 def demo_dir() -> Path:
     return ROOT / "corpora" / "demo"
+
+
+@pytest.fixture(scope="module")
+def every_claim_stated():
+    """Every claim the tagger finds stated, as with --no-calibration: for the tests of
+    what is done with claims (review, the store, the web app); the calibration's 待核实
+    is tested in test_unsure_claims.py."""
+    import extractor.nlp.calibration as calibration
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(calibration, "builtin", lambda: None)
+    yield
+    mp.undo()

@@ -13,20 +13,12 @@ from extractor.review import Decision
 from extractor.store import MIGRATIONS, CaseStore, StoreError
 from report_fixtures import LIN, LU
 
+pytestmark = pytest.mark.usefixtures("every_claim_stated")
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "corpora" / "demo"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def every_claim_stated():
-    """The store's claim filter is tested on stated claims (as with --no-calibration; the
-    calibration's 待核实 is tested in test_unsure_claims.py)."""
-    import extractor.nlp.calibration as calibration
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(calibration, "builtin", lambda: None)
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="module")

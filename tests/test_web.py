@@ -17,6 +17,8 @@ from extractor.store import CaseStore
 from extractor.web.app import create_app, display_name
 from report_fixtures import LIN
 
+pytestmark = pytest.mark.usefixtures("every_claim_stated")
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "corpora" / "demo"
 DEMO_FILES = sorted(p for p in DEMO.iterdir() if p.is_file() and p.suffix != ".md")
@@ -47,16 +49,6 @@ def _import(client: TestClient, files=DEMO_FILES) -> str:
     return _wait(client, r.headers["location"])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def every_claim_stated():
-    """The review tests need claims to confirm and dismiss: every claim stated, as with
-    --no-calibration (the calibration's 待核实 is tested in test_unsure_claims.py)."""
-    import extractor.nlp.calibration as calibration
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(calibration, "builtin", lambda: None)
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="module")
