@@ -92,3 +92,10 @@ MAX_CALL_SECONDS = 24 * 3600
 # and say how long the whole text is and where it is.  A 50 MB message otherwise makes
 # a 100 MB HTML file and a PDF of thousands of pages.
 MAX_SHOWN_MESSAGE_CHARS = 20_000
+
+# The tagger reads a message longer than this in windows of about this many characters,
+# cut at a clause end, a few windows at a time: its memory is bounded by the window, not
+# by the message (spaCy keeps some 450 bytes a character of a Doc).  Each window is
+# judged on its own; what the message claims is the union of what its windows claim.
+TAG_WINDOW_CHARS = 20_000
+TAG_WINDOWS_AT_ONCE = 8

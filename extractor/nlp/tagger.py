@@ -30,6 +30,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from ..limits import TAG_WINDOW_CHARS, TAG_WINDOWS_AT_ONCE
 from ..model import Event, Tag
 from ..structure import structural_tags
 from .backoff import BUILTIN, DETECTOR_OUTPUTS as BACKOFF_LABELS, MIN_CHARS as BACKOFF_MIN_CHARS, REASON_OUTPUTS, load_model
@@ -113,6 +114,23 @@ class Tagger:
             results[i] = MessageResult(norms[i], state.tags, state.if_overdue, hits[i], state.if_shipped)
         if self.backoff is not None:
             self._back_off(messages, results)
+        return results
+
+    def _analyse_bounded(self, messages: Sequence[tuple[str, str, datetime]]) -> list[MessageResult]:
+        """:meth:`analyse_messages`, with a message longer than TAG_WINDOW_CHARS read in
+        windows (see extractor.limits): one 50 MB message costs what a few windows do."""
+        long = [i for i, (text, _, _) in enumerate(messages) if len(text) > TAG_WINDOW_CHARS]
+        if not long:
+            return self.analyse_messages(messages)
+        results = self.analyse_messages([(text if i not in long else "", role, time)
+                                         for i, (text, role, time) in enumerate(messages)])
+        for i in long:
+            text, role, time = messages[i]
+            windows = _windows(text, TAG_WINDOW_CHARS)
+            parts: list[MessageResult] = []
+            for start in range(0, len(windows), TAG_WINDOWS_AT_ONCE):
+                parts += self.analyse_messages([(w, role, time) for w in windows[start:start + TAG_WINDOWS_AT_ONCE]])
+            results[i] = _union(parts)
         return results
 
     def _back_off(self, messages: Sequence[tuple[str, str, datetime]], results: list[MessageResult]) -> None:
@@ -226,7 +244,7 @@ class Tagger:
         analysed: list[MessageResult | None] = [None] * len(events)
         for start in range(0, len(speaking), CHUNK):
             chunk = speaking[start:start + CHUNK]
-            found = self.analyse_messages([(events[i].text, events[i].role, events[i].time) for i in chunk])
+            found = self._analyse_bounded([(events[i].text, events[i].role, events[i].time) for i in chunk])
             for i, result in zip(chunk, found):
                 analysed[i] = result
 
@@ -381,3 +399,39 @@ def get_tagger(rules_files: Sequence[str | Path] = (), backoff: str | Path | Non
     once)."""
     with _CACHE_LOCK:
         return _cached_tagger(tuple(str(p) for p in rules_files), None if backoff is None else str(backoff))
+
+
+_CLAUSE_END_RE = re.compile(r"[。！？!?\n；;，,]")
+
+
+def _windows(text: str, size: int) -> list[str]:
+    """``text`` in pieces of at most ``size`` characters, each cut after the last clause
+    end of its stretch (a hard cut where a stretch has none)."""
+    out, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = max((m.end() for m in _CLAUSE_END_RE.finditer(text, start + size // 2, end)), default=None)
+            end = cut or end
+        out.append(text[start:end])
+        start = end
+    return out
+
+
+def _union(parts: Sequence[MessageResult]) -> MessageResult:
+    """One message's result from its windows': every distinct tag once, in label order;
+    the first window's text stands for the message where one text is needed."""
+    def merged(groups) -> tuple[Tag, ...]:
+        seen, out = set(), []
+        for tags in groups:
+            for tag in tags:
+                key = (tag.label, tag.reason, tag.deadline, tag.tracking)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(tag)
+        return in_label_order(tuple(out))
+
+    first = parts[0]
+    hits = next((p.hits for p in parts if p.hits is not None), None)
+    return first._replace(tags=merged(p.tags for p in parts), if_overdue=merged(p.if_overdue for p in parts),
+                          if_shipped=merged(p.if_shipped for p in parts), hits=hits)
