@@ -77,13 +77,28 @@ def browser(tmp_path_factory):
 
 
 def _wait(predicate, timeout=120.0, step=0.3):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     end = time.time() + timeout
     while time.time() < end:
-        value = predicate()
+        try:
+            value = predicate()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None  # the page is being replaced (a form's redirect, a refresh): look again
         if value:
             return value
         time.sleep(step)
     raise AssertionError("timed out")
+
+
+def _click_and_wait_for_the_next_page(browser, element) -> None:
+    """Click a form's button and wait until its page is gone and the next one is loaded."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element.click()
+    WebDriverWait(browser, 120).until(expected_conditions.staleness_of(element))
+    _wait(lambda: browser.execute_script("return document.readyState") == "complete")
 
 
 def _shots(driver, name: str, out: Path) -> None:
@@ -104,28 +119,34 @@ def test_a_clerk_imports_reviews_and_downloads(server, browser, tmp_path):
     browser.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in DEMO_FILES))
     browser.find_element(By.ID, "start-import").click()
     _wait(lambda: "导入完成" in browser.find_element(By.ID, "run-status").text)
-    browser.find_element(By.ID, "to-cases").click()
+    _click_and_wait_for_the_next_page(browser, browser.find_element(By.ID, "to-cases"))
     assert "案件（2）" in browser.page_source
     _shots(browser, "cases", shots)
     browser.set_window_size(1280, 900)
-    browser.find_element(By.LINK_TEXT, "tb_lin8866").click()
+    _click_and_wait_for_the_next_page(browser, browser.find_element(By.LINK_TEXT, "tb_lin8866"))
     risk_before = browser.find_element(By.ID, "risk").text
     assert "相威胁" in risk_before
     _shots(browser, "case", shots)
     browser.set_window_size(1280, 900)
 
     # dismiss every threat tag: the risk line loses its threat
-    while True:
-        tags = browser.find_elements(By.CSS_SELECTOR, '.tag[data-label="threat"] button.dismiss')
-        if not tags:
-            break
-        tags[0].click()
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(30):
+        try:
+            tags = browser.find_elements(By.CSS_SELECTOR, '.tag[data-label="threat"] button.dismiss')
+            if not tags:
+                break
+            _click_and_wait_for_the_next_page(browser, tags[0])
+        except StaleElementReferenceException:
+            continue  # found on the page that was being replaced: look again on the new one
         _wait(lambda: browser.find_elements(By.ID, "risk"))
     risk_after = browser.find_element(By.ID, "risk").text
     assert "相威胁" not in risk_after and risk_after != risk_before
 
     # confirm a claim: it is marked as confirmed by a person
-    browser.find_element(By.CSS_SELECTOR, '.tag[data-label="return_claim"] button.confirm').click()
+    _click_and_wait_for_the_next_page(
+        browser, browser.find_element(By.CSS_SELECTOR, '.tag[data-label="return_claim"] button.confirm'))
     _wait(lambda: "人工确认" in browser.page_source)
 
     browser.find_element(By.ID, "download-pack").click()
