@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from . import __version__
 from .errors import EvidenceError, UsageError
+from .model import tag_to_dict
 from .review import Decision, decision_from_dict, event_key, write_decisions
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -184,8 +185,8 @@ class CaseStore:
                      names: dict[str, str] | None = None) -> ImportResult:
         """Keep the inputs, run every stage, and replace the run's cases in one transaction.
         ``names``: a display name per given path (an upload's own name)."""
-        from .stages import RunConfig, case_reports, held_case_events, join_aside, make_case, read_files
         from .render.json import case_to_dict
+        from .stages import RunConfig
         from .timeline import walk
 
         config = config or RunConfig()
@@ -199,22 +200,29 @@ class CaseStore:
             for f in files:
                 sha, target = self.keep_file(f)
                 stored[str(target)] = (sha, (names or {}).get(f, Path(f).name))
-            decisions_file = self._decisions_file()
-            config = replace(config, review_file=decisions_file)
-            reads = read_files(list(stored), config)
-            assembly = join_aside(reads, config.parse.shop)
-            cases = [make_case(key, held_case_events(reads, assembly, key), case_reports(assembly, key), config)
-                     for key in assembly.keys]
-            self._write_run(run_id, cases, assembly.reports, stored, case_to_dict)
+            cases, reports = self._cases_of(list(stored), config)
+            self._write_run(run_id, cases, reports, stored, case_to_dict)
         except BaseException as exc:
             self.db.execute("UPDATE runs SET status='failed', finished_at=?, error=? WHERE id=?",
                             (_now(), f"{type(exc).__name__}: {exc}", run_id))
             raise
+        failed = sum(1 for r in reports if not r.ok)
+        return ImportResult(run_id, len(cases), len(reports), failed)
+
+    def _cases_of(self, paths: Sequence[str], config: Any) -> tuple[list[Any], tuple[Any, ...]]:
+        """Every stage over ``paths`` with the store's decisions applied: the cases and
+        the file reports."""
+        from .stages import case_reports, held_case_events, join_aside, make_case, read_files
+
+        config = replace(config, review_file=self._decisions_file())
+        try:
+            reads = read_files(paths, config)
+            assembly = join_aside(reads, config.parse.shop)
+            cases = [make_case(key, held_case_events(reads, assembly, key), case_reports(assembly, key), config)
+                     for key in assembly.keys]
+            return cases, assembly.reports
         finally:
-            if "decisions_file" in locals() and decisions_file:
-                os.unlink(decisions_file)
-        failed = sum(1 for r in assembly.reports if not r.ok)
-        return ImportResult(run_id, len(cases), len(assembly.reports), failed)
+            os.unlink(config.review_file)
 
     def _decisions_file(self) -> str:
         fd, path = tempfile.mkstemp(suffix=".jsonl", prefix=".decisions-", dir=self.path.parent)
@@ -261,8 +269,6 @@ class CaseStore:
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        (case_id, key, ce.id, e.time.isoformat(), e.role, e.kind, e.sender, e.text))
             for t in e.tags:
-                from .model import tag_to_dict
-
                 db.execute("INSERT INTO tags (case_id, key, label, reason, reviewed, score, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (case_id, key, t.label, t.reason, t.reviewed, t.score,
                             json.dumps(tag_to_dict(t), ensure_ascii=False)))
@@ -289,19 +295,10 @@ class CaseStore:
     def cases_objects(self, config: Any = None) -> list[Any]:
         """The cases of the last import as :class:`~extractor.cases.Case` objects (for the
         PDF and the upload pack), rebuilt from the stored inputs with the decisions."""
-        from .stages import RunConfig, case_reports, held_case_events, join_aside, make_case, read_files
+        from .stages import RunConfig
 
         paths, _ = self.latest_inputs()
-        if not paths:
-            return []
-        config = replace(config or RunConfig(), review_file=self._decisions_file())
-        try:
-            reads = read_files(paths, config)
-            assembly = join_aside(reads, config.parse.shop)
-            return [make_case(key, held_case_events(reads, assembly, key), case_reports(assembly, key), config)
-                    for key in assembly.keys]
-        finally:
-            os.unlink(config.review_file)
+        return self._cases_of(paths, config or RunConfig())[0] if paths else []
 
     def case_row(self, case_id: int) -> sqlite3.Row:
         row = self.db.execute("SELECT * FROM cases WHERE id=?", (case_id,)).fetchone()
