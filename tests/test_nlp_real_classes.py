@@ -9,6 +9,8 @@ mechanism: positive and negative sentences per class, all written for this file.
 4. Policy questions, hypotheticals, relayed speech and trigger words in another sense.
 5. A seller's elliptical agreement to the buyer's shipping question, with its time.
 6. Defects told by symptom, fit and size, and the buyer's own circumstances.
+7. Words of failure about something other than the goods: a remedy that did not help,
+   用 as a verb with an object, a connection cut off, money short, a break the buyer caused.
 """
 
 from __future__ import annotations
@@ -248,3 +250,44 @@ def test_what_is_no_defect_and_no_return(tagger, text):
 
 def test_skin_after_use_is_an_allergy_not_a_defect(tagger):
     assert items(tagger.tag_text("退 用一次就烂脸了", "buyer", SENT)) == {("return_claim", "allergy")}
+
+
+# -- 7. failure words about something other than the goods ------------------------------
+
+@pytest.mark.parametrize("text", [
+    "按你说的重启了 还是没用",       # the remedy did not help: a back-reference, no new grounds
+    "重新插拔也没用",
+    "恢复出厂设置也没用",
+    "你说的方法我试了 不管用",
+    "卸载重装了好几次 无效",
+    "我还没用手机卡呢",              # 用 as a verb with an object: not yet used
+    "那个号码一直没用作废了",
+    "流量我1G都没用",
+    "提示无效SIM卡",
+    "填了个无效地址 能改吗",
+    "至今仍然没有收到",              # nothing named as missing: a delivery question
+    "到现在还是没收到",
+    "退款少了20块",
+    "话费少了好多",
+    "网断了 刚才没看到消息",
+    "电话信号断了",
+    "我自己不小心弄坏了 能修吗",
+    "手机被我不小心摔碎了",
+])
+def test_failure_words_about_something_else_are_no_claim(tagger, text):
+    assert "return_claim" not in labels(tagger.tag_text(text, "buyer", SENT))
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("用了也没用", {("return_claim", "ineffective")}),             # the goods' own use
+    ("擦了一周也没用", {("return_claim", "ineffective")}),
+    ("完全没用 退了吧", {("return_claim", "ineffective")}),
+    ("一点用都没有", {("return_claim", "ineffective")}),
+    ("换了个充电器还是充不进去", {("return_claim", "quality")}),   # a symptom after a remedy
+    ("重启了还是不亮", {("return_claim", "quality")}),
+    ("赠品没收到", {("return_claim", "missing_item")}),
+    ("少了一件 我买了两件", {("return_claim", "missing_item")}),
+    ("收到的时候杯子就碎了", {("return_claim", "damaged")}),
+])
+def test_the_same_words_about_the_goods_stay_claims(tagger, text, expected):
+    assert items(tagger.tag_text(text, "buyer", SENT)) == expected
