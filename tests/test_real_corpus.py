@@ -246,11 +246,156 @@ def test_the_committed_gold_names_no_text_and_only_known_sources():
         assert len(record["sha"]) == 8 and int(record["sha"], 16) >= 0
 
 
-def test_the_committed_selection_is_keys_and_counts_in_two_thirds_dev():
-    rows = [json.loads(line) for line in
+def _committed_selection() -> list[dict]:
+    return [json.loads(line) for line in
             (ROOT / "corpora" / "real" / "selection.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _committed_gold() -> list[tuple[Path, dict]]:
+    gold = ROOT / "corpora" / "real" / "gold"
+    return [(f, json.loads(line)) for f in sorted(gold.rglob("*.jsonl"))
+            for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# Each round's batches and the part they belong to (two thirds dev, one third held out).
+ROUNDS = ({"01": "dev", "02": "dev", "03": "dev", "04": "dev", "05": "heldout", "06": "heldout"},
+          {"07": "dev", "08": "dev", "09": "heldout"})
+
+
+def test_the_committed_selection_is_keys_and_counts_in_two_thirds_dev():
+    rows = _committed_selection()
     assert {tuple(sorted(r)) for r in rows} == {("batch", "dialogue", "groups", "part", "path", "source", "turns")}
-    assert {r["part"] for r in rows if r["batch"] <= "04"} == {"dev"}
-    assert {r["part"] for r in rows if r["batch"] > "04"} == {"heldout"}
+    parts = {b: p for r in ROUNDS for b, p in r.items()}
+    assert {(r["batch"], r["part"]) for r in rows} == set(parts.items())
     assert len({(r["source"], r["path"], r["dialogue"]) for r in rows}) == len(rows)
-    assert len({r["source"].split("@")[0] for r in rows}) >= 2 and sum(r["turns"] for r in rows) >= 5500
+    for batches in ROUNDS:
+        members = [r for r in rows if r["batch"] in batches]
+        dev = sum(1 for r in members if r["part"] == "dev")
+        assert abs(dev / len(members) - 2 / 3) < 0.02, (sorted(batches), dev, len(members))
+    assert len({r["source"].split("@")[0] for r in rows}) >= 3 and sum(r["turns"] for r in rows) >= 7000
+
+
+def test_every_selected_dialogue_of_round_two_is_labelled_in_its_batch_file():
+    """Round 2 was labelled whole: each batch file holds exactly its selected dialogues."""
+    rows = _committed_selection()
+    gold = ROOT / "corpora" / "real" / "gold"
+    for batch, part in ROUNDS[1].items():
+        records = [json.loads(line) for line in (gold / part / f"{batch}.jsonl").read_text(encoding="utf-8").splitlines()]
+        chosen = {(r["source"], r["path"], r["dialogue"]): r["turns"] for r in rows if r["batch"] == batch}
+        labelled: dict = {}
+        for record in records:
+            key = (record["source"], record["path"], record["dialogue"])
+            labelled[key] = labelled.get(key, 0) + 1
+        assert labelled == chosen, batch
+
+
+def test_the_committed_gold_keys_are_unique_and_its_labels_hold_no_free_text():
+    seen: dict = {}
+    for file, record in _committed_gold():
+        key = (record["source"], record["path"], record["dialogue"], record["turn"])
+        assert key not in seen, f"{file}: {key} labelled again (first in {seen[key]})"
+        seen[key] = file
+        assert isinstance(record["turn"], int) and record["turn"] >= 0
+        assert record["speaker"] in ("buyer", "seller")
+        for label in record["labels"]:
+            assert set(label) <= {"label", "reason", "deadline", "tracking"}, (file, key)
+            assert all(v is None or (isinstance(v, str) and len(v) <= 40) for v in label.values()), (file, key)
+
+
+def _mirror_has(source: str) -> bool:
+    try:
+        rebuild.git_dir(rebuild.DEFAULT_MIRROR, source.split("@")[0])
+    except rebuild.RebuildError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("source", sorted({r["source"] for _, r in _committed_gold()}))
+def test_the_committed_gold_matches_the_snapshot_when_it_is_present(source):
+    """Each record's turn exists in its source with the recorded speaker and checksum
+    (only where a snapshot of the source is on this machine; CI has none)."""
+    if not _mirror_has(source):
+        pytest.skip(f"no snapshot of {source} under {rebuild.DEFAULT_MIRROR}")
+    snapshots = rebuild.Snapshots(rebuild.DEFAULT_MIRROR)
+    for file, record in _committed_gold():
+        if record["source"] != source:
+            continue
+        turns = {t.index: t for t in snapshots.dialogues(source, record["path"]).get(record["dialogue"], [])}
+        assert turns, f"{file}: dialogue {record['dialogue']} is not in {record['path']}"
+        turn = turns.get(record["turn"])
+        assert turn is not None and turn.text.strip(), f"{file}: {record['dialogue']} has no turn {record['turn']}"
+        assert (turn.speaker, rebuild.turn_sha(turn.text)) == (record["speaker"], record["sha"]), (file, record["turn"])
+
+
+UNEED = "LeeeeoLiu/U-NEED"
+EXAMPLES = [  # written here; the shape of the repository's examples.md blocks
+    {"sid": "aa01", "dialogue": [{"sender_type": "用户", "send_content": "这款面霜敏感肌能用吗"},
+                                 {"sender_type": "客服", "send_content": "可以的亲，今天下单明天发货"}]},
+    {"sid": "bb02", "dialogue": [{"sender_type": "用户", "send_content": "收到的瓶子漏了"},
+                                 {"sender_type": "客服", "send_content": "抱歉亲，给您补发"}]},
+]
+
+
+def _examples_md(blocks: list[str]) -> str:
+    return "U-NEED 样例\n\n" + "".join(f"# 行业 {i}\n```json\n{b}\n```\n\n" for i, b in enumerate(blocks))
+
+
+def _uneed_snapshot(tmp_path: Path, text: str) -> tuple[Path, str]:
+    work = tmp_path / "mirror" / UNEED.replace("/", "+") / "repo"
+    work.mkdir(parents=True)
+    (work / "examples.md").write_text(text, encoding="utf-8")
+    _git(work, "init", "-q")
+    _git(work, "add", ".")
+    _git(work, "commit", "-q", "-m", "fake snapshot")
+    return tmp_path / "mirror", f"{UNEED}@{_git(work, 'rev-parse', 'HEAD').strip()}"
+
+
+def test_the_u_need_examples_reader_takes_each_fenced_json_block_as_a_dialogue(tmp_path):
+    blocks = [json.dumps(d, ensure_ascii=False, indent=2) for d in EXAMPLES]
+    mirror, source = _uneed_snapshot(tmp_path, _examples_md(blocks))
+    dialogues = rebuild.Snapshots(mirror).dialogues(source, "examples.md")
+    assert {k: [(t.index, t.speaker, t.text) for t in v] for k, v in dialogues.items()} == {
+        "aa01": [(0, "buyer", "这款面霜敏感肌能用吗"), (1, "seller", "可以的亲，今天下单明天发货")],
+        "bb02": [(0, "buyer", "收到的瓶子漏了"), (1, "seller", "抱歉亲，给您补发")],
+    }
+    records = [{"source": source, "path": "examples.md", "dialogue": "bb02", "turn": i, "speaker": s,
+                "sha": rebuild.turn_sha(t), "labels": labels}
+               for i, (s, t, labels) in enumerate([("buyer", "收到的瓶子漏了", [{"label": "return_claim", "reason": "damaged"}]),
+                                                   ("seller", "抱歉亲，给您补发", [{"label": "shipping_promise", "deadline": None}])])]
+    root = _real_root(tmp_path, records)
+    assert _build(root, mirror) == 0
+    assert sorted(p.name for p in (root / "build" / "dev").iterdir()) == ["eval.json", "gold.jsonl", "uneedex-bb02.csv"]
+
+
+@pytest.mark.parametrize("text", [
+    "no fenced block at all",
+    _examples_md(['{"sid": "x", "dialogue": [{"sender_type": "用户"']),  # a block cut short
+    _examples_md(['{"sid": "x", "dialogue": [{"sender_type": "店小二", "send_content": "在"}]}']),  # unknown sender
+])
+def test_the_u_need_examples_reader_refuses_a_file_it_cannot_read(tmp_path, text):
+    mirror, source = _uneed_snapshot(tmp_path, text)
+    with pytest.raises(rebuild.RebuildError, match="examples.md: not in the expected format"):
+        rebuild.Snapshots(mirror).dialogues(source, "examples.md")
+
+
+selection = _load("selection")
+
+
+def _candidate(key: str, turns: int, goods: bool, whole: bool = False, source: str = "s@1") -> dict:
+    return {"source": source, "path": "p", "dialogue": key, "turns": turns, "groups": [],
+            "_order": selection.order_key(source, "p", key, selection.ROUND2_SEED), "_goods": goods, "_whole": whole}
+
+
+def test_round_two_takes_untaken_goods_dialogues_and_small_files_whole_in_two_thirds_dev(monkeypatch):
+    monkeypatch.setattr(selection, "ROUND2_TARGET_TURNS", 40)
+    found = [_candidate(f"g{i}", 5, goods=True) for i in range(12)] + [_candidate(f"n{i}", 5, goods=False)
+                                                                       for i in range(5)]
+    found += [_candidate("u1", 3, goods=False, whole=True, source="small@2")]
+    taken = [dict(found[0])]  # chosen in round 1: never again
+    chosen = selection.select_round2(found, taken)
+    keys = {c["dialogue"] for c in chosen}
+    assert "g0" not in keys and "u1" in keys and not {k for k in keys if k.startswith("n")}
+    assert sum(c["turns"] for c in chosen) >= 40 and len(keys) == 1 + 8  # the whole file, then goods to the target
+    assert [c["batch"] for c in chosen] == [selection.ROUND2_BATCHES[i % 3] for i in range(len(chosen))]
+    assert {(c["batch"], c["part"]) for c in chosen} == {("07", "dev"), ("08", "dev"), ("09", "heldout")}
+    assert [c["_order"] for c in chosen] == sorted(c["_order"] for c in chosen)

@@ -108,9 +108,20 @@ def _u_need(data: bytes) -> dict[str, list[Turn]]:
             for d in json.loads(data.decode("utf-8"))}
 
 
+def _u_need_examples(data: bytes) -> dict[str, list[Turn]]:
+    """The U-NEED repository's examples.md: one dialogue per category, each a fenced
+    ```json block of the same shape as the LLM-CRS sample files (a Markdown file, so every
+    block is parsed on its own and a block that is not a dialogue is refused)."""
+    blocks = re.findall(r"^```json[ \t]*\n(.*?)^```", data.decode("utf-8"), re.S | re.M)
+    if not blocks:
+        raise ValueError("no ```json block")
+    return _u_need(("[" + ",".join(blocks) + "]").encode("utf-8"))
+
+
 READERS = {
     "SB233/stc3-dataset": Reader("stc3", _stc3),
     "LeeeeoLiu/LLM-CRS": Reader("uneed", _u_need),
+    "LeeeeoLiu/U-NEED": Reader("uneedex", _u_need_examples),
 }
 
 

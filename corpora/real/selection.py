@@ -17,6 +17,18 @@ dialogues in the same batches):
 5. The selection is ordered by a seeded hash of its key and dealt round-robin into BATCHES
    batches; the first two thirds of the batches are part ``dev``, the rest ``heldout``.
 
+Round 2 (issue 15 again): no further Taobao/JD shop source could be used (README.md lists
+what was examined), so it adds, by the same kind of rule, with its own seed and batches:
+
+6. Candidates: the dialogues of ROUND2_SOURCES not chosen in round 1. An STC-3 dialogue
+   qualifies only when one of its turns @mentions a seller of goods (GOODS_SELLERS: phone
+   makers and web shops, not telecoms, apps or travel sites): round 1 took every keyword
+   dialogue, so these are the goods dialogues without the keywords, where a defect or a
+   missing parcel is told in other words, and the ordinary talk round 1 under-sampled. The
+   U-NEED examples (a source file below SMALL_SOURCE) are taken whole.
+7. In seeded order until ROUND2_TARGET_TURNS, dealt round-robin into ROUND2_BATCHES; the
+   first two of every three are ``dev``, the third ``heldout``.
+
 Usage:
     python corpora/real/selection.py [--mirror DIR]            # writes corpora/real/selection.jsonl
     python corpora/real/selection.py [--mirror DIR] --kit DIR  # also DIR/batches/NN.txt, NN.skeleton.jsonl
@@ -30,6 +42,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -62,21 +75,37 @@ GROUPS = {
 }
 
 
-def order_key(source: str, path: str, dialogue: str) -> str:
-    return hashlib.sha256(f"{SEED}\0{source}\0{path}\0{dialogue}".encode("utf-8")).hexdigest()
+ROUND2_SEED = "evidence-real-2026-12-round2"
+ROUND2_TARGET_TURNS = 1500
+ROUND2_BATCHES = ("07", "08", "09")
+ROUND2_DEV = ("07", "08")  # two thirds dev, one third held out, as in round 1
+ROUND2_SOURCES = SOURCES[:2] + (
+    ("LeeeeoLiu/U-NEED@7edd9a269ac7528c9c1fa3dc392a6657145668ae", "examples.md"),
+)
+# Account names (or parts of them) of STC-3's sellers of goods; matched in @mentions only.
+GOODS_SELLERS = ("锤子", "坚果", "罗永浩", "vivo", "美图手机", "乐视", "华为", "花粉", "魅族", "小米", "一加",
+                 "磊科", "友宝", "好乐买", "趣玩", "蜜芽", "Vjia", "凡客", "京东", "天猫", "淘宝", "当当", "亚马逊",
+                 "唯品会", "聚美", "苏宁", "国美")
+MENTION = re.compile(r"@([\w\-]+)")
 
 
-def candidates(snapshots: rebuild.Snapshots) -> list[dict]:
+def order_key(source: str, path: str, dialogue: str, seed: str = SEED) -> str:
+    return hashlib.sha256(f"{seed}\0{source}\0{path}\0{dialogue}".encode("utf-8")).hexdigest()
+
+
+def candidates(snapshots: rebuild.Snapshots, sources=SOURCES, seed: str = SEED) -> list[dict]:
     found = []
-    for source, path in SOURCES:
+    for source, path in sources:
         for key, turns in snapshots.dialogues(source, path).items():
             spoken = [t for t in turns if t.text.strip()]
             if not {"buyer", "seller"} <= {t.speaker for t in spoken}:
                 continue
             buyer_text = "\n".join(t.text for t in spoken if t.speaker == "buyer")
             groups = [g for g, words in GROUPS.items() if any(w in buyer_text for w in words)]
+            mentions = {m.lower() for t in spoken for m in MENTION.findall(t.text)}
             found.append({"source": source, "path": path, "dialogue": key, "turns": len(spoken),
-                          "groups": groups, "_order": order_key(source, path, key)})
+                          "groups": groups, "_order": order_key(source, path, key, seed),
+                          "_goods": any(g.lower() in m for g in GOODS_SELLERS for m in mentions)})
     sizes: dict[tuple[str, str], int] = {}
     for c in found:
         sizes[c["source"], c["path"]] = sizes.get((c["source"], c["path"]), 0) + 1
@@ -98,6 +127,29 @@ def select(found: list[dict]) -> list[dict]:
         c["batch"] = f"{i % BATCHES + 1:02d}"
         c["part"] = "dev" if i % BATCHES < DEV_BATCHES else "heldout"
     return chosen
+
+
+def select_round2(found: list[dict], taken: list[dict]) -> list[dict]:
+    """Round 2 (rules 6 and 7 of the module doc) from the candidates of ROUND2_SOURCES."""
+    seen = {(c["source"], c["path"], c["dialogue"]) for c in taken}
+    fresh = [c for c in found if (c["source"], c["path"], c["dialogue"]) not in seen]
+    chosen = [c for c in fresh if c["_whole"]]
+    total = sum(c["turns"] for c in chosen)
+    for c in sorted((c for c in fresh if c["_goods"] and not c["_whole"]), key=lambda c: c["_order"]):
+        if total >= ROUND2_TARGET_TURNS:
+            break
+        chosen.append(c)
+        total += c["turns"]
+    chosen.sort(key=lambda c: c["_order"])
+    for i, c in enumerate(chosen):
+        c["batch"] = ROUND2_BATCHES[i % len(ROUND2_BATCHES)]
+        c["part"] = "dev" if c["batch"] in ROUND2_DEV else "heldout"
+    return chosen
+
+
+def select_all(snapshots: rebuild.Snapshots) -> list[dict]:
+    first = select(candidates(snapshots))
+    return first + select_round2(candidates(snapshots, ROUND2_SOURCES, ROUND2_SEED), first)
 
 
 def write_kit(kit: Path, chosen: list[dict], snapshots: rebuild.Snapshots) -> None:
@@ -140,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     snapshots = rebuild.Snapshots(args.mirror)
     try:
-        chosen = select(candidates(snapshots))
+        chosen = select_all(snapshots)
         if args.kit:
             write_kit(args.kit, chosen, snapshots)
     except rebuild.RebuildError as exc:
