@@ -76,9 +76,27 @@ def test_who_fulfils_and_what_else_is_sent_are_not_shipments(tagger, text):
     "仓库已经发货了哦",
     "是昨天下午发出的",
     "给您发了顺丰 单号SF1422334455667",
+    "亲，您的订单已经在配送中了",     # on its way, in the platform's words
+    "您的包裹已由中通揽收",
+    "亲，物流显示在途中",
+    "亲 我们是今天发的货",            # sent at a time already past: not a promise
 ])
 def test_shipments_still_count(tagger, text):
     assert "shipped" in labels(tagger.tag_text(text, "seller", SENT))
+
+
+@pytest.mark.parametrize("text", [
+    "明天给您寄出发票",               # the invoice, not the goods
+    "稍后给您发优惠券",
+])
+def test_sending_something_else_at_a_time_is_no_promise(tagger, text):
+    assert labels(tagger.tag_text(text, "seller", SENT)) == set()
+
+
+def test_a_size_code_is_not_a_code_sent(tagger):
+    tags = tagger.tag_text("亲 裙子收到了 杏色L码今天给您发出", "seller", SENT)
+    assert labels(tags) == {"shipping_promise"}
+    assert tags[0].deadline == SENT.replace(hour=23, minute=59, second=59)
 
 
 @pytest.mark.parametrize("text", [
