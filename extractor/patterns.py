@@ -334,4 +334,5 @@ def off_platform_patterns(case_events: Sequence[object]) -> tuple[CasePattern, .
     for ce in flagged:
         for word in off_platform_request(ce.event.text)[1:]:
             detail[word] = None
-    return (CasePattern(OFF_PLATFORM, event_ids=tuple(ce.id for ce in flagged), detail=tuple(detail)),)
+    return (CasePattern(OFF_PLATFORM, own_rows=tuple(ce.event.source for ce in flagged),
+                        event_ids=tuple(ce.id for ce in flagged), detail=tuple(detail)),)

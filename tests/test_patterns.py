@@ -205,7 +205,7 @@ def test_the_register_names_each_pattern_the_other_orders_and_the_rows(ring_run)
     assert "同款集中拍下" in ring2 and oid(1) in ring2 and oid(3) in ring2 and oid(4) not in ring2
     assert "多账号共用收货地址" in ring2 and "要求站外联系" in ring2 and "ring_2025" in ring2
     ring3 = rows[oid(3)]["风险提示"]
-    assert "多账号共用手机号" in ring3 and "ExportOrderList-A.csv 第2行" in ring3 and "ExportOrderList-B.csv 第2行" in ring3
+    assert "多账号共用手机号" in ring3 and "ExportOrderList-B.csv 第2行" in ring3 and "ExportOrderList-A.csv 第2行" in ring3
     assert "要求站外联系" not in ring3  # the request is tb_ring02's
     honest = rows[oid(4)]["风险提示"]
     assert "集中" not in honest and "共用" not in honest

@@ -241,32 +241,41 @@ def _ids(ids: Sequence[str]) -> str:
 
 
 def _rows(sources: Sequence[Source]) -> str:
-    """Export rows as 文件 第N行, at most MAX_PATTERN_ORDERS_SHOWN, by base name."""
-    parts = [f"{base_name(s.file)} 第{s.row}行" if s.row is not None else _where(s, None)
-             for s in dict.fromkeys(sources)]
-    return "、".join(parts[:MAX_PATTERN_ORDERS_SHOWN]) + (f" 等{len(parts)}处" if len(parts) > MAX_PATTERN_ORDERS_SHOWN else "")
+    """Export rows by file, ``a.csv 第2、5行、b.csv 第3行`` (base names), at most
+    MAX_PATTERN_ORDERS_SHOWN rows, then how many more."""
+    by_file: dict[str, list[str]] = {}
+    shown = list(dict.fromkeys(sources))
+    for s in shown[:MAX_PATTERN_ORDERS_SHOWN]:
+        if s.row is not None:
+            by_file.setdefault(base_name(s.file), []).append(str(s.row))
+        else:
+            by_file.setdefault(_where(s, None), [])
+    text = "、".join(f"{f} 第{'、'.join(sorted(rows, key=int))}行" if rows else f for f, rows in by_file.items())
+    return text + (f" 等{len(shown)}处" if len(shown) > MAX_PATTERN_ORDERS_SHOWN else "")
 
 
-def pattern_sentence(p: CasePattern, m: Masker) -> str:
+def pattern_sentence(p: CasePattern, m: Masker, named: bool = True) -> str:
     """What a case's report says of one pattern: the other orders by number only (never
-    their buyers, phones or addresses)."""
+    their buyers, phones or addresses); ``named``: after the pattern's name."""
+    head = f"{KIND_ZH[p.kind]}：" if named else ""
     if p.kind == OFF_PLATFORM:
         asked = "、".join(m(w) for w in p.detail) if p.detail else ""
-        return f"{KIND_ZH[p.kind]}：买家要求转到平台外联系" + (f"（{asked}）" if asked else "") + \
+        return f"{head}买家要求转到平台外联系" + (f"（{asked}）" if asked else "") + \
             f"，见 {'、'.join(p.event_ids)}"
     if p.kind == BURST:
         what = (f"本案订单与另外 {p.other_accounts} 个账号的订单在 {round(p.minutes, 1):g} 分钟内先后付款购买同一宝贝"
                 if p.minutes is not None else f"本案订单与另外 {p.other_accounts} 个账号的订单集中购买同一宝贝")
     else:
-        thing = "联系电话" if p.kind == SHARED_PHONE else "收货地址"
+        thing = "手机号" if p.kind == SHARED_PHONE else "收货地址"
         what = f"本案订单与另外 {p.other_accounts} 个账号的订单{thing}相同"
         if p.masked:
             what += f"（{thing}为打码形式，仅打码后相同，不能断定是同一{'号码' if p.kind == SHARED_PHONE else '地址'}）"
-    return f"{KIND_ZH[p.kind]}：{what}；其他订单 {_ids(p.other_orders)}"
+    return f"{head}{what}；其他订单 {_ids(p.other_orders)}"
 
 
 def pattern_view(p: CasePattern, m: Masker, names: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"kind": p.kind, "zh": KIND_ZH.get(p.kind, p.kind), "text": pattern_sentence(p, m),
+    return {"kind": p.kind, "zh": KIND_ZH.get(p.kind, p.kind), "text": pattern_sentence(p, m, named=False),
+            "line": pattern_sentence(p, m),
             "own": [name_label(i) for i in p.own_orders], "others": [name_label(i) for i in p.other_orders],
             "rows": [_where(s, names) for s in dict.fromkeys(p.own_rows)], "ids": list(p.event_ids)}
 
@@ -277,7 +286,7 @@ def register_patterns(case: Case, order_id: str | None, m: Masker) -> list[str]:
     out = []
     for p in case.patterns:
         if p.kind == OFF_PLATFORM:
-            out.append(pattern_sentence(p, m))
+            out.append(f"{pattern_sentence(p, m)}（依据 {_rows(p.own_rows)}）")
         elif order_id is not None and order_id in p.own_orders:
             out.append(f"{pattern_sentence(p, m)}（依据 {_rows(tuple(p.own_rows) + tuple(p.other_rows))}）")
     return out
@@ -373,7 +382,8 @@ def register_rows(case: Case, mask: bool) -> list[list[Any]]:
 def _risk_cell(risk: str, patterns: Sequence[str]) -> str:
     if not patterns:
         return risk
-    return "；".join(([risk] if risk and risk != "无" else []) + list(patterns))
+    # one pattern a line: Excel wraps the cell (the XLSX's cells wrap), a reader sees each
+    return "；\n".join(([risk] if risk and risk != "无" else []) + list(patterns))
 
 
 @dataclass(frozen=True)
