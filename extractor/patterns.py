@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping, Sequence
 
+from .limits import MAX_PATTERN_ORDERS_SHOWN
 from .model import Event, Source
 
 # A burst: paid orders for the same item (宝贝标题, normalized) by at least
@@ -163,6 +164,10 @@ class CasePattern:
     other_rows: tuple[Source, ...] = ()
     other_accounts: int = 0
     masked: bool = False
+    # How many other orders there are: ``other_orders`` keeps the first
+    # MAX_PATTERN_ORDERS_SHOWN (a flash sale's burst of thousands would otherwise give
+    # each of its thousands of cases every other order: memory quadratic in the burst).
+    other_total: int = 0
     minutes: float | None = None
     event_ids: tuple[str, ...] = ()
     detail: tuple[str, ...] = ()
@@ -238,17 +243,30 @@ def run_patterns(keyed: Mapping[object, Sequence[Event]]) -> dict[object, tuple[
     """The patterns each case is in, keyed like ``keyed`` (case key → its aside events)."""
     out: dict[object, list[CasePattern]] = defaultdict(list)
     for p in find_patterns(order_refs(keyed)):
-        for case in dict.fromkeys(o.case for o in p.orders):
-            mine = [o for o in p.orders if o.case == case]
+        # Linear in the pattern's orders for each case's counts, and at most
+        # MAX_PATTERN_ORDERS_SHOWN others listed: a burst of thousands stays cheap.
+        by_case: dict[object, list[OrderRef]] = defaultdict(list)
+        per_buyer: dict[str, int] = defaultdict(int)
+        for o in p.orders:
+            by_case[o.case].append(o)
+            per_buyer[o.buyer] += 1
+        span = (p.orders[-1].paid - p.orders[0].paid).total_seconds() / 60 if p.kind == BURST else None
+        for case, mine in by_case.items():
             buyers = {o.buyer for o in mine}
-            others = [o for o in p.orders if o.case != case and o.buyer not in buyers]
-            if not others:
+            total = len(p.orders) - sum(per_buyer[b] for b in buyers)
+            if not total:
                 continue  # the same account in two shops shares with itself
-            span = (p.orders[-1].paid - p.orders[0].paid).total_seconds() / 60 if p.kind == BURST else None
+            shown: list[OrderRef] = []
+            for o in p.orders:
+                if o.buyer not in buyers:
+                    shown.append(o)
+                    if len(shown) == MAX_PATTERN_ORDERS_SHOWN:
+                        break
+            mine = mine[:MAX_PATTERN_ORDERS_SHOWN]
             out[case].append(CasePattern(
                 p.kind, tuple(o.order_id for o in mine), tuple(s for o in mine for s in o.sources),
-                tuple(o.order_id for o in others), tuple(s for o in others for s in o.sources),
-                len({o.buyer for o in others}), p.masked, span))
+                tuple(o.order_id for o in shown), tuple(s for o in shown for s in o.sources),
+                len(per_buyer) - len(buyers), p.masked, other_total=total, minutes=span))
     return {k: tuple(v) for k, v in out.items()}
 
 

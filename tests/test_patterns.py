@@ -286,3 +286,33 @@ def test_a_batch_finds_the_same_patterns_and_redoes_a_case_a_new_order_puts_in_o
     status = {c.buyer: c.status for c in result.cases}
     assert status["tb_honest"] == "written"
     assert "同款集中拍下" in _register(out)[oid(4)]["风险提示"]
+
+
+def test_a_burst_of_thousands_lists_twenty_other_orders_per_case_and_counts_the_rest():
+    """A flash sale: 3,000 accounts buy one item within ten minutes.  Each case keeps
+    MAX_PATTERN_ORDERS_SHOWN other orders and the count (bounded by the limit, not by a
+    timing): the register cell says 等2999单 instead of listing them all."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from extractor.keys import CaseKey
+    from extractor.limits import MAX_PATTERN_ORDERS_SHOWN
+    from extractor.model import Event, Order, Source
+    from extractor.patterns import run_patterns
+    from extractor.render.view import pattern_sentence
+
+    start = datetime(2025, 11, 11, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    keyed = {}
+    for n in range(3000):
+        paid = start + timedelta(milliseconds=190 * n)
+        order = Order(oid(n), paid, None, shop=SHOP_A, item=ITEM)
+        event = Event(paid, "system", "order", None, f"tb_sale{n}", f"订单 {oid(n)} 付款",
+                      Source("orders.csv", "0" * 64, "taobao-orders", row=n + 2), order=order)
+        keyed[CaseKey(SHOP_A, f"tb_sale{n}")] = (event,)
+    found = run_patterns(keyed)
+    assert len(found) == 3000
+    p = found[CaseKey(SHOP_A, "tb_sale1500")][0]
+    assert p.kind == BURST and p.other_total == 2999 and p.other_accounts == 2999
+    assert len(p.other_orders) == len(p.other_rows) == MAX_PATTERN_ORDERS_SHOWN
+    text = pattern_sentence(p, lambda s: s)
+    assert text.endswith("等2999单") and text.count("30214567890") == MAX_PATTERN_ORDERS_SHOWN

@@ -97,7 +97,8 @@ def case_to_dict(case: Case, mask: bool = True) -> dict[str, Any]:
         # 异常拍下 (extractor.patterns): the other orders by number only, this case's rows
         **({"patterns": [{
             "kind": p.kind, "orders": list(p.own_orders), "rows": [source_to_dict(r) for r in dict.fromkeys(p.own_rows)],
-            "other_orders": list(p.other_orders), "other_accounts": p.other_accounts, "masked": p.masked,
+            "other_orders": list(p.other_orders), "other_orders_total": p.other_total,
+            "other_accounts": p.other_accounts, "masked": p.masked,
             "minutes": p.minutes, "events": list(p.event_ids), "detail": [m(w) for w in p.detail],
         } for p in case.patterns]} if case.patterns else {}),
         # "key": the event's identity across runs, what a review decision names (extractor.review)

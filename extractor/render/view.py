@@ -234,10 +234,11 @@ def _ids_shown(sentence: str, case: Case) -> str:
     return sentence
 
 
-def _ids(ids: Sequence[str]) -> str:
-    """Order numbers, at most MAX_PATTERN_ORDERS_SHOWN of them, then how many more."""
+def _ids(ids: Sequence[str], total: int = 0) -> str:
+    """Order numbers, at most MAX_PATTERN_ORDERS_SHOWN of them, then how many in all."""
+    total = max(total, len(ids))
     shown = "、".join(name_label(i) for i in ids[:MAX_PATTERN_ORDERS_SHOWN])
-    return shown + (f" 等{len(ids)}单" if len(ids) > MAX_PATTERN_ORDERS_SHOWN else "")
+    return shown + (f" 等{total}单" if total > MAX_PATTERN_ORDERS_SHOWN else "")
 
 
 def _rows(sources: Sequence[Source]) -> str:
@@ -251,7 +252,7 @@ def _rows(sources: Sequence[Source]) -> str:
         else:
             by_file.setdefault(_where(s, None), [])
     text = "、".join(f"{f} 第{'、'.join(sorted(rows, key=int))}行" if rows else f for f, rows in by_file.items())
-    return text + (f" 等{len(shown)}处" if len(shown) > MAX_PATTERN_ORDERS_SHOWN else "")
+    return text + ("等" if len(shown) > MAX_PATTERN_ORDERS_SHOWN else "")
 
 
 def pattern_sentence(p: CasePattern, m: Masker, named: bool = True) -> str:
@@ -270,7 +271,7 @@ def pattern_sentence(p: CasePattern, m: Masker, named: bool = True) -> str:
         what = f"本案订单与另外 {p.other_accounts} 个账号的订单{thing}相同"
         if p.masked:
             what += f"（{thing}为打码形式，仅打码后相同，不能断定是同一{'号码' if p.kind == SHARED_PHONE else '地址'}）"
-    return f"{head}{what}；其他订单 {_ids(p.other_orders)}"
+    return f"{head}{what}；其他订单 {_ids(p.other_orders, p.other_total)}"
 
 
 def pattern_view(p: CasePattern, m: Masker, names: dict[str, str] | None = None) -> dict[str, Any]:
