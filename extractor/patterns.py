@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -308,11 +309,15 @@ def off_platform_request(text: str) -> tuple[str, ...]:
     text's half-width form; each match looks at most 20 characters around it, so the
     cost is linear in the text."""
     norm = _nfkc(text)
+    # Non-overlapping and in order: a match is inside one when the last span starting at
+    # or before it reaches it (bisection, so a message of thousands stays linear).
     excluded = [m.span() for m in _NOT_A_REQUEST_RE.finditer(norm)]
+    starts = [s for s, _ in excluded]
     for rx in _OFF_PLATFORM_RES:
         for m in rx.finditer(norm):
             start, end = m.span()
-            if any(s <= start < e or s < end <= e for s, e in excluded):
+            i = bisect_right(starts, end - 1) - 1
+            if i >= 0 and excluded[i][1] > start:
                 continue
             before = norm[max(0, start - 6):start]
             if _NEGATION_RE.search(before) and not _ASKING_RE.search(before):

@@ -316,3 +316,28 @@ def test_a_burst_of_thousands_lists_twenty_other_orders_per_case_and_counts_the_
     assert len(p.other_orders) == len(p.other_rows) == MAX_PATTERN_ORDERS_SHOWN
     text = pattern_sentence(p, lambda s: s)
     assert text.endswith("等2999单") and text.count("30214567890") == MAX_PATTERN_ORDERS_SHOWN
+
+
+@pytest.mark.parametrize("role,kind,flagged", [
+    ("buyer", "message", True), ("seller", "message", False), ("buyer", "auto_reply", False), ("system", "system", False),
+])
+def test_only_a_buyers_own_message_is_flagged(role, kind, flagged):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from extractor.model import Event, Source
+    from extractor.patterns import flag_off_platform
+
+    e = Event(datetime(2025, 6, 24, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), role, kind, "x", "tb_x",
+              "有问题加我微信 shop_888 私下处理", Source("chat.txt", "0" * 64, "wangwang-a", line=3))
+    [out] = flag_off_platform([e])
+    assert ("off_platform" in out.flags) is flagged
+    assert out.text == e.text  # verbatim
+
+
+def test_a_long_message_of_payments_and_requests_is_read_once_each():
+    """Thousands of 微信支付 beside a request: the exclusions are looked up by bisection,
+    the answer is the first request that is not one of them."""
+    text = "微信支付了，" * 5000 + "加我微信 ring_2025" + "微信支付了，" * 5000
+    assert off_platform_request(text) == ("加我微信", "微信", "ring_2025")
+    assert off_platform_request("微信支付了，" * 10000) == ()
