@@ -74,10 +74,12 @@ def phone_key(raw: str | None) -> tuple[str, bool] | None:
         if kept.startswith(prefix) and len(kept) == len(prefix) + 11 and kept[len(prefix)] == "1":
             kept = kept[len(prefix):]
             break
-    digits = sum(c.isdigit() for c in kept)
+    digits = [c for c in kept if c.isdigit()]
     masked = "*" in kept
-    if digits < (4 if masked else MIN_PHONE_DIGITS) or len(kept) < MIN_PHONE_DIGITS:
+    if len(digits) < (4 if masked else MIN_PHONE_DIGITS) or len(kept) < MIN_PHONE_DIGITS:
         return None
+    if len(set(digits)) == 1:
+        return None  # 00000000, 11111111111: a placeholder an export or a buyer typed, no one's number
     return kept, masked
 
 
@@ -94,7 +96,12 @@ def address_key(raw: str | None) -> tuple[str, bool] | None:
         return None
     text = _ADDRESS_NOISE_RE.sub("", _POSTCODE_RE.sub("", _nfkc(raw))).casefold()
     masked = "*" in text
-    if len(text.replace("*", "")) < MIN_ADDRESS_CHARS:
+    shown = text.replace("*", "")
+    if len(shown) < MIN_ADDRESS_CHARS:
+        return None
+    if masked and not any(c.isdigit() for c in shown):
+        # 广东省深圳市南山区**** is every buyer of a district: a masked address compares
+        # only when what is left still holds a number (a street's, a building's).
         return None
     return text, masked
 

@@ -102,6 +102,12 @@ NEAR_MISSES = {
     "two different masks": {"a.csv": (SHOP_A, [
         O(oid(1), "tb_p1", "2025-06-01 10:00:00", phone="138****5678"),
         O(oid(2), "tb_p2", "2025-06-09 10:00:00", phone="138****5679")])},
+    "a district's mask": {"a.csv": (SHOP_A, [
+        O(oid(1), "tb_d1", "2025-06-01 10:00:00", address="广东省 深圳市 南山区 ****"),
+        O(oid(2), "tb_d2", "2025-06-09 10:00:00", address="广东省深圳市南山区****")])},
+    "a placeholder phone": {"a.csv": (SHOP_A, [
+        O(oid(1), "tb_p1", "2025-06-01 10:00:00", phone="00000000000"),
+        O(oid(2), "tb_p2", "2025-06-09 10:00:00", phone="00000000000")])},
     "a vague address and a masked receiver": {"a.csv": (SHOP_A, [
         O(oid(1), "tb_d1", "2025-06-01 10:00:00", address="广东省 深圳市", receiver="林**"),
         O(oid(2), "tb_d2", "2025-06-09 10:00:00", address="广东省深圳市", receiver="林**")])},
@@ -123,6 +129,7 @@ def test_the_burst_constants_are_the_documented_ones():
     ("'13812345678", ("13812345678", False)), ("+86 138 1234 5678", ("13812345678", False)),
     ("008613812345678", ("13812345678", False)), ("138＊＊＊＊5678", ("138****5678", True)),
     ("********", None), ("12", None), ("", None), ("0571-88886666", ("057188886666", False)),
+    ("00000000", None), ("11111111111", None),
 ])
 def test_phone_keys(raw, key):
     assert phone_key(raw) == key
@@ -132,7 +139,8 @@ def test_address_keys_ignore_blanks_width_and_the_postcode():
     a = address_key("广东省 深圳市 南山区 科技园XX路XX号(518000)")
     assert a == address_key("广东省深圳市南山区科技园ＸＸ路ＸＸ号（５１８０００）") == ("广东省深圳市南山区科技园xx路xx号", False)
     assert address_key("浙江省 杭州市 ****") is None  # nothing left to compare
-    assert address_key("浙江省杭州市西湖区文三路**号")[1] is True
+    assert address_key("广东省深圳市南山区****") is None  # every buyer of the district
+    assert address_key("浙江省杭州市西湖区文三路1**号")[1] is True
 
 
 # -- 要求站外联系 ----------------------------------------------------------------------------
