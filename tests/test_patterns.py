@@ -349,3 +349,28 @@ def test_a_long_message_of_payments_and_requests_is_read_once_each():
     text = "微信支付了，" * 5000 + "加我微信 ring_2025" + "微信支付了，" * 5000
     assert off_platform_request(text) == ("加我微信", "微信", "ring_2025")
     assert off_platform_request("微信支付了，" * 10000) == ()
+
+
+def test_the_order_export_keeps_item_address_and_tel_and_the_timeline_round_trips_them(tmp_path):
+    from extractor.model import event_from_dict, event_to_dict
+    from extractor.sources import ParseOptions
+    from extractor.timeline import parse_file
+
+    path = write_export(tmp_path, "ExportOrderList.csv", SHOP_A, [
+        O(oid(1), "tb_x", "2025-06-24 10:00:05", phone="13812345678", tel="0571-88886666",
+          address="浙江省 杭州市 西湖区 文三路12号(310000)")])
+    events, report, _ = parse_file(str(path), ParseOptions(), None)
+    assert report.error is None
+    [e] = events
+    assert (e.order.item, e.order.address, e.order.tel) == (ITEM, "浙江省 杭州市 西湖区 文三路12号(310000)",
+                                                            "0571-88886666")
+    assert event_from_dict(json.loads(json.dumps(event_to_dict(e)))) == e
+    # an export without those columns keeps the order's JSON as it was
+    bare = event_to_dict(replace_order(e))
+    assert set(bare["order"]) == {"id", "paid", "shipped", "tracking", "carrier", "phone", "shop"}
+
+
+def replace_order(e):
+    from dataclasses import replace
+
+    return replace(e, order=replace(e.order, item=None, address=None, tel=None))

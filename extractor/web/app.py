@@ -318,11 +318,10 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
     async def offenders(request: Request, session: Session) -> Response:
         store = CaseStore(db)
         try:
-            rows = store.repeat_buyers()
             groups = store.repeat_offenders()
         finally:
             store.close()
-        return page(request, "web-offenders.html.j2", session, rows=rows, groups=groups)
+        return page(request, "web-offenders.html.j2", session, groups=groups)
 
     @route("/static/web.css")
     async def css(request: Request, session: Session) -> Response:
