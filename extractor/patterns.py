@@ -252,7 +252,9 @@ def run_patterns(keyed: Mapping[object, Sequence[Event]]) -> dict[object, tuple[
     out: dict[object, list[CasePattern]] = defaultdict(list)
     for p in find_patterns(order_refs(keyed)):
         # Linear in the pattern's orders for each case's counts, and at most
-        # MAX_PATTERN_ORDERS_SHOWN others listed: a burst of thousands stays cheap.
+        # MAX_PATTERN_ORDERS_SHOWN others listed: a burst of thousands stays cheap.  A
+        # case's own orders are all kept (bounded by the case), so each of its register
+        # rows names the pattern.
         by_case: dict[object, list[OrderRef]] = defaultdict(list)
         per_buyer: dict[str, int] = defaultdict(int)
         for o in p.orders:
@@ -270,7 +272,6 @@ def run_patterns(keyed: Mapping[object, Sequence[Event]]) -> dict[object, tuple[
                     shown.append(o)
                     if len(shown) == MAX_PATTERN_ORDERS_SHOWN:
                         break
-            mine = mine[:MAX_PATTERN_ORDERS_SHOWN]
             out[case].append(CasePattern(
                 p.kind, tuple(o.order_id for o in mine), tuple(s for o in mine for s in o.sources),
                 tuple(o.order_id for o in shown), tuple(s for o in shown for s in o.sources),
