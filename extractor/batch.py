@@ -45,7 +45,7 @@ from .keys import CaseKey, Conversation, Group, case_names, group_id
 from .model import Event, FileReport, ParseWarning, event_from_dict, event_to_dict
 from .progress import Progress
 from .stages import (Assembly, CaseOutcome, FileRead, RunConfig, RunResult, case_events, case_reports,
-                     events_digest, file_shops, join_aside, make_renderer, prepare_out_dir, produce_case, read_file,
+                     case_patterns, events_digest, file_shops, join_aside, make_renderer, prepare_out_dir, produce_case, read_file,
                      read_files, read_options, split_events, tag_unassigned)
 from .timeline import parse_file
 
@@ -193,6 +193,7 @@ class CaseTask:
     aside: tuple[Event, ...]
     reports: tuple[FileReport, ...]
     key: str  # inputs and tag fingerprint
+    patterns: tuple = ()  # the run's order patterns of this case (extractor.patterns), in the key
 
 
 _WORKER: dict[str, Any] = {}
@@ -259,7 +260,8 @@ def _case_task(task: CaseTask) -> CaseOutcome:
         events = case_events(shards, task.aside)
         outcome, digest = produce_case(
             task.case, task.name, events, task.reports, config, _WORKER["renderer"], out,
-            unchanged=lambda d: record is not None and record.get("findings") == _key(render_key, d))
+            unchanged=lambda d: record is not None and record.get("findings") == _key(render_key, d),
+            patterns=task.patterns)
     except EvidenceError as exc:  # a full disk: the case fails with the coded error
         return CaseOutcome(task.case.buyer, task.name, "error", {}, error=str(exc), shop=task.case.shop)
     except Exception as exc:  # one broken case must not stop the batch
@@ -356,7 +358,9 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     assembly = join_aside(reads, config.parse.shop, config.assignments())
     names = case_names(assembly.keys)
     tag_key = config.tag_fingerprint()
-    tasks = [_task(key, names[key], reads, assembly, cache, tag_key) for key in assembly.keys]
+    patterns = case_patterns(assembly)
+    tasks = [_task(key, names[key], reads, assembly, cache, tag_key, patterns.get(key, ()))
+             for key in assembly.keys]
     timings["group_s"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -387,7 +391,7 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
 
 
 def _task(case: CaseKey, name: str, reads: Sequence[FileRead], assembly: Assembly, cache: Path,
-          tag_key: str) -> CaseTask:
+          tag_key: str, patterns: tuple = ()) -> CaseTask:
     by_path = {r.path: r for r in reads}
     shards, digests = [], []
     for path, group in assembly.groups_by_key.get(case, ()):
@@ -397,9 +401,11 @@ def _task(case: CaseKey, name: str, reads: Sequence[FileRead], assembly: Assembl
             digests.append(r.buyers[group])
     aside = assembly.aside_by_key.get(case, ())
     reports = case_reports(assembly, case)
+    # The patterns come from other cases' orders too: a new order elsewhere that puts this
+    # case in a burst must redo it (frozen dataclasses: equal patterns, equal reprs).
     key = _key("case", CACHE_VERSION, tag_key, case.id, name, digests, events_digest(aside),
-               [_report_dict(r) for r in reports])
-    return CaseTask(case, name, tuple(shards), aside, reports, key)
+               [_report_dict(r) for r in reports], repr(patterns))
+    return CaseTask(case, name, tuple(shards), aside, reports, key, patterns)
 
 
 def _report_dict(r: FileReport) -> dict[str, Any]:

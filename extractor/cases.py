@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .labels import registry
 from .model import Event, FileReport, Order, Tag
@@ -201,6 +201,9 @@ class Case:
     # Claims the tagger found but that are not sure enough on real chats to state: listed
     # as 待核实 for a person to confirm, never in the summary, the risk or the register.
     unsure: tuple[ClaimFinding, ...] = ()
+    # 异常拍下 (extractor.patterns.CasePattern): the run's order patterns this case's
+    # orders are in, and the buyer's requests to leave the platform.
+    patterns: tuple[Any, ...] = ()
 
     def event(self, event_id: str) -> Event:
         return self._by_id()[event_id]

@@ -93,6 +93,12 @@ MAX_CALL_SECONDS = 24 * 3600
 # a 100 MB HTML file and a PDF of thousands of pages.
 MAX_SHOWN_MESSAGE_CHARS = 20_000
 
+# Other orders a pattern (extractor.patterns: 同款集中拍下, 共用手机号/地址) names in a
+# report or register cell: a flash sale's burst can hold thousands of orders, and every
+# one of its rows would otherwise list all the others (a register quadratic in them).
+# Past this many the cell says how many more (等N单).
+MAX_PATTERN_ORDERS_SHOWN = 20
+
 # The tagger reads a message longer than this in windows of about this many characters,
 # cut at a clause end, a few windows at a time: its memory is bounded by the window, not
 # by the message (spaCy keeps some 450 bytes a character of a Doc).  Each window is

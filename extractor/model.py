@@ -26,6 +26,7 @@ FLAGS: tuple[str, ...] = (
     "forged_header",  # a line inside the message has the form of a header but does not fit the file
     "missing_in_other_export",  # the conversation is in another export too, which lacks this message
     "forged_auto_reply",  # a buyer's message that starts like the shop's auto-reply (【自动回复】)
+    "off_platform",  # the buyer asks to move to WeChat, QQ or a private phone (extractor.patterns)
 )
 KINDS: tuple[str, ...] = ("message", "auto_reply", "system", "call", "note", "order")
 
@@ -84,6 +85,11 @@ class Order:
     phone: str | None = None
     # 店铺名称: which shop sold it; with the buyer's nick it is the order's case key.
     shop: str | None = None
+    # 宝贝标题, 收货地址 and 联系电话 as written: what the run's order patterns compare
+    # (extractor.patterns); never shown for another buyer's case.
+    item: str | None = None
+    address: str | None = None
+    tel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +298,11 @@ def event_to_dict(event: Event, *, with_tags: bool = False) -> dict[str, Any]:
             "phone": o.phone,
             "shop": o.shop,
         }
+        # Only when the export has them: a timeline of an export without these columns
+        # keeps the shape it always had.
+        for key in ("item", "address", "tel"):
+            if getattr(o, key) is not None:
+                out["order"][key] = getattr(o, key)
     out["source"] = source_to_dict(event.source)
     if event.sources:
         out["sources"] = [source_to_dict(s) for s in event.sources]
@@ -334,6 +345,9 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
             carrier=o.get("carrier"),
             phone=o.get("phone"),
             shop=o.get("shop"),
+            item=o.get("item"),
+            address=o.get("address"),
+            tel=o.get("tel"),
         )
     text = data.get("text")
     if not isinstance(text, str):

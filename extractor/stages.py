@@ -480,9 +480,12 @@ def held_case_events(reads: Sequence[FileRead], assembly: Assembly, key: CaseKey
                        assembly.aside_by_key.get(key, ()))
 
 
-def make_case(key: CaseKey | str, events: Sequence[Event], reports: Sequence[FileReport], config: RunConfig):
-    """Tag one case's events (unless they came tagged) and build the case."""
+def make_case(key: CaseKey | str, events: Sequence[Event], reports: Sequence[FileReport], config: RunConfig,
+              patterns: Sequence[Any] = ()):
+    """Tag one case's events (unless they came tagged) and build the case.  ``patterns``:
+    the run's order patterns of this case (:func:`extractor.patterns.run_patterns`)."""
     from .cases import build_case
+    from .patterns import flag_off_platform, off_platform_patterns
 
     key = key if isinstance(key, CaseKey) else CaseKey("", key)
     from .nlp.calibration import builtin, with_confidence
@@ -496,9 +499,18 @@ def make_case(key: CaseKey | str, events: Sequence[Event], reports: Sequence[Fil
         from .review import apply_decisions, decisions_for
 
         tagged = list(apply_decisions(tagged, decisions_for(config.review_file)).events)
-    return build_case(key.buyer, tagged, reports, config.ship_within_hours,
+    case = build_case(key.buyer, flag_off_platform(tagged), reports, config.ship_within_hours,
                       shop=key.shop or None, conversation=key.conversation or None,
                       stated=calibration.stated if calibration is not None else _every_claim)
+    found = tuple(patterns) + off_platform_patterns(case.events)
+    return replace(case, patterns=found) if found else case
+
+
+def case_patterns(assembly: "Assembly") -> dict[CaseKey, tuple[Any, ...]]:
+    """The run's order patterns (extractor.patterns) per case key, over every case's orders."""
+    from .patterns import run_patterns
+
+    return run_patterns(assembly.aside_by_key)
 
 
 def _every_claim(tag) -> bool:
@@ -577,11 +589,12 @@ def case_digest(case: Any) -> str:
 
 def produce_case(key: CaseKey, name: str, events: Sequence[Event], reports: Sequence[FileReport],
                  config: RunConfig, renderer: Any, out_dir: Path,
-                 unchanged: Callable[[str], bool] | None = None) -> tuple[CaseOutcome, str]:
+                 unchanged: Callable[[str], bool] | None = None,
+                 patterns: Sequence[Any] = ()) -> tuple[CaseOutcome, str]:
     """Stages 4-5 for one case: tag, find, write its files.  ``unchanged(digest)`` says
     whether files of a case with the same findings are already there (a batch's cache):
     then nothing is written."""
-    case = make_case(key, events, reports, config)
+    case = make_case(key, events, reports, config, patterns)
     digest = case_digest(case)
     outputs = config.case_outputs()
     summary = renderer.case_summary(case, name, outputs)
@@ -652,6 +665,7 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
     prepare_out_dir(out)
     renderer = make_renderer(config, generated_at, argv)
     names = case_names(assembly.keys)
+    patterns = case_patterns(assembly)
     seen_keys: set[str] = set()
     for key in assembly.keys:
         events = held_case_events(reads, assembly, key)
@@ -660,7 +674,7 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
 
             seen_keys.update(event_key(e) for e in events)
         outcome, _ = produce_case(key, names[key], events, case_reports(assembly, key),
-                                  config, renderer, out)
+                                  config, renderer, out, patterns=patterns.get(key, ()))
         result.cases.append(outcome)
     result.unassigned = list(tag_unassigned(assembly.unassigned, config))
     if config.review_file is not None:
@@ -673,5 +687,5 @@ def run_report(paths: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLi
 
 
 __all__ = ["RunConfig", "FileRead", "Assembly", "CaseKey", "case_names", "held_case_events", "read_file", "read_files", "join_aside", "case_events",
-           "case_reports", "make_case", "produce_case", "run_report", "RunResult", "CaseOutcome", "tag_unassigned", "split_events", "events_digest", "package_digest",
+           "case_reports", "case_patterns", "make_case", "produce_case", "run_report", "RunResult", "CaseOutcome", "tag_unassigned", "split_events", "events_digest", "package_digest",
            "BUILTIN_BACKOFF"]

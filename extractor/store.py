@@ -65,12 +65,70 @@ MIGRATIONS: tuple[str, ...] = (
         who TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL);
     CREATE INDEX decisions_by_event ON decisions(event);
     """,
+    # 2: repeat offenders by more than the nick: each case's buyer nick, its orders'
+    # phones (联系手机/联系电话) and addresses (收货地址), normalized as the run's order
+    # patterns compare them (extractor.patterns).  The cases already stored get their
+    # nick; their phones and addresses come with their next import.
+    """
+    CREATE TABLE case_keys (
+        case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('nick', 'phone', 'address')),
+        value TEXT NOT NULL, masked INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (case_id, kind, value));
+    CREATE INDEX case_keys_by_value ON case_keys(kind, value);
+    INSERT INTO case_keys (case_id, kind, value, masked) SELECT id, 'nick', buyer, 0 FROM cases;
+    """,
 )
 
 
 class StoreError(EvidenceError):
     code = "E404"
     exit_code = 2
+
+
+@dataclass(frozen=True)
+class RepeatCase:
+    case_id: int
+    shop: str
+    buyer: str
+    run_id: int
+
+
+@dataclass(frozen=True)
+class RepeatGroup:
+    """Cases sharing one key: a buyer nick, a phone or an address (``shown``: masked,
+    138****5678, for the web list; ``masked``: the export itself had masked it, so
+    only the mask is known to match)."""
+
+    kind: str  # "nick", "phone" or "address"
+    value: str
+    shown: str
+    masked: bool
+    cases: tuple[RepeatCase, ...]
+
+    @property
+    def shops(self) -> int:
+        return len({c.shop for c in self.cases})
+
+    @property
+    def runs(self) -> int:
+        return len({c.run_id for c in self.cases})
+
+
+def case_keys(case: Any) -> list[tuple[str, str, bool]]:
+    """(kind, value, masked) of one case: its nick, and its orders' phones and addresses."""
+    from .patterns import address_key, phone_key
+
+    keys: dict[tuple[str, str], bool] = {("nick", case.buyer): False}
+    for ce in case.events:
+        o = ce.event.order
+        if o is None:
+            continue
+        for kind, found in (("phone", phone_key(o.phone)), ("phone", phone_key(o.tel)),
+                            ("address", address_key(o.address))):
+            if found:
+                keys[(kind, found[0])] = found[1]
+    return [(kind, value, masked) for (kind, value), masked in keys.items()]
 
 
 @dataclass(frozen=True)
@@ -212,13 +270,15 @@ class CaseStore:
     def _cases_of(self, paths: Sequence[str], config: Any) -> tuple[list[Any], tuple[Any, ...]]:
         """Every stage over ``paths`` with the store's decisions applied: the cases and
         the file reports."""
-        from .stages import case_reports, held_case_events, join_aside, make_case, read_files
+        from .stages import case_patterns, case_reports, held_case_events, join_aside, make_case, read_files
 
         config = replace(config, review_file=self._decisions_file())
         try:
             reads = read_files(paths, config)
             assembly = join_aside(reads, config.parse.shop)
-            cases = [make_case(key, held_case_events(reads, assembly, key), case_reports(assembly, key), config)
+            patterns = case_patterns(assembly)
+            cases = [make_case(key, held_case_events(reads, assembly, key), case_reports(assembly, key), config,
+                               patterns.get(key, ()))
                      for key in assembly.keys]
             return cases, assembly.reports
         finally:
@@ -262,6 +322,9 @@ class CaseStore:
             db.execute("UPDATE cases SET run_id=?, risk=?, claims=?, first_time=?, last_time=?, updated_at=?, report=? "
                        "WHERE id=?", (*values, case_id))
             db.execute("DELETE FROM events WHERE case_id=?", (case_id,))
+            db.execute("DELETE FROM case_keys WHERE case_id=?", (case_id,))
+        db.executemany("INSERT OR IGNORE INTO case_keys (case_id, kind, value, masked) VALUES (?, ?, ?, ?)",
+                       [(case_id, kind, value, int(masked)) for kind, value, masked in case_keys(case)])
         for ce in case.events:
             e = ce.event
             key = event_key(e)
@@ -337,6 +400,32 @@ class CaseStore:
         """Buyer nicks with cases in more than one shop."""
         return self.db.execute("SELECT buyer, COUNT(*) AS shops, GROUP_CONCAT(shop, '、') AS shop_names FROM cases "
                                "GROUP BY buyer HAVING COUNT(*) > 1 ORDER BY shops DESC, buyer").fetchall()
+
+    def repeat_offenders(self) -> list[RepeatGroup]:
+        """The same nick, phone or address in more than one case, across shops and runs:
+        the most cases first."""
+        from .patterns import mask_key
+
+        groups: dict[tuple[str, str], list[Any]] = {}
+        rows = self.db.execute(
+            "SELECT k.kind, k.value, k.masked, c.id, c.shop, c.buyer, c.run_id FROM case_keys k "
+            "JOIN cases c ON c.id = k.case_id WHERE (k.kind, k.value) IN (SELECT kind, value FROM case_keys "
+            "GROUP BY kind, value HAVING COUNT(*) > 1) ORDER BY k.kind, k.value, c.shop, c.buyer, c.id")
+        for r in rows:
+            groups.setdefault((r["kind"], r["value"]), []).append(r)
+        out = [RepeatGroup(kind, value, mask_key(kind, value), bool(rs[0]["masked"]),
+                           tuple(RepeatCase(r["id"], r["shop"], r["buyer"], r["run_id"]) for r in rs))
+               for (kind, value), rs in groups.items()]
+        order = {"nick": 0, "phone": 1, "address": 2}
+        return sorted(out, key=lambda g: (-len(g.cases), order[g.kind], g.value))
+
+    def case_repeats(self, case_id: int) -> list[RepeatGroup]:
+        """The groups of :meth:`repeat_offenders` one case is in, the other cases only."""
+        out = []
+        for g in self.repeat_offenders():
+            if any(c.case_id == case_id for c in g.cases):
+                out.append(replace(g, cases=tuple(c for c in g.cases if c.case_id != case_id)))
+        return out
 
 
 def _statements(script: str) -> list[str]:

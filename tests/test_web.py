@@ -181,3 +181,21 @@ def test_an_upload_with_no_file_and_a_bad_zip_get_a_message(tmp_path):
     csrf = _csrf(client.get("/import").text)
     r = client.post("/import", data={"csrf": csrf}, files=[("files", ("x.zip", b"not a zip", "application/zip"))])
     assert r.status_code == 400 and "x.zip：不是有效的 .zip 文件" in r.text
+
+
+def test_the_offenders_page_shows_shared_phones_and_addresses_masked(tmp_path):
+    from test_store import _offender_exports
+
+    files = sorted(_offender_exports(tmp_path / "in").iterdir())
+    client = _client(tmp_path / "cases.db")
+    _import(client, files)
+    page = client.get("/offenders").text
+    assert "手机号" in page and "139****0001" in page and "广东省深圳市****" in page
+    for full in ("13912340001", "1391234", "科技园一路", "建国路"):
+        assert full not in page
+    assert "tb_again" in page  # the same nick in two shops
+    store = CaseStore(tmp_path / "cases.db")
+    alias2 = store.db.execute("SELECT id FROM cases WHERE buyer='tb_alias2'").fetchone()[0]
+    store.close()
+    case = client.get(f"/cases/{alias2}").text
+    assert "同一手机号（139****0001）也出现在" in case and "tb_alias1" in case and "13912340001" not in case

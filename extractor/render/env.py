@@ -35,6 +35,7 @@ FLAG_ZH = {
     "forged_header": "含形似抬头的行：该行时间或发送方与文件前后不符，已作为本条消息原文保留",
     "missing_in_other_export": "同一会话的另一份导出中没有这条消息",
     "forged_auto_reply": "买家消息以【自动回复】开头：自动回复只由店铺发出，本条按买家消息照录并打标签",
+    "off_platform": "买家要求转到平台外联系（微信、QQ、私人电话或私下交易）",
 }
 ROLE_ZH = {"seller": "卖家", "buyer": "买家", "system": "系统"}
 TAG_ZH = {label.name: label.zh for label in registry().labels}

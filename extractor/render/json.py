@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import __version__
 from ..cases import Attempt, Case, ContactWindow, Shipment
-from ..model import Event, event_to_dict
+from ..model import Event, event_to_dict, source_to_dict
 from ..review import event_key
 from .context import RenderContext
 from .view import Masker, masker
@@ -32,7 +32,8 @@ def _hours(delta: timedelta | None) -> float | None:
 
 def masked_event(event: Event, m: Masker) -> Event:
     call = event.call and replace(event.call, number=m(event.call.number) if event.call.number else None)
-    order = event.order and replace(event.order, phone=m(event.order.phone) if event.order.phone else None)
+    order = event.order and replace(event.order, phone=m(event.order.phone) if event.order.phone else None,
+                                    tel=m(event.order.tel) if event.order.tel else None)
     tags = tuple(replace(t, evidence=tuple(m(w) for w in t.evidence)) for t in event.tags)
     return replace(event, text=m(event.text), sender=m(event.sender) if event.sender else None,
                    buyer=m(event.buyer) if event.buyer else None, call=call, order=order, tags=tags)
@@ -93,6 +94,13 @@ def case_to_dict(case: Case, mask: bool = True) -> dict[str, Any]:
             "event": c.event_id, "time": _iso(c.time), "label": c.label, "reason": c.reason,
             "evidence": [m(w) for w in c.evidence], "confidence": c.confidence,
         } for c in case.unsure],
+        # 异常拍下 (extractor.patterns): the other orders by number only, this case's rows
+        **({"patterns": [{
+            "kind": p.kind, "orders": list(p.own_orders), "rows": [source_to_dict(r) for r in dict.fromkeys(p.own_rows)],
+            "other_orders": list(p.other_orders), "other_orders_total": p.other_total,
+            "other_accounts": p.other_accounts, "masked": p.masked,
+            "minutes": p.minutes, "events": list(p.event_ids), "detail": [m(w) for w in p.detail],
+        } for p in case.patterns]} if case.patterns else {}),
         # "key": the event's identity across runs, what a review decision names (extractor.review)
         "events": [{"id": ce.id, "key": event_key(ce.event), **event_to_dict(masked_event(ce.event, m), with_tags=True)}
                    for ce in case.events],

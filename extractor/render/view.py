@@ -20,7 +20,8 @@ from ..model import Event, FileReport, Source, Tag
 from .filenames import unique_attachment_names
 from .warnings import warning_zh
 from ..labels import registry
-from ..limits import MAX_SHOWN_MESSAGE_CHARS
+from ..limits import MAX_PATTERN_ORDERS_SHOWN, MAX_SHOWN_MESSAGE_CHARS
+from ..patterns import BURST, KIND_ZH, OFF_PLATFORM, SHARED_PHONE, CasePattern
 from .env import CHANNEL_ZH, FLAG_ZH, ROLE_ZH, TAG_ZH, evidence_words, mask_phones, zh_datetime
 
 Masker = Callable[[str], str]
@@ -233,6 +234,65 @@ def _ids_shown(sentence: str, case: Case) -> str:
     return sentence
 
 
+def _ids(ids: Sequence[str], total: int = 0) -> str:
+    """Order numbers, at most MAX_PATTERN_ORDERS_SHOWN of them, then how many in all."""
+    total = max(total, len(ids))
+    shown = "、".join(name_label(i) for i in ids[:MAX_PATTERN_ORDERS_SHOWN])
+    return shown + (f" 等{total}单" if total > MAX_PATTERN_ORDERS_SHOWN else "")
+
+
+def _rows(sources: Sequence[Source]) -> str:
+    """Export rows by file, ``a.csv 第2、5行、b.csv 第3行`` (base names), at most
+    MAX_PATTERN_ORDERS_SHOWN rows, then how many more."""
+    by_file: dict[str, list[str]] = {}
+    shown = list(dict.fromkeys(sources))
+    for s in shown[:MAX_PATTERN_ORDERS_SHOWN]:
+        if s.row is not None:
+            by_file.setdefault(base_name(s.file), []).append(str(s.row))
+        else:
+            by_file.setdefault(_where(s, None), [])
+    text = "、".join(f"{f} 第{'、'.join(sorted(rows, key=int))}行" if rows else f for f, rows in by_file.items())
+    return text + ("等" if len(shown) > MAX_PATTERN_ORDERS_SHOWN else "")
+
+
+def pattern_sentence(p: CasePattern, m: Masker, named: bool = True) -> str:
+    """What a case's report says of one pattern: the other orders by number only (never
+    their buyers, phones or addresses); ``named``: after the pattern's name."""
+    head = f"{KIND_ZH[p.kind]}：" if named else ""
+    if p.kind == OFF_PLATFORM:
+        asked = "、".join(m(w) for w in p.detail) if p.detail else ""
+        return f"{head}买家要求转到平台外联系" + (f"（{asked}）" if asked else "") + \
+            f"，见 {'、'.join(p.event_ids)}"
+    if p.kind == BURST:
+        what = (f"本案订单与另外 {p.other_accounts} 个账号的订单在 {round(p.minutes, 1):g} 分钟内先后付款购买同一宝贝"
+                if p.minutes is not None else f"本案订单与另外 {p.other_accounts} 个账号的订单集中购买同一宝贝")
+    else:
+        thing = "手机号" if p.kind == SHARED_PHONE else "收货地址"
+        what = f"本案订单与另外 {p.other_accounts} 个账号的订单{thing}相同"
+        if p.masked:
+            what += f"（{thing}为打码形式，仅打码后相同，不能断定是同一{'号码' if p.kind == SHARED_PHONE else '地址'}）"
+    return f"{head}{what}；其他订单 {_ids(p.other_orders, p.other_total)}"
+
+
+def pattern_view(p: CasePattern, m: Masker, names: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"kind": p.kind, "zh": KIND_ZH.get(p.kind, p.kind), "text": pattern_sentence(p, m, named=False),
+            "line": pattern_sentence(p, m),
+            "own": [name_label(i) for i in p.own_orders], "others": [name_label(i) for i in p.other_orders],
+            "rows": [_where(s, names) for s in dict.fromkeys(p.own_rows)], "ids": list(p.event_ids)}
+
+
+def register_patterns(case: Case, order_id: str | None, m: Masker) -> list[str]:
+    """The 风险提示 of one register row from the case's patterns: each names the other
+    orders and cites every order's row (the register is the seller's own list)."""
+    out = []
+    for p in case.patterns:
+        if p.kind == OFF_PLATFORM:
+            out.append(f"{pattern_sentence(p, m)}（依据 {_rows(p.own_rows)}）")
+        elif order_id is not None and order_id in p.own_orders:
+            out.append(f"{pattern_sentence(p, m)}（依据 {_rows(tuple(p.own_rows) + tuple(p.other_rows))}）")
+    return out
+
+
 def case_view(case: Case, mask: bool) -> dict[str, Any]:
     m = masker(mask)
     names = source_names(case.files)
@@ -265,6 +325,7 @@ def case_view(case: Case, mask: bool) -> dict[str, Any]:
         "summary": [{"text": _ids_shown(m(s.text), case), "ids": list(s.event_ids)} for s in case.summary],
         "events": [event_view(ce.id, ce.event, m, names) for ce in case.events],
         "files": [file_view(f, case.events_in_file(f.file), names.get(f.file)) for f in case.files],
+        "patterns": [pattern_view(p, m, names) for p in case.patterns],
     }
 
 
@@ -312,10 +373,18 @@ def register_rows(case: Case, mask: bool) -> list[list[Any]]:
             sum(1 for a in attempts if a.answered),
             silence,
             "、".join(dict.fromkeys(m(claim_name_zh(c.label, c.reason, c.evidence)) for c in claims)),
-            risk_flag_for(case.orders, case.promises, case.claims, order.order_id) if order else case.risk,
+            _risk_cell(risk_flag_for(case.orders, case.promises, case.claims, order.order_id)
+                       if order else case.risk, register_patterns(case, order.order_id if order else None, m)),
             m(case.shop) if case.shop else "",
         ])
     return rows
+
+
+def _risk_cell(risk: str, patterns: Sequence[str]) -> str:
+    if not patterns:
+        return risk
+    # one pattern a line: Excel wraps the cell (the XLSX's cells wrap), a reader sees each
+    return "；\n".join(([risk] if risk and risk != "无" else []) + list(patterns))
 
 
 @dataclass(frozen=True)

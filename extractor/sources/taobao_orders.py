@@ -105,6 +105,9 @@ class TaobaoOrders(SourceFormat):
             carrier=cell("物流公司") or None,
             phone=cell("联系手机") or None,
             shop=cell("店铺名称").strip() or None,
+            item=cell("宝贝标题").strip() or None,
+            address=cell("收货地址").strip() or None,
+            tel=cell("联系电话").strip() or None,
         )
         amount = cell("买家实际支付金额") or cell("总金额")
         title = cell("宝贝标题")

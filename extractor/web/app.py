@@ -216,13 +216,14 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
         try:
             row = store.case_row(case_id)
             report = json.loads(row["report"])
+            repeats = store.case_repeats(case_id)
             decisions = {}
             for d in store.decisions():
                 decisions.setdefault(d.event, []).append(d)
         finally:
             store.close()
         return page(request, "web-case.html.j2", session, row=row, r=report, decisions=decisions,
-                    claim_labels=CLAIM_LABELS, linguistic=LINGUISTIC)
+                    claim_labels=CLAIM_LABELS, linguistic=LINGUISTIC, repeats=repeats)
 
     @route("/cases/{case_id:int}/review", methods=("POST",))
     async def review(request: Request, session: Session) -> Response:
@@ -317,10 +318,10 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
     async def offenders(request: Request, session: Session) -> Response:
         store = CaseStore(db)
         try:
-            rows = store.repeat_buyers()
+            groups = store.repeat_offenders()
         finally:
             store.close()
-        return page(request, "web-offenders.html.j2", session, rows=rows)
+        return page(request, "web-offenders.html.j2", session, groups=groups)
 
     @route("/static/web.css")
     async def css(request: Request, session: Session) -> Response:
