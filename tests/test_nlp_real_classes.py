@@ -309,3 +309,8 @@ def test_failure_words_about_something_else_are_no_claim(tagger, text):
 ])
 def test_the_same_words_about_the_goods_stay_claims(tagger, text, expected):
     assert items(tagger.tag_text(text, "buyer", SENT)) == expected
+
+
+@pytest.mark.parametrize("text", ["你看看评价里好多差评", "评论区全是投诉"])
+def test_other_buyers_reviews_are_no_threat(tagger, text):
+    assert "threat" not in labels(tagger.tag_text(text, "buyer", SENT))
