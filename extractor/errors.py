@@ -9,15 +9,29 @@ from __future__ import annotations
 
 
 class EvidenceError(Exception):
+    """``message`` is English, and what the records (run.json, the JSON report) keep.
+    Given with ``args`` it is a template (``"unknown time zone {tz!r}"``, tz=…), and the
+    terminal can say it in its own language: :meth:`translated` looks the template up in
+    the catalog (extractor.i18n) and fills it in the same way."""
+
     code = "E000"
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **args: object) -> None:
+        self.template, self.args_ = message, args
+        self.message = message.format(**args) if args else message
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
+
+    def translated(self) -> str:
+        """``[code] message`` in the language the CLI speaks (English if the catalog has
+        no such message, e.g. one formatted before it was raised)."""
+        from .i18n import _
+
+        text = _(self.template)
+        return f"[{self.code}] {text.format(**self.args_) if self.args_ else text}"
 
 
 class InputError(EvidenceError):
