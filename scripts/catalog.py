@@ -42,6 +42,10 @@ class Use:
     where: str  # path:line
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def uses(package: Path = PACKAGE) -> list[Use]:
     """Every ``_("…")``, ``N_("…")`` and ``ngettext("…", "…", n)`` in the package, and
     the input formats' ``DESCRIPTION``."""
@@ -54,12 +58,12 @@ def uses(package: Path = PACKAGE) -> list[Use]:
             if (rel.parts[0] == "sources" and isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
                     and any(isinstance(t, ast.Name) and t.id == "DESCRIPTION" for t in node.targets)):
                 # `evidence formats` says each format's DESCRIPTION translated.
-                found.append(Use(node.value.value, None, f"{path.relative_to(ROOT)}:{node.lineno}"))
+                found.append(Use(node.value.value, None, f"{_shown(path)}:{node.lineno}"))
                 continue
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MARKERS):
                 continue
             args = node.args[:MARKERS[node.func.id]]
-            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            where = f"{_shown(path)}:{node.lineno}"
             if any(isinstance(a, (ast.JoinedStr, ast.BinOp)) for a in args) or node.func.id == "N_" and not (
                     args and isinstance(args[0], ast.Constant)):
                 # _(f"…") is looked up after it is formatted: no catalog holds it.
