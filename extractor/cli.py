@@ -18,7 +18,7 @@ import typer
 from . import __version__
 from .display import name_label, terminal
 from .errors import EXIT_PARTIAL, EvidenceError, UsageError
-from .i18n import N_, _, choose
+from .i18n import N_, _, choose, say
 from .model import ParseResult, event_to_dict
 
 # Before the help texts below are read: the language of --lang, EVIDENCE_LANG or the locale.
@@ -83,7 +83,7 @@ def report_files(result: ParseResult) -> int:
     report_skipped(result.skipped)
     for rep in result.files:
         if rep.error:
-            err(_("error {error}").format(error=rep.error))
+            err(_("error {error}").format(error=say(rep.error)))
             continue
         err(_("{file}: {format}, {events} events, {warnings} warnings").format(
             file=rep.file, format=rep.format, events=rep.events, warnings=len(rep.warnings)))
@@ -357,9 +357,9 @@ def batch_cmd(
                 close()
         report_skipped(result.skipped)
         for rep in result.failed_files:
-            err(_("error {error}").format(error=rep.error))
+            err(_("error {error}").format(error=say(rep.error)))
         for case in result.failed_cases:
-            err(_("error case {buyer}: {error}").format(buyer=name_label(case.buyer), error=case.error))
+            err(_("error case {buyer}: {error}").format(buyer=name_label(case.buyer), error=say(case.error)))
         for name in result.removed:
             err(_("removed {path}: an output of a case no longer in the input").format(path=result.out_dir / name))
         for name in result.kept:

@@ -7,31 +7,34 @@ The CLI turns these into ``error [E101] ...`` on stderr and the exit code, in on
 
 from __future__ import annotations
 
+from .i18n import Message, said, say
+
 
 class EvidenceError(Exception):
     """``message`` is English, and what the records (run.json, the JSON report) keep.
     Given with ``args`` it is a template (``"unknown time zone {tz!r}"``, tz=…), and the
-    terminal can say it in its own language: :meth:`translated` looks the template up in
-    the catalog (extractor.i18n) and fills it in the same way."""
+    terminal can say it in its own language (:meth:`translated`, :meth:`record`; the
+    catalog is extractor.i18n's)."""
 
     code = "E000"
     exit_code = 1
 
     def __init__(self, message: str, **args: object) -> None:
         self.template, self.args_ = message, args
-        self.message = message.format(**args) if args else message
-        super().__init__(self.message)
+        self.message = said(message, **args)
+        super().__init__(str(self.message))
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
 
+    def record(self) -> Message:
+        """``str(self)`` to keep in a record (a FileReport's error), still sayable."""
+        return Message(str(self), self.template, self.args_, self.code)
+
     def translated(self) -> str:
         """``[code] message`` in the language the CLI speaks (English if the catalog has
         no such message, e.g. one formatted before it was raised)."""
-        from .i18n import _
-
-        text = _(self.template)
-        return f"[{self.code}] {text.format(**self.args_) if self.args_ else text}"
+        return say(self.record())
 
 
 class InputError(EvidenceError):

@@ -45,6 +45,40 @@ def N_(message: str) -> str:
     return message
 
 
+class Message(str):
+    """English text as the records keep it (a str: the JSON, the cache and comparisons
+    see only the text) that remembers the template and values it was made from, so the
+    terminal can say it in its own language (:func:`say`).  ``code``: an error's, said
+    before it (``[E103] …``)."""
+
+    template: str
+    args_: dict
+    code: str | None
+
+    def __new__(cls, text: str, template: str | None = None, args: Mapping | None = None,
+                code: str | None = None) -> "Message":
+        self = super().__new__(cls, text)
+        self.template, self.args_, self.code = (text if template is None else template), dict(args or {}), code
+        return self
+
+
+def said(template: str, **args: object) -> Message:
+    """``template.format(**args)`` in English, keeping both for :func:`say`."""
+    return Message(template.format(**args) if args else template, template, args)
+
+
+def say(text: str) -> str:
+    """A text in the language spoken: a :class:`Message` by its template (English when
+    the catalog lacks it); any other str (read back from a cache, say) as it is."""
+    if not isinstance(text, Message):
+        return text
+    words = _(text.template)
+    # a value that is a Message itself (a hint added to an error) is said the same way
+    words = words.format(**{k: say(v) if isinstance(v, Message) else v for k, v in text.args_.items()}) \
+        if text.args_ else words
+    return f"[{text.code}] {words}" if text.code else words
+
+
 def normalize(value: str | None) -> str | None:
     """``en``, ``en_US.UTF-8``, ``zh-CN`` … as one of :data:`LANGUAGES`; None for others."""
     value = (value or "").strip().lower()
@@ -158,5 +192,5 @@ def _localize_typer(rich: bool) -> None:
         rich_utils._make_rich_text = folding
 
 
-__all__ = ["_", "ngettext", "N_", "choose", "set_language", "language", "language_for", "normalize",
+__all__ = ["_", "ngettext", "N_", "Message", "said", "say", "choose", "set_language", "language", "language_for", "normalize",
            "lang_in_argv", "LANGUAGES", "DEFAULT"]

@@ -261,3 +261,54 @@ def test_an_error_records_english_and_says_it_in_the_language_spoken():
     assert UsageError("no such thing 'x'").translated() == "[E400] no such thing 'x'"
     i18n.set_language("en")
     assert exc.translated() == "[E400] --attach takes case, full or none; got 'x'"
+
+
+def test_a_file_no_format_reads_is_said_in_chinese_and_recorded_in_english(tmp_path):
+    from extractor.sources import formats
+    from extractor.timeline import parse_paths
+    from extractor.sources import ParseOptions
+
+    empty = tmp_path / "空的.txt"
+    empty.write_bytes(b"")
+    tried = ", ".join(f.NAME for f in formats())
+    result = zh("parse", str(empty))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"错误 [E103] {empty}：不是可识别的导出文件（已尝试：{tried}）；文件是空的",
+        "1 个输入中有 1 个失败",
+    ]
+    # what a record keeps (run.json, the JSON report) is the English, whatever is spoken
+    i18n.set_language("zh")
+    (report,) = parse_paths([str(empty)], ParseOptions()).files
+    assert report.error == f"[E103] {empty}: not a known export (tried: {tried}); the file is empty"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: (d / "out").write_text("x") and ["report", str(DEMO), "-o", str(d / "out")],
+     "错误 [E400] {d}/out：这是一个文件；-o 需要文件夹（不存在时会自动创建）"),
+    (lambda d: ["batch", str(d / "无"), "-o", str(d / "out")],
+     "错误 [E400] {d}/无：不是文件夹；`evidence batch` 需要一个导出文件所在的文件夹"),
+    (lambda d: ["report", str(DEMO), "-o", str(d), "--outputs", "html,docx"],
+     "错误 [E400] --outputs 的取值为 html、pdf 和 json；收到的是 'html,docx'"),
+])
+def test_usage_errors_of_the_library_are_said_in_chinese(tmp_path, make, message):
+    result = zh(*make(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == message.format(d=tmp_path) + "\n"
+
+
+def test_verify_speaks_chinese(tmp_path):
+    orders = tmp_path / "ExportOrderList20250701.csv"
+    orders.write_bytes((DEMO / "ExportOrderList20250701.csv").read_bytes())
+    assert zh("report", str(orders), "-o", str(tmp_path / "out"), "--outputs", "json").exit_code == 0
+    report = tmp_path / "out" / "tb_lin8866.json"
+    ok = zh("verify", str(report), str(orders))
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.splitlines()[-1] == "记录在案的 1 个原始文件中，1 个核对一致"
+    assert ok.stdout.splitlines()[0].startswith(f"一致       {orders}  sha256 ")
+    orders.write_bytes(orders.read_bytes() + b"\n")
+    changed = zh("verify", str(report), str(orders))
+    assert changed.exit_code == 5
+    assert changed.stdout.splitlines()[0].startswith(f"已改动     {orders}  sha256 ")
+    assert changed.stdout.splitlines()[-1] == "记录在案的 1 个原始文件中，0 个核对一致；1 个文件不符"
+    assert changed.stderr == f"错误 [E401] 1 个文件与 {report} 不符：{orders}\n"
