@@ -63,7 +63,7 @@ def parse_options(tz: str, shop: list[str] | None, staff: list[str] | None):
 def report_skipped(skipped) -> None:
     """What the walk did not read, one line each (see extractor.fsutil)."""
     for skip in skipped:
-        err(_("skipped {skip}").format(skip=skip))
+        err(_("skipped {path}: {reason}").format(path=skip.path, reason=say(skip.reason)))
 
 
 def warning_text(warning) -> str:

@@ -45,7 +45,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
 from .errors import NoExportError, UsageError
-from .i18n import N_
+from .i18n import N_, said
 from .fsutil import NOTE_SUFFIXES, Skip, walk_inputs
 from .keys import CaseKey, Conversation, Group, case_names, main_account_warnings, seller_shop, split_groups
 from .model import Event, FileReport, ParseWarning, event_to_dict
@@ -332,8 +332,8 @@ def read_files(paths: Sequence[str | os.PathLike[str]], config: RunConfig,
     # recognised its content: a chat pasted into a .md file is read like any other.
     notes = {i for i, r in enumerate(reads) if _is_note(r)}
     if notes:
-        skips.extend(Skip(files[i], f"a {Path(files[i]).suffix.lower()} document that no format recognises "
-                                    "— not an export") for i in sorted(notes))
+        skips.extend(Skip(files[i], said(N_("a {suffix} document that no format recognises — not an export"),
+                                         suffix=Path(files[i]).suffix.lower())) for i in sorted(notes))
         files = [f for i, f in enumerate(files) if i not in notes]
         reads = [r for i, r in enumerate(reads) if i not in notes]
     if skipped is not None:

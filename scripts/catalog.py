@@ -1,6 +1,7 @@
 """The command line's message catalog: find its msgids in the code, compile the .po.
 
     python scripts/catalog.py missing   # msgids the code uses that the .po lacks, as .po entries
+    python scripts/catalog.py stale     # entries of the .po the code no longer uses
     python scripts/catalog.py compile   # extractor/locale/*/LC_MESSAGES/evidence.po -> .mo
 
 The .mo is shipped beside the .po (the wheel needs no msgfmt and no Babel);
@@ -184,6 +185,13 @@ def main(argv: list[str]) -> int:
                     print('msgstr ""\n')
                 else:
                     print(f'msgid_plural {_po_string(use.plural)}\nmsgstr[0] ""\n')
+        return 0
+    if command == "stale":
+        used = {u.msgid for u in uses()}
+        for po in catalogs():
+            for e in read_po(po):
+                if e.msgid and e.msgid not in used:
+                    print(f"{po.relative_to(ROOT)}: msgid {_po_string(e.msgid)} is used nowhere")
         return 0
     print(__doc__, file=sys.stderr)
     return 2

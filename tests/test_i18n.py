@@ -312,3 +312,18 @@ def test_verify_speaks_chinese(tmp_path):
     assert changed.stdout.splitlines()[0].startswith(f"已改动     {orders}  sha256 ")
     assert changed.stdout.splitlines()[-1] == "记录在案的 1 个原始文件中，0 个核对一致；1 个文件不符"
     assert changed.stderr == f"错误 [E401] 1 个文件与 {report} 不符：{orders}\n"
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("截图.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, "图片（PNG）——不是导出文件"),
+    ("聊天.rar", b"Rar!\x1a\x07\x00" + b"\x00" * 16, "压缩包（RAR）——不是导出文件；如果其中是导出文件，请先解压"),
+    ("说明.md", "# 说明\n这里放的是店铺的导出文件。\n".encode(), "没有任何格式能识别的 .md 文档——不是导出文件"),
+])
+def test_what_the_walk_skips_is_said_in_chinese(tmp_path, name, data, reason):
+    folder = tmp_path / "导出"
+    folder.mkdir()
+    (folder / "ExportOrderList20250701.csv").write_bytes((DEMO / "ExportOrderList20250701.csv").read_bytes())
+    (folder / name).write_bytes(data)
+    result = zh("parse", str(folder))
+    assert result.exit_code == 0, result.output
+    assert f"已跳过 {folder / name}：{reason}" in result.stderr.splitlines()
