@@ -112,8 +112,11 @@ def language_for(argv: Sequence[str], environ: Mapping[str, str]) -> str:
     return DEFAULT
 
 
-def set_language(lang: str) -> None:
-    """Speak ``lang`` from now on (one of :data:`LANGUAGES`)."""
+def set_language(lang: str, *, help_wanted: bool = False) -> None:
+    """Speak ``lang`` from now on (one of :data:`LANGUAGES`).  ``help_wanted``: the
+    process prints its help, whose rich panels get their words now (importing rich costs
+    more than the rest of the CLI's start, so a command that prints no help is spared it;
+    an error box of Typer's is English anyway, as its vendored click words it)."""
     global _translation, _language
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
@@ -122,7 +125,7 @@ def set_language(lang: str) -> None:
     _translation = (gettext.translation(DOMAIN, LOCALE_DIR, languages=[catalog], fallback=True)
                     if catalog else gettext.NullTranslations())
     _language = lang
-    _localize_typer(rich=catalog is not None)
+    _localize_typer(rich=help_wanted and catalog is not None)
 
 
 def language() -> str:
@@ -130,9 +133,12 @@ def language() -> str:
 
 
 def choose(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> str:
-    """Choose the language for this process from its arguments and environment."""
+    """Choose the language for this process from its arguments and environment
+    (``argv`` as sys.argv: the program first)."""
     lang = language_for(argv, os.environ if environ is None else environ)
-    set_language(lang)
+    words = [a for i, a in enumerate(argv[1:]) if a != "--lang" and not a.startswith("--lang=")
+             and not (i > 0 and argv[i] == "--lang")]
+    set_language(lang, help_wanted="--help" in argv[1:] or not words)
     return lang
 
 
