@@ -20,8 +20,11 @@ class EvidenceError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, **args: object) -> None:
-        self.template, self.args_ = message, args
-        self.message = said(message, **args)
+        if isinstance(message, Message) and not args:  # made of Messages already (a list of skips)
+            self.template, self.args_, self.message = message.template, message.args_, message
+        else:
+            self.template, self.args_ = message, args
+            self.message = said(message, **args)
         super().__init__(str(self.message))
 
     def __str__(self) -> str:

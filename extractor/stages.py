@@ -393,11 +393,19 @@ def _is_note(read: FileRead) -> bool:
 
 
 def _no_export_message(paths: Sequence[str | os.PathLike[str]], skips: Sequence[Skip]) -> str:
-    given = ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    # Built of Messages (extractor.i18n), so that the terminal says each skip in its language.
+    given: str = ", ".join(str(p) for p in paths[:3])
+    if len(paths) > 3:
+        given = said(N_("{items} and {n} more"), items=given, n=len(paths) - 3)
     if not skips:
-        return f"no export found in {given}: there is no file to read"
-    shown = "; ".join(str(s) for s in skips[:10]) + (f"; and {len(skips) - 10} more" if len(skips) > 10 else "")
-    return f"no export found in {given}: {len(skips)} skipped ({shown})"
+        return said(N_("no export found in {given}: there is no file to read"), given=given)
+    shown: str = ""
+    for skip in skips[:10]:
+        one = said(N_("{path}: {reason}"), path=skip.path, reason=skip.reason)
+        shown = said(N_("{a}; {b}"), a=shown, b=one) if shown else one
+    if len(skips) > 10:
+        shown = said(N_("{items}; and {n} more"), items=shown, n=len(skips) - 10)
+    return said(N_("no export found in {given}: {n} skipped ({shown})"), given=given, n=len(skips), shown=shown)
 
 
 # ---------------------------------------------------------------------------

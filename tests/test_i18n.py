@@ -327,3 +327,15 @@ def test_what_the_walk_skips_is_said_in_chinese(tmp_path, name, data, reason):
     result = zh("parse", str(folder))
     assert result.exit_code == 0, result.output
     assert f"已跳过 {folder / name}：{reason}" in result.stderr.splitlines()
+
+
+def test_a_folder_with_no_export_is_said_in_chinese(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    (tmp_path / "b.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 16)
+    result = zh("parse", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == (f"错误 [E107] 在 {tmp_path} 中没有找到导出文件：跳过了 2 个（{tmp_path}/a.png："
+                             f"图片（PNG）——不是导出文件；{tmp_path}/b.jpg：图片（JPEG）——不是导出文件）\n")
+    english = runner.invoke(app, ["--lang", "en", "parse", str(tmp_path)])
+    assert english.stderr == (f"error [E107] no export found in {tmp_path}: 2 skipped ({tmp_path}/a.png: "
+                              f"an image (PNG) — not an export; {tmp_path}/b.jpg: an image (JPEG) — not an export)\n")
