@@ -146,7 +146,8 @@ def choose(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> str
 # the stdlib's global gettext domain, which follows the process locale and cannot be
 # told the language chosen here; typer.core and typer.rich_utils take them by the name
 # ``_`` or as constants, so they are given this catalog's.  (Its vendored click writes
-# "Usage:", "Missing argument" … without gettext: those stay English.)
+# its words without gettext: "Usage:" and the --help option's are given below, its
+# errors, "Missing argument" …, stay English.)
 TYPER_WORDS = {
     "DEPRECATED_STRING": N_("(deprecated) "),
     "DEFAULT_STRING": N_("[default: {}]"),
@@ -164,6 +165,37 @@ TYPER_CORE_WORDS = (N_("Missing command."), N_("No such command {name!r}."), N_(
                     N_("default: {default}"), N_("required"), N_("env var: {var}"), N_("(dynamic)"))
 
 
+def _localize_click_words() -> None:
+    """The two words of Typer's vendored click on every help page: "Usage: " and the
+    --help option's "Show this message and exit.", said at the time they are written."""
+    try:
+        from typer._click.core import Command
+        from typer._click.formatting import HelpFormatter
+    except ImportError:  # another Typer: its own words
+        return
+    write_usage = HelpFormatter.write_usage
+    if not getattr(write_usage, "localized", False):
+        def usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            write_usage(self, prog, args, _(USAGE) if prefix is None else prefix)
+
+        usage.localized = True  # type: ignore[attr-defined]
+        HelpFormatter.write_usage = usage  # type: ignore[method-assign]
+    get_help_option = Command.get_help_option
+    if not getattr(get_help_option, "localized", False):
+        def help_option(self, ctx):
+            option = get_help_option(self, ctx)
+            if option is not None:
+                option.help = _(HELP_OPTION)
+            return option
+
+        help_option.localized = True  # type: ignore[attr-defined]
+        Command.get_help_option = help_option  # type: ignore[method-assign]
+
+
+USAGE = N_("Usage: ")
+HELP_OPTION = N_("Show this message and exit.")
+
+
 def _localize_typer(rich: bool) -> None:
     """Give Typer this catalog's words; ``rich``: import its rich help to do so (in
     English its words are already these, unless Chinese was spoken before)."""
@@ -175,6 +207,7 @@ def _localize_typer(rich: bool) -> None:
         return
     if hasattr(typer.core, "_"):
         typer.core._ = _  # type: ignore[attr-defined]
+    _localize_click_words()
     if not (rich or "typer.rich_utils" in sys.modules):
         return
     try:

@@ -150,7 +150,9 @@ def test_help_is_chinese_by_default():
     assert "report     每位买家一份 HTML、PDF 和 JSON 案件报告；整次运行另有 register.xlsx/.csv 登记表和 index.html。" \
         in result.stdout
     assert "--lang           zh|en   提示与帮助的语言：zh（简体中文，默认）或 en" in result.stdout
-    assert "Turn Taobao" not in result.stdout and "Options" not in result.stdout
+    assert "用法：evidence [OPTIONS] COMMAND [ARGS]..." in result.stdout
+    assert "--help           <bool>  显示此帮助并退出。" in result.stdout
+    assert "Turn Taobao" not in result.stdout and "Options" not in result.stdout and "Usage" not in result.stdout
 
 
 def test_command_help_is_chinese_by_default():
@@ -172,6 +174,7 @@ def test_help_is_english_when_asked_for(args, env):
     result = _evidence(*args, **env)
     assert result.returncode == 0, result.stderr
     assert "─ Options ─" in result.stdout and "选项" not in result.stdout
+    assert "Usage: evidence " in result.stdout and "Show this message and exit." in result.stdout
     if "report" in args:
         assert "Folder for the reports, index.html and the register." in result.stdout
 
