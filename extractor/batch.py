@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from . import __version__
 from .errors import EvidenceError, UsageError
+from .i18n import N_
 from .fsutil import Skip, atomic_write, file_sha256
 from .keys import CaseKey, Conversation, Group, case_names, group_id
 from .model import Event, FileReport, ParseWarning, event_from_dict, event_to_dict
@@ -263,7 +264,7 @@ def _case_task(task: CaseTask) -> CaseOutcome:
             unchanged=lambda d: record is not None and record.get("findings") == _key(render_key, d),
             patterns=task.patterns)
     except EvidenceError as exc:  # a full disk: the case fails with the coded error
-        return CaseOutcome(task.case.buyer, task.name, "error", {}, error=str(exc), shop=task.case.shop)
+        return CaseOutcome(task.case.buyer, task.name, "error", {}, error=exc.record(), shop=task.case.shop)
     except Exception as exc:  # one broken case must not stop the batch
         return CaseOutcome(task.case.buyer, task.name, "error", {}, error=f"{type(exc).__name__}: {exc}",
                            shop=task.case.shop)
@@ -280,7 +281,7 @@ def _case_task(task: CaseTask) -> CaseOutcome:
             "sha256": hashes, "summary": outcome.summary, "risk": outcome.risk,
         }, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     except EvidenceError as exc:
-        return CaseOutcome(task.case.buyer, task.name, "error", {}, error=str(exc), shop=task.case.shop)
+        return CaseOutcome(task.case.buyer, task.name, "error", {}, error=exc.record(), shop=task.case.shop)
     return outcome
 
 
@@ -332,7 +333,7 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     progress = progress or Progress()
     in_path, out = Path(in_dir), Path(out_dir)
     if not in_path.is_dir():
-        raise UsageError(f"{in_dir}: not a folder; `evidence batch` takes a folder of exports")
+        raise UsageError(N_("{path}: not a folder; `evidence batch` takes a folder of exports"), path=in_dir)
     config.validate()
     out = prepare_out_dir(out)
     cache = out / ".cache"

@@ -8,6 +8,7 @@ one place, :func:`run_command`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Callable, List, Optional, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,12 +18,16 @@ import typer
 from . import __version__
 from .display import name_label, terminal
 from .errors import EXIT_PARTIAL, EvidenceError, UsageError
+from .i18n import N_, _, choose, say
 from .model import ParseResult, event_to_dict
+
+# Before the help texts below are read: the language of --lang, EVIDENCE_LANG or the locale.
+choose(sys.argv)
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Turn Taobao/Tmall chat, call and order exports into dispute evidence.",
+    help=_("Turn Taobao/Tmall chat, call and order exports into dispute evidence."),
 )
 
 
@@ -37,10 +42,10 @@ def run_command(fn: Callable[[], int | None]) -> None:
     try:
         code = fn() or 0
     except EvidenceError as exc:
-        err(f"error {exc}")
+        err(_("error {error}").format(error=exc.translated()))
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        err("interrupted")
+        err(_("interrupted"))
         raise typer.Exit(130) from None
     raise typer.Exit(code)
 
@@ -51,14 +56,26 @@ def parse_options(tz: str, shop: list[str] | None, staff: list[str] | None):
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"unknown time zone {tz!r}; use an IANA name such as Asia/Shanghai") from None
+        raise UsageError(N_("unknown time zone {tz!r}; use an IANA name such as Asia/Shanghai"), tz=tz) from None
     return ParseOptions(tz=zone, shop=tuple(shop or ()), staff=tuple(staff or ()))
 
 
 def report_skipped(skipped) -> None:
     """What the walk did not read, one line each (see extractor.fsutil)."""
     for skip in skipped:
-        err(f"skipped {skip}")
+        err(_("skipped {path}: {reason}").format(path=skip.path, reason=say(skip.reason)))
+
+
+def warning_text(warning) -> str:
+    """A warning as the terminal shows it: in Chinese, the words of the Chinese report
+    (one table, extractor.render.warnings); in English, as the JSON records it."""
+    from .i18n import language
+
+    if language() == "en":
+        return str(warning)
+    from .render.warnings import warning_zh
+
+    return warning_zh(warning)
 
 
 def report_files(result: ParseResult) -> int:
@@ -66,51 +83,50 @@ def report_files(result: ParseResult) -> int:
     report_skipped(result.skipped)
     for rep in result.files:
         if rep.error:
-            err(f"error {rep.error}")
+            err(_("error {error}").format(error=say(rep.error)))
             continue
-        err(f"{rep.file}: {rep.format}, {rep.events} events, {len(rep.warnings)} warnings")
+        err(_("{file}: {format}, {events} events, {warnings} warnings").format(
+            file=rep.file, format=rep.format, events=rep.events, warnings=len(rep.warnings)))
         for w in rep.warnings:
-            err(f"  warning {w}")
+            err(_("  warning {warning}").format(warning=warning_text(w)))
     failed = len(result.failed)
     if failed:
-        err(f"{failed} of {len(result.files)} inputs failed")
+        err(_("{failed} of {total} inputs failed").format(failed=failed, total=len(result.files)))
         return EXIT_PARTIAL if failed < len(result.files) else 2
     return 0
 
 
-TZ_OPT = typer.Option("Asia/Shanghai", "--tz", help="Time zone of times written without an offset.")
-SHOP_OPT = typer.Option(None, "--shop", help="The shop's name (repeatable); overrides the 店铺名:子账号 convention.")
-STAFF_OPT = typer.Option(None, "--staff", help="A seller account without a shop prefix (repeatable).")
-FORMAT_OPT = typer.Option(None, "--format", "-f", help="Read every input as this format (see `evidence formats`).")
+TZ_OPT = typer.Option("Asia/Shanghai", "--tz", help=_("Time zone of times written without an offset."))
+SHOP_OPT = typer.Option(None, "--shop", help=_("The shop's name (repeatable); overrides the 店铺名:子账号 convention."))
+STAFF_OPT = typer.Option(None, "--staff", help=_("A seller account without a shop prefix (repeatable)."))
+FORMAT_OPT = typer.Option(None, "--format", "-f", help=_("Read every input as this format (see `evidence formats`)."))
 FOLLOW_LINKS_OPT = typer.Option(False, "--follow-links",
-                                help="Read files and folders that links inside the input folders point to "
-                                     "outside them (skipped by default, one line each).")
+                                help=_("Read files and folders that links inside the input folders point to "
+                                     "outside them (skipped by default, one line each)."))
 
 
-@app.command("formats")
+@app.command("formats", help=_("List the input formats, one a line."))
 def formats_cmd() -> None:
-    """List the input formats, one a line."""
 
     def body() -> int:
         from .sources import formats
 
         for fmt in formats():
-            typer.echo(f"{fmt.NAME:<18} {fmt.DESCRIPTION}")
+            typer.echo(f"{fmt.NAME:<18} {_(fmt.DESCRIPTION)}")
         return 0
 
     run_command(body)
 
 
-@app.command("parse")
+@app.command("parse", help=_("Read exports into one time-ordered timeline, printed as JSON Lines."))
 def parse_cmd(
-    paths: List[str] = typer.Argument(..., help="Export files or folders (walked recursively)."),
+    paths: List[str] = typer.Argument(..., help=_("Export files or folders (walked recursively).")),
     format: Optional[str] = FORMAT_OPT,
     tz: str = TZ_OPT,
     shop: Optional[List[str]] = SHOP_OPT,
     staff: Optional[List[str]] = STAFF_OPT,
     follow_links: bool = FOLLOW_LINKS_OPT,
 ) -> None:
-    """Read exports into one time-ordered timeline, printed as JSON Lines."""
 
     def body() -> int:
         from .timeline import parse_paths
@@ -130,22 +146,22 @@ def write_jsonl(result: ParseResult, *, tags: bool) -> None:
     out.flush()
 
 
-RULES_OPT = typer.Option(None, "--rules", help="An extra rules file (JSON, see docs/tags.md); repeatable.")
-BACKOFF_OPT = typer.Option(None, "--backoff", help="A backoff model file from `evidence train` (default: the built-in one).")
-NO_BACKOFF_OPT = typer.Option(False, "--no-backoff", help="Tag with the rules alone, without the statistical backoff.")
+RULES_OPT = typer.Option(None, "--rules", help=_("An extra rules file (JSON, see docs/tags.md); repeatable."))
+BACKOFF_OPT = typer.Option(None, "--backoff", help=_("A backoff model file from `evidence train` (default: the built-in one)."))
+NO_BACKOFF_OPT = typer.Option(False, "--no-backoff", help=_("Tag with the rules alone, without the statistical backoff."))
 
 
 def backoff_choice(backoff: str | None, no_backoff: bool) -> str | None:
     from .nlp import BUILTIN
 
     if backoff is not None and no_backoff:
-        raise UsageError("--backoff and --no-backoff exclude each other; give one")
+        raise UsageError(N_("--backoff and --no-backoff exclude each other; give one"))
     return None if no_backoff else (backoff or BUILTIN)
 
 
-@app.command("tag")
+@app.command("tag", help=_("Like parse, with each event's tags (the moments of TAGS.md), as JSON Lines."))
 def tag_cmd(
-    paths: List[str] = typer.Argument(..., help="Export files or folders (walked recursively)."),
+    paths: List[str] = typer.Argument(..., help=_("Export files or folders (walked recursively).")),
     rules: Optional[List[str]] = RULES_OPT,
     backoff: Optional[str] = BACKOFF_OPT,
     no_backoff: bool = NO_BACKOFF_OPT,
@@ -155,7 +171,6 @@ def tag_cmd(
     staff: Optional[List[str]] = STAFF_OPT,
     follow_links: bool = FOLLOW_LINKS_OPT,
 ) -> None:
-    """Like parse, with each event's tags (the moments of TAGS.md), as JSON Lines."""
 
     def body() -> int:
         from .nlp import tag_paths
@@ -168,29 +183,29 @@ def tag_cmd(
     run_command(body)
 
 
-@app.command("eval")
+@app.command("eval", help=_("Precision, recall and F1 per label and reason, micro-F1 and deadline accuracy."))
 def eval_cmd(
-    corpus: Optional[str] = typer.Argument(None, help="A split folder with gold.jsonl, or a corpus folder of splits."),
-    real: bool = typer.Option(False, "--real", help="Score the built parts of the real-dialogue corpus "
-                              "(corpora/real; says how to build them when they are not)."),
-    baseline: bool = typer.Option(False, "--baseline", help="Score the plain keyword-substring tagger instead."),
+    corpus: Optional[str] = typer.Argument(None, help=_("A split folder with gold.jsonl, or a corpus folder of splits.")),
+    real: bool = typer.Option(False, "--real", help=_("Score the built parts of the real-dialogue corpus "
+                              "(corpora/real; says how to build them when they are not).")),
+    baseline: bool = typer.Option(False, "--baseline", help=_("Score the plain keyword-substring tagger instead.")),
     rules: Optional[List[str]] = RULES_OPT,
     backoff: Optional[str] = BACKOFF_OPT,
     no_backoff: bool = NO_BACKOFF_OPT,
     errors: bool = typer.Option(False, "--errors",
-                                help="After the table, list every event whose labels differ from gold, with its text."),
+                                help=_("After the table, list every event whose labels differ from gold, with its text.")),
 ) -> None:
-    """Precision, recall and F1 per label and reason, micro-F1 and deadline accuracy."""
 
     def body() -> int:
         from .evaluate import evaluate, format_report
         from .real_corpus import DEFAULT_ROOT
 
         if (corpus is None) == (not real):
-            raise UsageError("give a corpus folder, or --real for corpora/real (run from the repository root)"
-                             if corpus is None else "give a corpus folder or --real, not both")
+            raise UsageError(N_("give a corpus folder, or --real for corpora/real (run from the repository root)")
+                             if corpus is None else N_("give a corpus folder or --real, not both"))
         if real and not DEFAULT_ROOT.is_dir():
-            raise UsageError(f"--real reads {DEFAULT_ROOT} below the current folder; run it from the repository root")
+            raise UsageError(N_("--real reads {root} below the current folder; run it from the repository root"),
+                             root=DEFAULT_ROOT)
         report = evaluate(corpus or DEFAULT_ROOT, baseline=baseline, rules_files=tuple(rules or ()),
                           backoff=backoff_choice(backoff, no_backoff))
         typer.echo(format_report(report, errors=errors), nl=False)
@@ -199,13 +214,13 @@ def eval_cmd(
     run_command(body)
 
 
-@app.command("train")
+@app.command("train",
+             help=_("Train the statistical backoff on labelled parts; thresholds by leave-one-part-out."))
 def train_cmd(
-    parts: List[str] = typer.Argument(..., help="Labelled corpus parts (folders with gold.jsonl) to train on."),
-    out: str = typer.Option(..., "--out", help="The model file to write (JSON)."),
+    parts: List[str] = typer.Argument(..., help=_("Labelled corpus parts (folders with gold.jsonl) to train on.")),
+    out: str = typer.Option(..., "--out", help=_("The model file to write (JSON).")),
     rules: Optional[List[str]] = RULES_OPT,
 ) -> None:
-    """Train the statistical backoff on labelled parts; thresholds by leave-one-part-out."""
 
     def body() -> int:
         from .nlp.training import format_cross_validation, train_to_file
@@ -218,20 +233,20 @@ def train_cmd(
 
 
 OUTPUTS_OPT = typer.Option(None, "--outputs",
-                           help="Per-case outputs, comma-separated (default: html,pdf,json; see the renderers).")
-SHIP_OPT = typer.Option(72.0, "--ship-within", help="Hours from payment to the shipping deadline.")
-TEMPLATES_OPT = typer.Option(None, "--templates", help="A folder of templates that override the built-in ones.")
-NO_MASK_OPT = typer.Option(False, "--no-mask", help="Show phone numbers in full.")
+                           help=_("Per-case outputs, comma-separated (default: html,pdf,json; see the renderers)."))
+SHIP_OPT = typer.Option(72.0, "--ship-within", help=_("Hours from payment to the shipping deadline."))
+TEMPLATES_OPT = typer.Option(None, "--templates", help=_("A folder of templates that override the built-in ones."))
+NO_MASK_OPT = typer.Option(False, "--no-mask", help=_("Show phone numbers in full."))
 ATTACH_OPT = typer.Option("case", "--attach",
-                          help="What each PDF embeds of its sources: case (this case's rows or lines of a file "
+                          help=_("What each PDF embeds of its sources: case (this case's rows or lines of a file "
                                "shared with other buyers, masked; other files whole), full (every file whole) "
-                               "or none (the manifest alone).")
-NO_ATTACH_OPT = typer.Option(False, "--no-attach", help="The same as --attach none.")
+                               "or none (the manifest alone)."))
+NO_ATTACH_OPT = typer.Option(False, "--no-attach", help=_("The same as --attach none."))
 ASSIGN_OPT = typer.Option(None, "--assign",
-                          help="A CSV (event,buyer a line) or JSON file assigning the calls and notes the index "
-                               "lists as unassigned (by their ids, U…) to buyers.")
+                          help=_("A CSV (event,buyer a line) or JSON file assigning the calls and notes the index "
+                               "lists as unassigned (by their ids, U…) to buyers."))
 TAGGED_OPT = typer.Option(False, "--tagged",
-                          help="The inputs are a tagged timeline from `evidence tag`: keep its tags, tag nothing again.")
+                          help=_("The inputs are a tagged timeline from `evidence tag`: keep its tags, tag nothing again."))
 
 
 def case_outputs(outputs: str | None) -> tuple[str, ...] | None:
@@ -247,12 +262,13 @@ def case_outputs(outputs: str | None) -> tuple[str, ...] | None:
         from .render import case_output_names
         from .render import _and
 
-        raise UsageError(f"--outputs takes {_and(case_output_names())}; got {outputs!r}") from None
+        raise UsageError(N_("--outputs takes {names}; got {outputs!r}"), names=_and(case_output_names()),
+                         outputs=outputs) from None
 
 
 def positive_hours(ship_within: float) -> float:
     if ship_within <= 0:
-        raise UsageError("--ship-within must be a positive number of hours")
+        raise UsageError(N_("--ship-within must be a positive number of hours"))
     return ship_within
 
 
@@ -268,9 +284,9 @@ def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str 
 
     choice = backoff_choice(backoff, no_backoff)
     if attach not in ATTACH_MODES:
-        raise UsageError(f"--attach takes case, full or none; got {attach!r}")
+        raise UsageError(N_("--attach takes case, full or none; got {attach!r}"), attach=attach)
     if no_attach and attach not in ("case", "none"):
-        raise UsageError(f"--no-attach is --attach none; it cannot go with --attach {attach}")
+        raise UsageError(N_("--no-attach is --attach none; it cannot go with --attach {attach}"), attach=attach)
     return RunConfig(
         parse=parse_options(tz, shop, staff), format_name=format, rules_files=tuple(rules or ()),
         backoff=None if choice is None else (BUILTIN_BACKOFF if backoff is None else choice),
@@ -283,21 +299,22 @@ def run_config(*, tz: str, shop, staff, format: str | None, rules, backoff: str 
 
 
 PACK_OPT = typer.Option(None, "--pack", metavar="PLATFORM",
-                        help="Also write each case's upload pack for this platform (see `evidence platforms`).")
-PROFILE_OPT = typer.Option(None, "--profile", help="A platform profile file (JSON; repeatable): adds or replaces one.")
+                        help=_("Also write each case's upload pack for this platform (see `evidence platforms`)."))
+PROFILE_OPT = typer.Option(None, "--profile", help=_("A platform profile file (JSON; repeatable): adds or replaces one."))
 NO_CALIBRATION_OPT = typer.Option(False, "--no-calibration",
-                                  help="State every claim the tagger finds, sure or not (by default only claims "
-                                       "the calibration on real chats finds sure are stated; the rest are 待核实).")
+                                  help=_("State every claim the tagger finds, sure or not (by default only claims "
+                                       "the calibration on real chats finds sure are stated; the rest are 待核实)."))
 REVIEW_OPT = typer.Option(None, "--review", metavar="FILE",
-                          help="A person's decisions on tags (JSON Lines: confirm, dismiss, add), applied after tagging.")
+                          help=_("A person's decisions on tags (JSON Lines: confirm, dismiss, add), applied after tagging."))
 
 
-@app.command("batch")
+@app.command("batch",
+             help=_("Every case of a folder of exports: reports, index.html, register and run.json."))
 def batch_cmd(
-    in_dir: str = typer.Argument(..., help="A folder of exports (walked recursively)."),
-    out: str = typer.Option(..., "--out", "-o", help="Folder for the reports, index, register and run.json."),
-    workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0: one per core)."),
-    force: bool = typer.Option(False, "--force", help="Redo every case, even those whose inputs did not change."),
+    in_dir: str = typer.Argument(..., help=_("A folder of exports (walked recursively).")),
+    out: str = typer.Option(..., "--out", "-o", help=_("Folder for the reports, index, register and run.json.")),
+    workers: int = typer.Option(0, "--workers", "-j", help=_("Worker processes (0: one per core).")),
+    force: bool = typer.Option(False, "--force", help=_("Redo every case, even those whose inputs did not change.")),
     outputs: Optional[str] = OUTPUTS_OPT,
     ship_within: float = SHIP_OPT,
     no_mask: bool = NO_MASK_OPT,
@@ -319,14 +336,13 @@ def batch_cmd(
     staff: Optional[List[str]] = STAFF_OPT,
     follow_links: bool = FOLLOW_LINKS_OPT,
 ) -> None:
-    """Every case of a folder of exports: reports, index.html, register and run.json."""
 
     def body() -> int:
         from .batch import BatchOptions, run_batch
         from .progress import progress_for
 
         if workers < 0:
-            raise UsageError("--workers must be 0 (one per core) or more")
+            raise UsageError(N_("--workers must be 0 (one per core) or more"))
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
                             no_backoff=no_backoff, ship_within=ship_within, outputs=outputs, no_mask=no_mask,
                             templates=templates, tagged=tagged, no_attach=no_attach, pack=pack, profiles=profile,
@@ -341,27 +357,29 @@ def batch_cmd(
                 close()
         report_skipped(result.skipped)
         for rep in result.failed_files:
-            err(f"error {rep.error}")
+            err(_("error {error}").format(error=say(rep.error)))
         for case in result.failed_cases:
-            err(f"error case {name_label(case.buyer)}: {case.error}")
+            err(_("error case {buyer}: {error}").format(buyer=name_label(case.buyer), error=say(case.error)))
         for name in result.removed:
-            err(f"removed {result.out_dir / name}: an output of a case no longer in the input")
+            err(_("removed {path}: an output of a case no longer in the input").format(path=result.out_dir / name))
         for name in result.kept:
-            err(f"kept {result.out_dir / name}: an output of a case no longer in the input, "
-                "changed since it was written; remove it if it is no longer needed")
+            err(_("kept {path}: an output of a case no longer in the input, changed since it was written; "
+                  "remove it if it is no longer needed").format(path=result.out_dir / name))
         reused = sum(1 for c in result.cases if c.reused)
-        err(f"{len(result.files)} files, {len(result.cases)} cases ({reused} unchanged), "
-            f"{len(result.unassigned)} unassigned calls in {result.timings['total_s']:.1f}s")
+        err(_("{files} files, {cases} cases ({reused} unchanged), {unassigned} unassigned calls in {seconds:.1f}s")
+            .format(files=len(result.files), cases=len(result.cases), reused=reused,
+                    unassigned=len(result.unassigned), seconds=result.timings["total_s"]))
         typer.echo(str(result.index))
         return EXIT_PARTIAL if result.failed_files or result.failed_cases else 0
 
     run_command(body)
 
 
-@app.command("report")
+@app.command("report",
+             help=_("Per buyer: an HTML, PDF and JSON case report; for the run: register.xlsx/.csv and index.html."))
 def report_cmd(
-    paths: List[str] = typer.Argument(..., help="Export files or folders (walked recursively)."),
-    out: str = typer.Option(..., "--out", "-o", help="Folder for the reports, index.html and the register."),
+    paths: List[str] = typer.Argument(..., help=_("Export files or folders (walked recursively).")),
+    out: str = typer.Option(..., "--out", "-o", help=_("Folder for the reports, index.html and the register.")),
     ship_within: float = SHIP_OPT,
     templates: Optional[str] = TEMPLATES_OPT,
     no_mask: bool = NO_MASK_OPT,
@@ -383,7 +401,6 @@ def report_cmd(
     staff: Optional[List[str]] = STAFF_OPT,
     follow_links: bool = FOLLOW_LINKS_OPT,
 ) -> None:
-    """Per buyer: an HTML, PDF and JSON case report; for the run: register.xlsx/.csv and index.html."""
 
     def body() -> int:
         from .stages import run_report
@@ -410,18 +427,20 @@ def _report(paths: Sequence[str], out: str, config) -> int:
     for path in result.run_files:
         typer.echo(str(path))
     if result.unassigned:
-        err(f"{len(result.unassigned)} call(s) matched no buyer; they are listed in {result.index} "
-            "with their ids, which --assign FILE (a line: id,buyer) assigns to a buyer")
+        err(_("{n} call(s) matched no buyer; they are listed in {index} with their ids, which --assign FILE "
+              "(a line: id,buyer) assigns to a buyer").format(n=len(result.unassigned), index=result.index))
     for d in result.review_unmatched:
-        err(f"warning review decision {d.action} {d.label} on event {d.event}: no such event in these inputs")
+        err(_("warning review decision {action} {label} on event {event}: no such event in these inputs")
+            .format(action=d.action, label=d.label, event=d.event))
     return status
 
 
-@app.command("pack")
+@app.command("pack",
+             help=_("Per case, the upload pack: pictures within the form's limits, 申诉说明.txt, the PDF, a manifest."))
 def pack_cmd(
-    paths: List[str] = typer.Argument(..., help="Export files or folders (walked recursively)."),
-    out: str = typer.Option(..., "--out", "-o", help="Folder for the packs (pack/<case>/ and pack/<case>.zip)."),
-    platform: str = typer.Option("taobao-web", "--platform", "-p", help="The form the pack is for (see `evidence platforms`)."),
+    paths: List[str] = typer.Argument(..., help=_("Export files or folders (walked recursively).")),
+    out: str = typer.Option(..., "--out", "-o", help=_("Folder for the packs (pack/<case>/ and pack/<case>.zip).")),
+    platform: str = typer.Option("taobao-web", "--platform", "-p", help=_("The form the pack is for (see `evidence platforms`).")),
     profile: Optional[List[str]] = PROFILE_OPT,
     review: Optional[str] = REVIEW_OPT,
     no_calibration: bool = NO_CALIBRATION_OPT,
@@ -437,7 +456,6 @@ def pack_cmd(
     shop: Optional[List[str]] = SHOP_OPT,
     staff: Optional[List[str]] = STAFF_OPT,
 ) -> None:
-    """Per case, the upload pack: pictures within the form's limits, 申诉说明.txt, the PDF, a manifest."""
 
     def body() -> int:
         config = run_config(tz=tz, shop=shop, staff=staff, format=format, rules=rules, backoff=backoff,
@@ -449,35 +467,36 @@ def pack_cmd(
     run_command(body)
 
 
-@app.command("platforms")
+@app.command("platforms",
+             help=_("List the platform profiles: images per upload, bytes per image, text fields."))
 def platforms_cmd(profile: Optional[List[str]] = PROFILE_OPT) -> None:
-    """List the platform profiles: images per upload, bytes per image, text fields."""
 
     def body() -> int:
         from .pack import load_profiles
 
         for p in load_profiles(profile or ()).values():
             texts = "; ".join(f"{t.label} {t.describe()}" for t in p.texts)
-            typer.echo(f"{p.name:<18} {p.images.per_upload} images/upload, ≤{p.images.max_bytes:,} bytes each, "
-                       f"{'/'.join(p.images.formats)}; {texts}  — {p.title}")
+            typer.echo(_("{name:<18} {per_upload} images/upload, ≤{max_bytes:,} bytes each, {formats}; {texts}  — "
+                         "{title}").format(name=p.name, per_upload=p.images.per_upload, max_bytes=p.images.max_bytes,
+                                           formats="/".join(p.images.formats), texts=texts, title=p.title))
         return 0
 
     run_command(body)
 
 
-@app.command("calibrate")
+@app.command("calibrate",
+             help=_("Count how often each kind of buyer claim is right on labelled real chats; choose the threshold."))
 def calibrate_cmd(
-    parts: List[str] = typer.Argument(..., help="Labelled parts to count on (real chats: corpora/real/dev)."),
-    out: Optional[str] = typer.Option(None, "--out", help="Write the calibration here (the package's: "
-                                      "extractor/nlp/models/calibration.json)."),
-    check: Optional[List[str]] = typer.Option(None, "--check", help="A part to measure the calibration on, "
-                                              "never fitted (repeatable): corpora/real/heldout."),
-    target: float = typer.Option(0.95, "--target", help="Precision the stated claims must reach."),
+    parts: List[str] = typer.Argument(..., help=_("Labelled parts to count on (real chats: corpora/real/dev).")),
+    out: Optional[str] = typer.Option(None, "--out", help=_("Write the calibration here (the package's: "
+                                      "extractor/nlp/models/calibration.json).")),
+    check: Optional[List[str]] = typer.Option(None, "--check", help=_("A part to measure the calibration on, "
+                                              "never fitted (repeatable): corpora/real/heldout.")),
+    target: float = typer.Option(0.95, "--target", help=_("Precision the stated claims must reach.")),
     rules: Optional[List[str]] = RULES_OPT,
     backoff: Optional[str] = BACKOFF_OPT,
     no_backoff: bool = NO_BACKOFF_OPT,
 ) -> None:
-    """Count how often each kind of buyer claim is right on labelled real chats; choose the threshold."""
 
     def body() -> int:
         from pathlib import Path
@@ -486,7 +505,7 @@ def calibrate_cmd(
         from .nlp.calibration import fit, reliability
 
         if not 0.5 <= target < 1:
-            raise UsageError("--target must be a precision from 0.5 to below 1")
+            raise UsageError(N_("--target must be a precision from 0.5 to below 1"))
         chosen = backoff_choice(backoff, no_backoff)
         pairs = []
         for part in parts:
@@ -494,37 +513,40 @@ def calibrate_cmd(
                 pairs += claim_pairs(split, tuple(rules or ()), chosen)
         cal = fit(pairs, {"parts": list(parts), "claims": len(pairs)}, target)
         scored = [(cal.confidence(t), ok) for t, ok in pairs]
-        typer.echo(f"fitted on {len(pairs)} predicted claims, {sum(ok for _, ok in pairs)} right")
-        typer.echo("threshold: " + (f"{cal.threshold:.3f}" if cal.threshold is not None else
-                                    f"none reaches precision {target:g}: no claim would be stated"))
+        typer.echo(_("fitted on {claims} predicted claims, {right} right").format(
+            claims=len(pairs), right=sum(ok for _t, ok in pairs)))
+        typer.echo(_("threshold: {threshold}").format(
+            threshold=f"{cal.threshold:.3f}" if cal.threshold is not None else
+            _("none reaches precision {target:g}: no claim would be stated").format(target=target)))
         for rng, n, share in reliability(scored):
-            typer.echo(f"  confidence {rng}: {n:>4} claims, {share:.2f} right")
+            typer.echo(_("  confidence {range}: {n:>4} claims, {share:.2f} right").format(range=rng, n=n, share=share))
         for part in check or ():
             for split in split_folders(Path(part)):
                 got = [(cal.confidence(t), ok, t.label) for t, ok in claim_pairs(split, tuple(rules or ()), chosen)]
-                above = [ok for c, ok, _ in got if cal.threshold is not None and c is not None and c >= cal.threshold]
+                above = [ok for c, ok, _label in got if cal.threshold is not None and c is not None and c >= cal.threshold]
                 share = sum(above) / len(above) if above else 0.0
-                typer.echo(f"check {split.name}: {len(got)} claims, {len(above)} at or above the threshold, "
-                           f"{share:.3f} of them right")
-                for rng, n, s in reliability([(c, ok) for c, ok, _ in got]):
-                    typer.echo(f"  confidence {rng}: {n:>4} claims, {s:.2f} right")
+                typer.echo(_("check {split}: {claims} claims, {above} at or above the threshold, {share:.3f} of them "
+                             "right").format(split=split.name, claims=len(got), above=len(above), share=share))
+                for rng, n, s in reliability([(c, ok) for c, ok, _label in got]):
+                    typer.echo(_("  confidence {range}: {n:>4} claims, {share:.2f} right").format(range=rng, n=n,
+                                                                                                 share=s))
         if out:
             Path(out).write_text(json.dumps(cal.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                                  encoding="utf-8")
-            typer.echo(f"written {out}")
+            typer.echo(_("written {path}").format(path=out))
         return 0
 
     run_command(body)
 
 
-@app.command("serve")
+@app.command("serve",
+             help=_("The web app for shop staff, in Chinese: import exports, review cases, download upload packs."))
 def serve_cmd(
-    db: str = typer.Option("evidence-data/cases.db", "--db", help="The case store (SQLite; made if missing)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; any but loopback asks for an access token."),
-    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    db: str = typer.Option("evidence-data/cases.db", "--db", help=_("The case store (SQLite; made if missing).")),
+    host: str = typer.Option("127.0.0.1", "--host", help=_("Address to listen on; any but loopback asks for an access token.")),
+    port: int = typer.Option(8000, "--port", help=_("Port to listen on.")),
     no_mask: bool = NO_MASK_OPT,
 ) -> None:
-    """The web app for shop staff, in Chinese: import exports, review cases, download upload packs."""
 
     def body() -> int:
         import uvicorn
@@ -532,25 +554,25 @@ def serve_cmd(
         from .web import app_for
 
         if not 0 < port < 65536:
-            raise UsageError("--port must be between 1 and 65535")
+            raise UsageError(N_("--port must be between 1 and 65535"))
         application, note = app_for(db, host, mask=not no_mask)
         if note:
             err(note)
-        err(f"evidence 网页服务：http://{host}:{port}/  （Ctrl+C 停止）")
+        err(_("evidence web app: http://{host}:{port}/  (Ctrl+C stops it)").format(host=host, port=port))
         uvicorn.run(application, host=host, port=port, log_level="warning")
         return 0
 
     run_command(body)
 
 
-@app.command("verify")
+@app.command("verify",
+             help=_("Say, file by file, whether the sources are the ones the report was made from (SHA-256)."))
 def verify_cmd(
-    report: str = typer.Argument(..., help="A case report's .json file, or its .pdf (the manifest it carries)."),
-    sources: List[str] = typer.Argument(..., help="The source files (or folders) to check against it."),
+    report: str = typer.Argument(..., help=_("A case report's .json file, or its .pdf (the manifest it carries).")),
+    sources: List[str] = typer.Argument(..., help=_("The source files (or folders) to check against it.")),
     partial: bool = typer.Option(False, "--partial",
-                                 help="Check only the files given; a recorded source not given is no failure."),
+                                 help=_("Check only the files given; a recorded source not given is no failure.")),
 ) -> None:
-    """Say, file by file, whether the sources are the ones the report was made from (SHA-256)."""
 
     def body() -> int:
         from .verify import require_verified, verify_report
@@ -564,12 +586,45 @@ def verify_cmd(
     run_command(body)
 
 
+LANG_OPT = typer.Option(None, "--lang", metavar="zh|en",
+                        help=_("The language of messages and help: zh (Simplified Chinese, the default) or en; "
+                               "also EVIDENCE_LANG, or an English locale (LANG=en_US.UTF-8)."))
+
+
 @app.callback(invoke_without_command=True)
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+def _root(ctx: typer.Context, version: bool = typer.Option(False, "--version", help=_("Print the version and exit.")),
+          lang: Optional[str] = LANG_OPT) -> None:
+    from .i18n import normalize, set_language
+
+    if lang is not None:
+        if normalize(lang) is None:
+            err(_("error {error}").format(error=UsageError(N_("--lang takes zh or en; got {lang!r}"),
+                                                           lang=lang).translated()))
+            raise typer.Exit(UsageError.exit_code)
+        # main() chose it before the help texts were built; a runner that calls the app
+        # directly (the tests) gets its messages in this language from here on.
+        set_language(normalize(lang))  # type: ignore[arg-type]
     if version:
         typer.echo(f"evidence {__version__}")
         raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
 
 
 def main() -> None:
-    app()
+    from .i18n import lang_in_argv, language
+
+    # --lang is the app's option, and may be written after the command too
+    # (evidence report x -o out --lang en): it is taken out of the command's arguments.
+    args, given = [], lang_in_argv(sys.argv[1:])
+    rest = iter(sys.argv[1:])
+    for arg in rest:
+        if arg == "--":
+            args += [arg, *rest]
+        elif arg == "--lang":
+            next(rest, None)
+        elif not arg.startswith("--lang="):
+            args.append(arg)
+    # Worker processes started afresh (spawn, not fork) speak the same language.
+    os.environ["EVIDENCE_LANG"] = language()
+    app(args=(["--lang", given] if given is not None else []) + args)

@@ -7,17 +7,37 @@ The CLI turns these into ``error [E101] ...`` on stderr and the exit code, in on
 
 from __future__ import annotations
 
+from .i18n import Message, said, say
+
 
 class EvidenceError(Exception):
+    """``message`` is English, and what the records (run.json, the JSON report) keep.
+    Given with ``args`` it is a template (``"unknown time zone {tz!r}"``, tz=…), and the
+    terminal can say it in its own language (:meth:`translated`, :meth:`record`; the
+    catalog is extractor.i18n's)."""
+
     code = "E000"
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **args: object) -> None:
+        if isinstance(message, Message) and not args:  # made of Messages already (a list of skips)
+            self.template, self.args_, self.message = message.template, message.args_, message
+        else:
+            self.template, self.args_ = message, args
+            self.message = said(message, **args)
+        super().__init__(str(self.message))
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
+
+    def record(self) -> Message:
+        """``str(self)`` to keep in a record (a FileReport's error), still sayable."""
+        return Message(str(self), self.template, self.args_, self.code)
+
+    def translated(self) -> str:
+        """``[code] message`` in the language the CLI speaks (English if the catalog has
+        no such message, e.g. one formatted before it was raised)."""
+        return say(self.record())
 
 
 class InputError(EvidenceError):

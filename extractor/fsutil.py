@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import OutputWriteError
+from .i18n import N_, said
 
 # Files no export tool writes; skipped silently when walking a folder, never when named.
 SKIP_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -67,55 +68,59 @@ class Walk:
 
 # (magic at offset 0, what it is).  No export format starts with any of these.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xd8\xff", "an image (JPEG)"),
-    (b"\x89PNG\r\n\x1a\n", "an image (PNG)"),
-    (b"GIF87a", "an image (GIF)"),
-    (b"GIF89a", "an image (GIF)"),
-    (b"BM", "an image (BMP)"),  # short magics: NUL bytes must follow (see _WEAK)
-    (b"II*\x00", "an image (TIFF)"),
-    (b"MM\x00*", "an image (TIFF)"),
-    (b"ID3", "audio (MP3)"),
-    (b"#!AMR", "audio (AMR, a call recording?)"),
-    (b"OggS", "audio or video (Ogg)"),
-    (b"fLaC", "audio (FLAC)"),
-    (b"Rar!\x1a\x07", "an archive (RAR)"),
-    (b"7z\xbc\xaf\x27\x1c", "an archive (7z)"),
-    (b"\x1f\x8b", "an archive (gzip)"),
-    (b"BZh", "an archive (bzip2)"),  # and its block magic
-    (b"\xfd7zXZ\x00", "an archive (xz)"),
-    (b"\x7fELF", "a program"),
-    (b"MZ", "a program"),
+    (b"\xff\xd8\xff", N_("an image (JPEG)")),
+    (b"\x89PNG\r\n\x1a\n", N_("an image (PNG)")),
+    (b"GIF87a", N_("an image (GIF)")),
+    (b"GIF89a", N_("an image (GIF)")),
+    (b"BM", N_("an image (BMP)")),  # short magics: NUL bytes must follow (see _WEAK)
+    (b"II*\x00", N_("an image (TIFF)")),
+    (b"MM\x00*", N_("an image (TIFF)")),
+    (b"ID3", N_("audio (MP3)")),
+    (b"#!AMR", N_("audio (AMR, a call recording?)")),
+    (b"OggS", N_("audio or video (Ogg)")),
+    (b"fLaC", N_("audio (FLAC)")),
+    (b"Rar!\x1a\x07", N_("an archive (RAR)")),
+    (b"7z\xbc\xaf\x27\x1c", N_("an archive (7z)")),
+    (b"\x1f\x8b", N_("an archive (gzip)")),
+    (b"BZh", N_("an archive (bzip2)")),  # and its block magic
+    (b"\xfd7zXZ\x00", N_("an archive (xz)")),
+    (b"\x7fELF", N_("a program")),
+    (b"MZ", N_("a program")),
 )
 # Magics a line of text could start with ("BMW_fan(2025-…", "MZ_shop 2025-…"): taken
 # only with the binary bytes that follow them in real files.
 _WEAK = {b"BM", b"MZ", b"ID3"}
 # ISO base media (MP4, MOV, HEIC, M4A): "ftyp" at offset 4, the brand after it.
-_FTYP = {b"heic": "an image (HEIC)", b"heix": "an image (HEIC)", b"mif1": "an image (HEIF)",
-         b"avif": "an image (AVIF)", b"M4A ": "audio (M4A)", b"qt  ": "a video (MOV)"}
-_ARCHIVE_HINT = "; 请先解压 if it holds exports"
+_FTYP = {b"heic": N_("an image (HEIC)"), b"heix": N_("an image (HEIC)"), b"mif1": N_("an image (HEIF)"),
+         b"avif": N_("an image (AVIF)"), b"M4A ": N_("audio (M4A)"), b"qt  ": N_("a video (MOV)")}
+_ARCHIVE_HINT = N_("; 请先解压 if it holds exports")
 # Zip-based office documents: the member that says what they are.
-_OFFICE_ZIP = (("word/", "a Word document"), ("ppt/", "a PowerPoint document"),
-               ("content.xml", "an OpenDocument file"))
+_OFFICE_ZIP = (("word/", N_("a Word document")), ("ppt/", N_("a PowerPoint document")),
+               ("content.xml", N_("an OpenDocument file")))
 # Named by what they are only once no format recognised them (a chat pasted into a
 # .md file is read like any other): a note beside the exports, not an export.
 NOTE_SUFFIXES = frozenset({".md", ".markdown", ".rtf", ".docx", ".doc", ".pptx", ".ppt", ".odt", ".pages",
                            ".key", ".numbers"})
 
 
+def _not_an_export(what: str, hint: str = "") -> str:
+    return said(N_("{what} — not an export{hint}"), what=said(what), hint=said(hint) if hint else "")
+
+
 def plainly_not_an_export(path: str, head: bytes) -> str | None:
     """Why the file whose first bytes are ``head`` cannot be an export, or None."""
     if head[4:8] == b"ftyp":
-        return _FTYP.get(head[8:12], "a video (MP4)") + " — not an export"
+        return _not_an_export(_FTYP.get(head[8:12], N_("a video (MP4)")))
     if head.startswith(b"RIFF") and len(head) >= 12:
-        kind = {b"WEBP": "an image (WebP)", b"WAVE": "audio (WAV)", b"AVI ": "a video (AVI)"}.get(head[8:12])
+        kind = {b"WEBP": N_("an image (WebP)"), b"WAVE": N_("audio (WAV)"), b"AVI ": N_("a video (AVI)")}.get(head[8:12])
         if kind:
-            return kind + " — not an export"
+            return _not_an_export(kind)
     for magic, what in _MAGIC:
         if (head.startswith(magic) and (magic not in _WEAK or b"\x00" in head[:16])
                 and (magic != b"BZh" or head[4:10] == b"1AY&SY")):
-            return what + " — not an export" + (_ARCHIVE_HINT if what.startswith("an archive") else "")
+            return _not_an_export(what, _ARCHIVE_HINT if what.startswith("an archive") else "")
     if head.startswith(b"\xd0\xcf\x11\xe0") and Path(path).suffix.lower() in (".doc", ".ppt"):
-        return "an old Office document — not an export"  # OLE .xls is left to the readers
+        return _not_an_export(N_("an old Office document"))  # OLE .xls is left to the readers
     if head.startswith(b"PK\x03\x04"):
         return _office_zip(path)
     return None
@@ -131,7 +136,7 @@ def _office_zip(path: str) -> str | None:
         return None
     for member, what in _OFFICE_ZIP:
         if any(n.startswith(member) for n in names):
-            return what + " — not an export"
+            return _not_an_export(what)
     return None
 
 
@@ -158,12 +163,12 @@ def _resolve(path: str) -> tuple[str | None, str | None]:
     except OSError as exc:
         target = _readlink(path)
         if exc.errno == errno.ELOOP:
-            return None, f"a link loop (→ {target}, which leads back round), not read"
+            return None, said(N_("a link loop (→ {target}, which leads back round), not read"), target=target)
         if exc.errno == errno.ENOENT:
-            return None, f"a broken link (→ {target}), not read"
-        return None, f"cannot follow this link ({exc.strerror or exc})"
+            return None, said(N_("a broken link (→ {target}), not read"), target=target)
+        return None, said(N_("cannot follow this link ({reason})"), reason=exc.strerror or exc)
     except (ValueError, RuntimeError) as exc:
-        return None, f"cannot follow this link ({exc})"
+        return None, said(N_("cannot follow this link ({reason})"), reason=exc)
 
 
 def _readlink(path: str) -> str:
@@ -173,7 +178,7 @@ def _readlink(path: str) -> str:
         return "?"
 
 
-_OUT_HINT = "; name it on the command line or pass --follow-links to read it"
+_OUT_HINT = N_("; name it on the command line or pass --follow-links to read it")
 
 
 def walk_inputs(paths: Sequence[str | os.PathLike[str]], *, exclude: Sequence[str | os.PathLike[str]] = (),
@@ -203,7 +208,7 @@ def walk_inputs(paths: Sequence[str | os.PathLike[str]], *, exclude: Sequence[st
             except OSError:
                 mode = stat.S_IFREG  # the read says why
             if not stat.S_ISREG(mode):
-                skipped.append(Skip(path, "not a regular file (a pipe, socket or device), not read"))
+                skipped.append(Skip(path, said(N_("not a regular file (a pipe, socket or device), not read"))))
                 return
         why = plainly_not_an_export(path, _head(path))
         if why:
@@ -213,7 +218,8 @@ def walk_inputs(paths: Sequence[str | os.PathLike[str]], *, exclude: Sequence[st
 
     def walk_dir(top: str, visited: set[str]) -> None:
         def onerror(exc: OSError) -> None:
-            skipped.append(Skip(str(exc.filename or top), f"cannot open this folder ({exc.strerror or exc})"))
+            skipped.append(Skip(str(exc.filename or top), said(N_("cannot open this folder ({reason})"),
+                                                                reason=exc.strerror or exc)))
 
         for root, dirs, names in os.walk(top, onerror=onerror):
             keep = []
@@ -223,19 +229,19 @@ def walk_inputs(paths: Sequence[str | os.PathLike[str]], *, exclude: Sequence[st
                     continue
                 real, why = _resolve(full)
                 if real is None:
-                    skipped.append(Skip(full, why or "cannot follow this link"))
+                    skipped.append(Skip(full, why or said(N_("cannot follow this link"))))
                 elif _inside(real, excluded):
-                    skipped.append(Skip(full, "the output folder, not read as input"))
+                    skipped.append(Skip(full, said(N_("the output folder, not read as input"))))
                 elif os.path.islink(full):
                     if _inside(real, roots) or _inside(real, visited):
-                        skipped.append(Skip(full, f"a link to a folder already walked (→ {real}); "
-                                                  "its files are read where they are"))
+                        skipped.append(Skip(full, said(N_("a link to a folder already walked (→ {real}); its "
+                                                          "files are read where they are"), real=real)))
                     elif follow_links:
                         visited.add(real)
                         walk_dir(full, visited)
                     else:
-                        skipped.append(Skip(full, f"a link to a folder outside the input folder (→ {real}), "
-                                                  "not read" + _OUT_HINT))
+                        skipped.append(Skip(full, said(N_("a link to a folder outside the input folder (→ {real}), "
+                                                          "not read{hint}"), real=real, hint=said(_OUT_HINT))))
                 else:
                     keep.append(d)
             dirs[:] = keep
@@ -249,21 +255,21 @@ def walk_inputs(paths: Sequence[str | os.PathLike[str]], *, exclude: Sequence[st
                     continue
                 real, why = _resolve(full)
                 if real is None:
-                    skipped.append(Skip(full, why or "cannot follow this link"))
+                    skipped.append(Skip(full, why or said(N_("cannot follow this link"))))
                 elif _inside(real, excluded):
-                    skipped.append(Skip(full, f"a link into the output folder (→ {real}), not read"))
+                    skipped.append(Skip(full, said(N_("a link into the output folder (→ {real}), not read"), real=real)))
                 elif _inside(real, roots) or follow_links:
                     add(full, real)
                 else:
-                    skipped.append(Skip(full, f"a link to a file outside the input folder (→ {real}), "
-                                              "not read" + _OUT_HINT))
+                    skipped.append(Skip(full, said(N_("a link to a file outside the input folder (→ {real}), "
+                                                      "not read{hint}"), real=real, hint=said(_OUT_HINT))))
 
     for raw in paths:
         path = str(raw)
         if os.path.isdir(path):
             real = os.path.realpath(path)
             if _inside(real, excluded):
-                skipped.append(Skip(path, "the output folder, not read as input"))
+                skipped.append(Skip(path, said(N_("the output folder, not read as input"))))
                 continue
             walk_dir(path, {real})
         else:

@@ -6,6 +6,15 @@ import sys
 import time
 from typing import TextIO
 
+from .i18n import N_, _
+
+# The stages a run reports (extractor.batch names them; the lines say them translated).
+STAGES = {"files": N_("files"), "cases": N_("cases")}
+
+
+def stage_name(stage: str) -> str:
+    return _(STAGES[stage]) if stage in STAGES else stage
+
 
 class Progress:
     """What a long run tells the user, stage by stage; silent by default.  The CLI
@@ -33,7 +42,7 @@ class PlainProgress(Progress):
 
     def start(self, stage: str, total: int) -> None:
         self.totals[stage], self.counts[stage], self.started[stage] = total, 0, time.perf_counter()
-        self._say(f"{stage}: {total} to do")
+        self._say(_("{stage}: {total} to do").format(stage=stage_name(stage), total=total))
 
     def advance(self, stage: str, label: str) -> None:
         self.counts[stage] += 1
@@ -41,11 +50,13 @@ class PlainProgress(Progress):
         if n % self.every == 0 and n < total:
             elapsed = time.perf_counter() - self.started[stage]
             remaining = elapsed / n * (total - n)
-            self._say(f"{stage}: {n}/{total}, {elapsed:.0f}s elapsed, about {remaining:.0f}s remaining")
+            self._say(_("{stage}: {n}/{total}, {elapsed:.0f}s elapsed, about {remaining:.0f}s remaining").format(
+                stage=stage_name(stage), n=n, total=total, elapsed=elapsed, remaining=remaining))
 
     def done(self, stage: str) -> None:
         elapsed = time.perf_counter() - self.started.get(stage, time.perf_counter())
-        self._say(f"{stage}: {self.counts.get(stage, 0)}/{self.totals.get(stage, 0)} done in {elapsed:.1f}s")
+        self._say(_("{stage}: {n}/{total} done in {elapsed:.1f}s").format(
+            stage=stage_name(stage), n=self.counts.get(stage, 0), total=self.totals.get(stage, 0), elapsed=elapsed))
 
 
 class RichProgress(Progress):
@@ -62,7 +73,7 @@ class RichProgress(Progress):
     def start(self, stage: str, total: int) -> None:
         if not self.tasks:
             self.bar.start()
-        self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.tasks[stage] = self.bar.add_task(stage_name(stage), total=total)
 
     def advance(self, stage: str, label: str) -> None:
         self.bar.advance(self.tasks[stage])

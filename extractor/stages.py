@@ -45,6 +45,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
 from .errors import NoExportError, UsageError
+from .i18n import N_, said
 from .fsutil import NOTE_SUFFIXES, Skip, walk_inputs
 from .keys import CaseKey, Conversation, Group, case_names, main_account_warnings, seller_shop, split_groups
 from .model import Event, FileReport, ParseWarning, event_to_dict
@@ -102,7 +103,7 @@ class RunConfig:
         from .render.env import cached_environment
 
         if not self.ship_within_hours > 0:
-            raise UsageError("--ship-within must be a positive number of hours")
+            raise UsageError(N_("--ship-within must be a positive number of hours"))
         outputs = check_case_outputs(self.case_outputs())
         cached_environment(self.templates)  # a wrong --templates folder
         self.assignments()  # a malformed --assign file
@@ -321,7 +322,7 @@ def read_files(paths: Sequence[str | os.PathLike[str]], config: RunConfig,
     :mod:`extractor.fsutil`) is appended to ``skipped``, one :class:`Skip` each; when
     nothing is left to read, that is a :class:`NoExportError` listing them."""
     if not paths:
-        raise UsageError("no input given: name at least one file or folder")
+        raise UsageError(N_("no input given: name at least one file or folder"))
     read_one = read_one or (lambda p, year, mains=(): read_file(p, config, year, mains))
     walked = walk_inputs(paths, exclude=() if exclude is None else (exclude,), follow_links=config.follow_links)
     skips = list(walked.skipped)
@@ -331,8 +332,8 @@ def read_files(paths: Sequence[str | os.PathLike[str]], config: RunConfig,
     # recognised its content: a chat pasted into a .md file is read like any other.
     notes = {i for i, r in enumerate(reads) if _is_note(r)}
     if notes:
-        skips.extend(Skip(files[i], f"a {Path(files[i]).suffix.lower()} document that no format recognises "
-                                    "— not an export") for i in sorted(notes))
+        skips.extend(Skip(files[i], said(N_("a {suffix} document that no format recognises — not an export"),
+                                         suffix=Path(files[i]).suffix.lower())) for i in sorted(notes))
         files = [f for i, f in enumerate(files) if i not in notes]
         reads = [r for i, r in enumerate(reads) if i not in notes]
     if skipped is not None:
@@ -392,11 +393,19 @@ def _is_note(read: FileRead) -> bool:
 
 
 def _no_export_message(paths: Sequence[str | os.PathLike[str]], skips: Sequence[Skip]) -> str:
-    given = ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    # Built of Messages (extractor.i18n), so that the terminal says each skip in its language.
+    given: str = ", ".join(str(p) for p in paths[:3])
+    if len(paths) > 3:
+        given = said(N_("{items} and {n} more"), items=given, n=len(paths) - 3)
     if not skips:
-        return f"no export found in {given}: there is no file to read"
-    shown = "; ".join(str(s) for s in skips[:10]) + (f"; and {len(skips) - 10} more" if len(skips) > 10 else "")
-    return f"no export found in {given}: {len(skips)} skipped ({shown})"
+        return said(N_("no export found in {given}: there is no file to read"), given=given)
+    shown: str = ""
+    for skip in skips[:10]:
+        one = said(N_("{path}: {reason}"), path=skip.path, reason=skip.reason)
+        shown = said(N_("{a}; {b}"), a=shown, b=one) if shown else one
+    if len(skips) > 10:
+        shown = said(N_("{items}; and {n} more"), items=shown, n=len(skips) - 10)
+    return said(N_("no export found in {given}: {n} skipped ({shown})"), given=given, n=len(skips), shown=shown)
 
 
 # ---------------------------------------------------------------------------
@@ -615,13 +624,14 @@ def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     or a folder that cannot be made under its nearest existing parent, is a UsageError."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: is a file; -o takes a folder (it is made if missing)")
+        raise UsageError(N_("{out}: is a file; -o takes a folder (it is made if missing)"), out=out)
     parent = out
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if parent.exists() and not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         reason = "Not a directory" if parent.exists() and not parent.is_dir() else "Permission denied"
-        raise UsageError(f"{out}: cannot write the reports here ({reason}); give -o a folder you can write to")
+        raise UsageError(N_("{out}: cannot write the reports here ({reason}); give -o a folder you can write to"),
+                         out=out, reason=reason)
     return out
 
 
@@ -635,8 +645,8 @@ def prepare_out_dir(out_dir: str | os.PathLike[str]) -> Path:
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as exc:
-        raise UsageError(f"{out}: cannot write the reports here ({exc.strerror or exc}); "
-                         "give -o a folder you can write to") from None
+        raise UsageError(N_("{out}: cannot write the reports here ({reason}); give -o a folder you can write to"),
+                         out=out, reason=exc.strerror or exc) from None
     return out
 
 

@@ -23,6 +23,7 @@ import codecs
 from dataclasses import dataclass
 
 from .errors import EncodingError
+from .i18n import N_
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def decode_bytes(data: bytes, *, name: str = "<bytes>") -> DecodedText:
     if text is not None:
         return DecodedText(text, "utf-8")
     if b"\x00" in data:
-        raise EncodingError(f"{name}: binary data (NUL bytes), not a text export")
+        raise EncodingError(N_("{name}: binary data (NUL bytes), not a text export"), name=name)
     return _legacy(data, name)
 
 
@@ -115,8 +116,8 @@ def _legacy(data: bytes, name: str) -> DecodedText:
             decoded.append((text, label, what))
     if not decoded:
         raise EncodingError(
-            f"{name}: not valid UTF-8, UTF-16, GB18030/GBK or Big5 (bad byte at offset {first_error.start}); "
-            "re-save the export as UTF-8"
+            N_("{name}: not valid UTF-8, UTF-16, GB18030/GBK or Big5 (bad byte at offset {offset}); "
+               "re-save the export as UTF-8"), name=name, offset=first_error.start
         ) from None
     _refuse_mixed(data, name)
     scored = [(_plausibility(text), text, label, what) for text, label, what in decoded]
@@ -213,9 +214,9 @@ def _refuse_mixed(data: bytes, name: str) -> None:
             strong = number
     if other_lines and (strong is not None or len(utf8_lines) > len(other_lines)):
         raise EncodingError(
-            f"{name}: mixes encodings: line {strong or utf8_lines[0]} is UTF-8 but line {other_lines[0]} "
-            "is not (GBK?); decoding it either way would garble part of it; re-save the export in one "
-            "encoding (UTF-8)")
+            N_("{name}: mixes encodings: line {utf8} is UTF-8 but line {other} is not (GBK?); decoding it "
+               "either way would garble part of it; re-save the export in one encoding (UTF-8)"),
+            name=name, utf8=strong or utf8_lines[0], other=other_lines[0])
 
 
 def _strict(data: bytes, codec: str, name: str, label: str) -> DecodedText:
@@ -223,7 +224,8 @@ def _strict(data: bytes, codec: str, name: str, label: str) -> DecodedText:
         return DecodedText(data.decode(codec), label)
     except UnicodeDecodeError as exc:
         raise EncodingError(
-            f"{name}: declared {label} by its byte-order mark but byte {exc.start} is invalid"
+            N_("{name}: declared {label} by its byte-order mark but byte {offset} is invalid"),
+            name=name, label=label, offset=exc.start
         ) from None
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .errors import EvidenceError, InputError, UnreadableFileError
+from .i18n import N_
 from .model import Event, FileReport, ParseResult, ParseWarning, Source
 from .sources import InputFile, ParseContext, ParseOptions, detect, get_format
 from .sources.base import bounded
@@ -35,8 +36,8 @@ def parse_file(path: str, options: ParseOptions, format_name: str | None = None,
         if data is None:
             data = Path(path).read_bytes()
     except OSError as exc:
-        err = UnreadableFileError(f"{path}: cannot read ({exc.strerror or exc})")
-        return [], FileReport(path, None, None, None, error=str(err)), False
+        err = UnreadableFileError(N_("{path}: cannot read ({reason})"), path=path, reason=exc.strerror or exc)
+        return [], FileReport(path, None, None, None, error=err.record()), False
     file = InputFile(path, data)
     fmt_name: str | None = format_name
     try:
@@ -45,7 +46,7 @@ def parse_file(path: str, options: ParseOptions, format_name: str | None = None,
         ctx = ParseContext(file, fmt.NAME, options)
         events = list(fmt.parse(file, ctx))
     except InputError as exc:
-        return [], FileReport(path, file.sha256, file.size, fmt_name, error=str(exc)), False
+        return [], FileReport(path, file.sha256, file.size, fmt_name, error=exc.record()), False
     except EvidenceError:
         raise
     except Exception as exc:  # a parser bug must not sink the batch; report it loudly

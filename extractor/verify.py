@@ -20,6 +20,7 @@ from pathlib import Path, PurePath
 from typing import Sequence
 
 from .errors import IntegrityError, UsageError
+from .i18n import N_, _
 
 MATCH = "match"  # the bytes are a recorded source
 CHANGED = "changed"  # a recorded source's name, other bytes
@@ -57,23 +58,27 @@ class FileCheck:
         return self.status == MATCH or (self.status == UNKNOWN and not self.named)
 
     def line(self) -> str:
+        """The file's line on the terminal, in the language the CLI speaks (the status
+        word first, so a script can still grep the English one)."""
         short = (self.sha256 or "")[:16]
+        detail = f"; {self.detail}" if self.detail else ""
         if self.status == MATCH:
             same = "" if self.recorded is None or _same_name(self.path, self.recorded.file) \
-                else f" (recorded as {self.recorded.file})"
-            return f"ok         {self.path}  sha256 {short}…{same}" + (f"; {self.detail}" if self.detail else "")
+                else _(" (recorded as {file})").format(file=self.recorded.file)
+            return _("ok         {path}  sha256 {short}…{same}").format(path=self.path, short=short, same=same) + detail
         if self.status == CHANGED:
             assert self.recorded is not None
-            return (f"CHANGED    {self.path}  sha256 {short}…, but the report recorded "
-                    f"{self.recorded.sha256[:16]}… for {self.recorded.file}"
-                    + (f"; {self.detail}" if self.detail else ""))
+            return _("CHANGED    {path}  sha256 {short}…, but the report recorded {recorded}… for {file}").format(
+                path=self.path, short=short, recorded=self.recorded.sha256[:16], file=self.recorded.file) + detail
         if self.status == EXCERPT_DIFFERS:
-            return f"EXCERPT    {self.path}  sha256 {short}… matches, but the PDF's excerpt of it does not: {self.detail}"
+            return _("EXCERPT    {path}  sha256 {short}… matches, but the PDF's excerpt of it does not: {detail}").format(
+                path=self.path, short=short, detail=self.detail)
         if self.status == UNREADABLE:
-            return f"UNREADABLE {self.path}  {self.detail}"
+            return _("UNREADABLE {path}  {detail}").format(path=self.path, detail=self.detail)
         if self.named:
-            return f"UNKNOWN    {self.path}  sha256 {short}… is not a source of this report"
-        return f"skipped    {self.path}  (in the folder, not a source of this report)"
+            return _("UNKNOWN    {path}  sha256 {short}… is not a source of this report").format(
+                path=self.path, short=short)
+        return _("skipped    {path}  (in the folder, not a source of this report)").format(path=self.path)
 
 
 @dataclass(frozen=True)
@@ -103,9 +108,11 @@ class Verification:
 
     def lines(self) -> list[str]:
         out = [c.line() for c in self.checks]
-        out.extend(f"not given  {r.file}  (recorded sha256 {r.sha256[:16]}…)" for r in self.not_given)
-        out.append(f"{len(self.matched)} of {len(self.recorded)} recorded sources verified"
-                   + (f"; {len(self.failures)} file(s) do not match" if self.failures else ""))
+        out.extend(_("not given  {file}  (recorded sha256 {short}…)").format(file=r.file, short=r.sha256[:16])
+                   for r in self.not_given)
+        out.append(_("{matched} of {recorded} recorded sources verified").format(
+            matched=len(self.matched), recorded=len(self.recorded))
+            + (_("; {n} file(s) do not match").format(n=len(self.failures)) if self.failures else ""))
         return out
 
 
@@ -120,20 +127,21 @@ def load_recorded(report: str | os.PathLike[str]) -> tuple[RecordedFile, ...]:
     try:
         data = json.loads(path.read_text("utf-8"))
     except OSError as exc:
-        raise UsageError(f"{report}: cannot read the report ({exc.strerror or exc})") from None
+        raise UsageError(N_("{report}: cannot read the report ({reason})"), report=report,
+                         reason=exc.strerror or exc) from None
     except ValueError:
-        raise UsageError(f"{report}: not a JSON file; give the case's .json report "
-                         "(written next to its .html and .pdf)") from None
+        raise UsageError(N_("{report}: not a JSON file; give the case's .json report "
+                            "(written next to its .html and .pdf)"), report=report) from None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, list) or not str(data.get("schema", "")).startswith("evidence-case/"):
-        raise UsageError(f"{report}: not an evidence case report (no \"schema\": \"evidence-case/…\" "
-                         "and \"files\"); give the case's .json report")
+        raise UsageError(N_("{report}: not an evidence case report (no \"schema\": \"evidence-case/…\" "
+                            "and \"files\"); give the case's .json report"), report=report)
     out = []
     for entry in files:
         try:
             out.append(RecordedFile(str(entry["file"]), str(entry["sha256"]).lower(), entry.get("size")))
         except (KeyError, TypeError):
-            raise UsageError(f"{report}: a \"files\" entry lacks \"file\" or \"sha256\"") from None
+            raise UsageError(N_("{report}: a \"files\" entry lacks \"file\" or \"sha256\""), report=report) from None
     return tuple(out)
 
 
@@ -143,7 +151,8 @@ def _recorded_in_pdf(path: Path) -> tuple[RecordedFile, ...]:
 
     attached = _pdf_attachments(path)
     if MANIFEST_NAME not in attached:
-        raise UsageError(f"{path}: no {MANIFEST_NAME} attached; give a case report's .pdf or .json")
+        raise UsageError(N_("{path}: no {manifest} attached; give a case report's .pdf or .json"), path=path,
+                         manifest=MANIFEST_NAME)
     try:
         data = json.loads(attached[MANIFEST_NAME].decode("utf-8"))
         masked = bool(data.get("masked", True))
@@ -155,7 +164,8 @@ def _recorded_in_pdf(path: Path) -> tuple[RecordedFile, ...]:
                 attached.get(str(f.get("attachment"))) if excerpt else None, masked))
         return tuple(out)
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise UsageError(f"{path}: its {MANIFEST_NAME} is not an evidence manifest") from None
+        raise UsageError(N_("{path}: its {manifest} is not an evidence manifest"), path=path,
+                         manifest=MANIFEST_NAME) from None
 
 
 def _pdf_attachments(path: Path) -> dict[str, bytes]:
@@ -174,7 +184,8 @@ def _pdf_attachments(path: Path) -> dict[str, bytes]:
                     uf = uf.decode("utf-16") if uf[:2] in (b"\xfe\xff", b"\xff\xfe") else uf.decode("utf-8", "replace")
                 out[str(uf)] = resolve1(resolve1(spec["EF"])["F"]).get_data()
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read the report ({exc.strerror or exc})") from None
+        raise UsageError(N_("{report}: cannot read the report ({reason})"), report=path,
+                         reason=exc.strerror or exc) from None
     except Exception:  # not a PDF, or one without attachments: the caller says so
         pass
     return out
@@ -249,7 +260,7 @@ def verify_report(report: str | os.PathLike[str], sources: Sequence[str | os.Pat
     """Check ``sources`` (files, or folders walked recursively) against ``report``
     (a case's .json, or its .pdf's manifest)."""
     if not sources:
-        raise UsageError("name the source files (or their folder) to check against the report")
+        raise UsageError(N_("name the source files (or their folder) to check against the report"))
     recorded = load_recorded(report)
     report_path = Path(report).resolve()
     checks = tuple(check_file(p, named, recorded) for p, named in _expand(sources)
@@ -262,11 +273,13 @@ def require_verified(result: Verification) -> None:
     if result.ok:
         return
     if not result.failures and not result.matched:
-        raise IntegrityError(f"none of the given files is a source of {result.report}; "
-                             "name the exports the report was made from")
+        raise IntegrityError(N_("none of the given files is a source of {report}; "
+                                "name the exports the report was made from"), report=result.report)
     if result.failures:
         names = ", ".join(c.path for c in result.failures)
-        raise IntegrityError(f"{len(result.failures)} file(s) do not match {result.report}: {names}")
+        raise IntegrityError(N_("{n} file(s) do not match {report}: {names}"), n=len(result.failures),
+                             report=result.report, names=names)
     missing = ", ".join(r.file for r in result.not_given)
-    raise IntegrityError(f"{len(result.not_given)} recorded source(s) not given: {missing}; "
-                         "name them too, or give --partial to check only the files given")
+    raise IntegrityError(N_("{n} recorded source(s) not given: {missing}; "
+                            "name them too, or give --partial to check only the files given"),
+                         n=len(result.not_given), missing=missing)

@@ -12,6 +12,11 @@ settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# The command line speaks Chinese by default; the tests assert its English words, so they
+# run in English (set before extractor.cli builds its help texts; subprocesses inherit
+# it).  tests/test_i18n.py asserts the Chinese ones.
+os.environ["EVIDENCE_LANG"] = "en"
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -37,3 +42,13 @@ def every_claim_stated():
     mp.setattr(calibration, "builtin", lambda: None)
     yield
     mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """A test that switched the language (``--lang zh``) leaves English behind it."""
+    yield
+    from extractor import i18n
+
+    if i18n.language() != "en":
+        i18n.set_language("en")

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from ..cases import Case, Run
 from ..errors import UsageError
+from ..i18n import N_, said
 from ..model import Event, FileReport, ParseResult
 from .context import ATTACH_CASE, ATTACH_MODES, ATTACH_NONE, RenderContext
 from .env import cached_environment
@@ -113,12 +114,18 @@ def check_case_outputs(outputs: Sequence[str]) -> tuple[str, ...]:
     known = case_output_names()
     kinds = tuple(outputs)
     if not kinds or set(kinds) - set(known):
-        raise UsageError(f"--outputs takes {_and(known)}; got {','.join(kinds)!r}")
+        raise UsageError(N_("--outputs takes {names}; got {outputs!r}"), names=_and(known), outputs=",".join(kinds))
     return kinds
 
 
 def _and(names: Sequence[str]) -> str:
-    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+    """``a, b and c`` (a Message: said ``a、b 和 c`` in Chinese, see extractor.i18n)."""
+    if len(names) < 2:
+        return "".join(names)
+    items: str = names[0]
+    for name in names[1:-1]:
+        items = said(N_("{a}, {b}"), a=items, b=name)
+    return said(N_("{items} and {last}"), items=items, last=names[-1])
 
 
 # The built-in defaults (plug-ins are looked up when a run starts, not at import).
@@ -146,7 +153,7 @@ class Renderer:
         if isinstance(attach, bool):
             attach = ATTACH_CASE if attach else ATTACH_NONE
         if attach not in ATTACH_MODES:
-            raise UsageError(f"--attach takes {_and(ATTACH_MODES)}; got {attach!r}")
+            raise UsageError(N_("--attach takes {names}; got {attach!r}"), names=_and(ATTACH_MODES), attach=attach)
         self.attach = attach
         self.mask = mask_phones
         self.generated_at = generated_at or datetime.now(BEIJING).replace(microsecond=0)

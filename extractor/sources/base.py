@@ -20,6 +20,7 @@ from typing import ClassVar, Iterator
 from zoneinfo import ZoneInfo
 
 from ..errors import InputTooLargeError, UnknownFormatError, UnsafeInputError, UsageError
+from ..i18n import N_, said
 from ..limits import EXCERPT_CHARS, MAX_WARNING_CHARS, MAX_WARNINGS_PER_FILE
 from ..model import Event, Kind, ParseWarning, Role, Source
 from ..roles import AUTO_REPLY_RE, RoleResolver
@@ -237,7 +238,7 @@ def get_format(name: str) -> SourceFormat:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(f.NAME for f in formats())
-        raise UsageError(f"unknown format {name!r}; known formats: {known}") from None
+        raise UsageError(N_("unknown format {name!r}; known formats: {known}"), name=name, known=known) from None
 
 
 def detect(file: InputFile) -> SourceFormat:
@@ -250,30 +251,33 @@ def detect(file: InputFile) -> SourceFormat:
         except Exception:  # a sniff must never sink the run; treat as "not mine"
             continue
     tried = ", ".join(f.NAME for f in formats())
-    hint = ""
+    hint: str = ""
     if file.head.startswith(b"PK\x03\x04") and not _is_workbook(file.data):
-        hint = ("; it is a zip archive, not an export: 请先解压 (unzip it and give evidence the unpacked "
-                "folder; the files inside are not read)")
+        hint = said(N_("; it is a zip archive, not an export: 请先解压 (unzip it and give evidence the unpacked "
+                       "folder; the files inside are not read)"))
     elif file.head.startswith(b"PK\x03\x04"):
-        hint = "; it is a ZIP/XLSX container that no sheet format could read (damaged, truncated or another kind of workbook)"
+        hint = said(N_("; it is a ZIP/XLSX container that no sheet format could read (damaged, truncated or "
+                       "another kind of workbook)"))
     elif file.head.lstrip().startswith(b"%PDF"):
         from .containers import pdf_problem  # late: containers builds on this module
 
         problem = pdf_problem(file.data)
         if problem == "password-protected":
-            hint = ("; it is a password-protected PDF: open it with its password and save or print "
-                    "it to a new PDF without one")
+            hint = said(N_("; it is a password-protected PDF: open it with its password and save or print "
+                           "it to a new PDF without one"))
         elif problem:
-            hint = f"; it is a PDF that cannot be read ({problem})"
+            hint = said(N_("; it is a PDF that cannot be read ({problem})"), problem=problem)
         else:
-            hint = "; it is a PDF with no chat, call or order text on its first page (a scan, or another document)"
+            hint = said(N_("; it is a PDF with no chat, call or order text on its first page (a scan, or "
+                           "another document)"))
     elif not file.data:
-        hint = "; the file is empty"
+        hint = said(N_("; the file is empty"))
     elif not file.head_text and b"\x00" not in file.head:
         # Text whose first bytes decode in no known encoding: that is the error (E102,
         # naming the byte), not "unknown format" -- no sniff could see what it is.
         file.decoded
-    raise UnknownFormatError(f"{file.label}: not a known export (tried: {tried}){hint}")
+    raise UnknownFormatError(N_("{file}: not a known export (tried: {tried}){hint}"), file=file.label, tried=tried,
+                             hint=hint)
 
 
 def _is_workbook(data: bytes) -> bool:
