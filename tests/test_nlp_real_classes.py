@@ -170,6 +170,38 @@ def test_plain_questions_and_transit_are_not_delay_claims(tagger, text):
     assert "delay_claim" not in labels(tagger.tag_text(text, "buyer", SENT))
 
 
+@pytest.mark.parametrize("text,reason", [
+    ("都九天了还没一点动静", "late_shipment"),           # time gone by, nothing done
+    ("到目前没有发货 电话也催过了", "late_shipment"),      # not shipped so far, as a fact
+    ("至今未发货", "late_shipment"),
+    ("承诺1周内发货 到两周才发货", "late_shipment"),       # a window promised, then missed
+    ("说好3天内发 结果食言", "late_shipment"),
+    ("三天内发货怎么解释呢", "late_shipment"),
+    ("请给出三天内未发货的原因", "late_shipment"),
+    ("随意延迟我的发货时间", "late_shipment"),             # the shop put it off
+    ("你们已经无缘无故延后一周了", "late_shipment"),
+    ("发货期从4-5周又变为7-8周 诚信何在", "late_shipment"),
+    ("一直弄不到货", "out_of_stock"),
+    ("没有货源还上架", "out_of_stock"),
+])
+def test_a_delay_told_by_elapsed_time_or_a_missed_window(tagger, text, reason):
+    assert items(tagger.tag_text(text, "buyer", SENT)) == {("delay_claim", reason)}
+
+
+@pytest.mark.parametrize("text", [
+    "如果三天内不发货怎么办",
+    "三天内发货吗",
+    "页面写着15天内发货 还没到15天呢",
+    "麻烦帮我推迟几天发货",                              # the buyer asks for the delay
+    "我想延后发货 下周再发",
+    "你们延迟发货有赔付吗",
+    "到现在还没收到货",                                  # transit
+    "有没有货源",
+])
+def test_windows_asked_about_or_postponed_by_the_buyer_are_no_delay_claim(tagger, text):
+    assert "delay_claim" not in labels(tagger.tag_text(text, "buyer", SENT))
+
+
 def test_impatience_alleges_a_breach_only_with_elapsed_time(tagger):
     """到底什么时候能发 is a question, also right after the seller admits a missed
     deadline; with the time that has gone by (都下午了) it is a complaint."""
