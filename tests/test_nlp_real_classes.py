@@ -274,6 +274,7 @@ def test_an_agreement_to_something_else_promises_nothing(tagger, question, answe
     ("才炒了几次涂层就起皮了", {("return_claim", "quality")}),
     ("玩了两次就跑不动了 轮子空转", {("return_claim", "quality")}),
     ("才用了三天 吹著吹著就沒熱風了", {("return_claim", "quality")}),
+    ("实际用不到四天就坏了两次", {("return_claim", "quality")}),  # 用不到 a span: not "no use for it"
     ("手机用了一周 耗电异常 半天就没电", {("return_claim", "quality")}),
     ("屏幕左边有两条竖线", {("return_claim", "quality")}),
     ("经常读不出卡 卡是新的", {("return_claim", "quality")}),
