@@ -32,6 +32,7 @@ from ..errors import EvidenceError
 from ..labels import registry
 from ..render.env import cached_environment, mask_phones
 from ..store import CaseStore
+from .cache import BuiltCases
 from .security import COOKIE, CSRF_FIELD, Session, Sessions
 
 MAX_FILES = 200  # files per upload
@@ -89,6 +90,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
     jobs = ImportJobs()
     uploads = db.with_name(db.name + ".uploads")
     m = mask_phones if mask else (lambda s: s)
+    built = BuiltCases()  # the downloads' Case objects, per run and decisions
 
     def page(request: Request, template: str, session: Session, status: int = 200, **values: Any) -> HTMLResponse:
         html = env.get_template(template).render(csrf=session.csrf, csrf_field=CSRF_FIELD, mask=m,
@@ -261,7 +263,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
             store = CaseStore(db)
             try:
                 row = store.case_row(case_id)
-                case = _find_case(store, row)
+                case = built.case(store, row)
             finally:
                 store.close()
             with tempfile.TemporaryDirectory() as tmp:
@@ -281,7 +283,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
 
             store = CaseStore(db)
             try:
-                case = _find_case(store, store.case_row(case_id))
+                case = built.case(store, store.case_row(case_id))
             finally:
                 store.close()
             return Renderer(mask_phones=mask).render("pdf", case, f"case-{case_id}")
@@ -302,7 +304,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
             try:
                 rows = [r for r in store.cases() if not wanted or r["id"] in wanted]
                 keys = {(r["shop"], r["buyer"]) for r in rows}
-                chosen = [c for c in store.cases_objects() if ((c.shop or ""), c.buyer) in keys]
+                chosen = [c for c in built.all(store) if ((c.shop or ""), c.buyer) in keys]
             finally:
                 store.close()
             renderer = Renderer(mask_phones=mask)
@@ -341,13 +343,6 @@ def _locked(lock: threading.Lock, fn):
         with lock:
             return fn()
     return run
-
-
-def _find_case(store: CaseStore, row) -> Any:
-    for case in store.cases_objects():
-        if (case.shop or "") == row["shop"] and case.buyer == row["buyer"]:
-            return case
-    raise EvidenceError(f"案件 {row['buyer']} 不在最近一次导入中，请重新导入")
 
 
 def _unzip(data: bytes, folder: Path, names: dict[str, str], n: int, budget: int) -> int:
