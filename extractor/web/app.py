@@ -36,6 +36,7 @@ from .cache import BuiltCases
 from .security import COOKIE, CSRF_FIELD, Session, Sessions
 
 MAX_FILES = 200  # files per upload
+CASES_PER_PAGE = 100  # rows of the case list on one page
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # per upload, all files together (a .zip counted unpacked)
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -156,18 +157,24 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
         try:
             rows = store.cases(shop=q.get("shop") or None, claim=q.get("claim") or None,
                                order=order if order in ("last_time", "first_time", "buyer", "shop", "risk") else "last_time")
-            items = [{**dict(r), "claims": json.loads(r["claims"]), "reviewed": store.reviewed_count(r["id"])}
-                     for r in rows]
             if q.get("risk") == "yes":
-                items = [i for i in items if i["risk"] != "无"]
+                rows = [r for r in rows if r["risk"] != "无"]
             if q.get("reviewed") in ("yes", "no"):
-                items = [i for i in items if (i["reviewed"] > 0) == (q.get("reviewed") == "yes")]
-            shops = sorted({r["shop"] for r in store.cases()})
-            runs = store.runs()[-5:]
+                reviewed = store.reviewed_cases()
+                rows = [r for r in rows if (r["id"] in reviewed) == (q.get("reviewed") == "yes")]
+            # One page of the list: a store of ten thousand cases renders a hundred rows.
+            pages = max(1, -(-len(rows) // CASES_PER_PAGE))
+            number = min(max(int(q["page"]) if q.get("page", "").isdigit() else 1, 1), pages)
+            shown = rows[(number - 1) * CASES_PER_PAGE:number * CASES_PER_PAGE]
+            counts = store.reviewed_counts([r["id"] for r in shown])
+            items = [{**dict(r), "claims": json.loads(r["claims"]), "reviewed": counts[r["id"]]} for r in shown]
+            shops = store.shops()
+            runs = store.recent_runs(5)
         finally:
             store.close()
-        return page(request, "web-cases.html.j2", session, cases=items, shops=shops, runs=runs, q=q,
-                    claim_labels=CLAIM_LABELS)
+        links = {name: _page_url(q, n) for name, n in (("prev", number - 1), ("next", number + 1)) if 1 <= n <= pages}
+        return page(request, "web-cases.html.j2", session, cases=items, total=len(rows), page_number=number,
+                    pages=pages, links=links, shops=shops, runs=runs, q=q, claim_labels=CLAIM_LABELS)
 
     @route("/import", methods=("GET", "POST"))
     async def import_page(request: Request, session: Session) -> Response:
@@ -219,7 +226,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
             row = store.case_row(case_id)
             report = json.loads(row["report"])
             decisions = {}
-            for d in store.decisions():
+            for d in store.decisions_on(e["key"] for e in report["events"]):
                 decisions.setdefault(d.event, []).append(d)
         finally:
             store.close()
@@ -331,6 +338,13 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
     routes = [login, cases, import_page, run_page, case_page, review, pack_zip, report_pdf, register_csv,
               offenders, css]
     return Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))])
+
+
+def _page_url(q, number: int) -> str:
+    """The list with the same filters, at another page."""
+    from urllib.parse import urlencode
+
+    return "/?" + urlencode([(k, v) for k, v in q.multi_items() if k != "page"] + [("page", str(number))])
 
 
 def _ensure(path: Path) -> Path:
