@@ -65,6 +65,12 @@ MIGRATIONS: tuple[str, ...] = (
         who TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL);
     CREATE INDEX decisions_by_event ON decisions(event);
     """,
+    # 2: tags by case.  Deleting a case's events cascades to its tags, and the case list
+    # counts a page's reviewed tags: without it each was a scan of every tag in the store
+    # (per deleted event, for the cascade), which at 10,000 cases is minutes an import.
+    """
+    CREATE INDEX tags_by_case ON tags(case_id, key);
+    """,
 )
 
 

@@ -99,3 +99,35 @@ def test_a_case_page_reads_the_decisions_on_its_own_events(many):
         assert [d.event for d in got] == [mine["key"], mine["key"]]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("sql, args", [
+    ("SELECT case_id, COUNT(*) FROM tags WHERE case_id IN (?, ?) AND reviewed IS NOT NULL GROUP BY case_id", (1, 2)),
+    ("DELETE FROM tags WHERE case_id=? AND key=?", (1, "k")),  # what the cascade from events runs
+])
+def test_the_per_case_tag_queries_use_the_index_not_a_scan(tmp_path, sql, args):
+    store = CaseStore(tmp_path / "cases.db")
+    try:
+        plan = " ".join(r[3] for r in store.db.execute("EXPLAIN QUERY PLAN " + sql, args))
+    finally:
+        store.close()
+    assert "tags_by_case" in plan and "SCAN tags" not in plan
+
+
+def test_a_store_of_the_first_schema_gets_the_index(tmp_path):
+    import sqlite3
+
+    from extractor.store import MIGRATIONS, _statements
+
+    con = sqlite3.connect(tmp_path / "old.db")
+    for statement in _statements(MIGRATIONS[0]):
+        con.execute(statement)
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    store = CaseStore(tmp_path / "old.db")
+    try:
+        names = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "tags_by_case" in names and store.version == len(MIGRATIONS)
+    finally:
+        store.close()
