@@ -199,3 +199,15 @@ def test_decisions_on_labels_the_backoff_does_not_learn_are_said_so(tmp_path, sh
 def test_targets_follow_the_decisions_in_order(decisions, expected):
     detector_targets, right, wrong = _targets([Decision("k", a, label, reason) for a, label, reason in decisions])
     assert (detector_targets, right, wrong) == expected
+
+
+def test_an_input_that_cannot_be_read_is_named(tmp_path, shop):
+    _, chat, keys = shop
+    broken = tmp_path / "exports" / "聊天记录.xlsx"
+    broken.parent.mkdir()
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    d = write_decisions(tmp_path / "d.jsonl", [{"event": keys[WRONG], "action": "dismiss", "label": "return_claim"}])
+    result = runner.invoke(app, ["train", "--decisions", str(d), "--inputs", str(chat), "--inputs", str(broken),
+                                 "--out", str(tmp_path / "m.json")])
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: {broken}: not read, so no decision on its events can be learnt" in result.stderr

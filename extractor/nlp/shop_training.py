@@ -122,14 +122,18 @@ def from_store(path: str | os.PathLike[str]) -> tuple[list[Decided], dict[str, M
     return decided, messages
 
 
-def from_inputs(paths: Sequence[str], config) -> dict[str, Message]:
+def from_inputs(paths: Sequence[str], config, warn: Callable[[str], None] | None = None) -> dict[str, Message]:
     """Every event of the exports, by the key a run over them gives it (the stages a
-    report runs, up to tagging: the key hashes the event as the case holds it)."""
+    report runs, up to tagging: the key hashes the event as the case holds it).  A file
+    that could not be read is a warning: the decisions on its events will be missing."""
     from ..review import event_key
     from ..stages import held_case_events, join_aside, read_files
 
     reads = read_files(paths, config)
     assembly = join_aside(reads, config.parse.shop)
+    for report in assembly.reports:
+        if report.error and warn:
+            warn(f"{report.file}: not read, so no decision on its events can be learnt ({report.error})")
     out: dict[str, Message] = {}
     for key in assembly.keys:
         for e in held_case_events(reads, assembly, key):
@@ -327,7 +331,7 @@ def train_from_decisions(out: str | os.PathLike[str], decision_files: Sequence[s
         store_decided, messages = from_store(db)
         decided = store_decided + decided
     if inputs:
-        for key, message in from_inputs(list(inputs), config or RunConfig()).items():
+        for key, message in from_inputs(list(inputs), config or RunConfig(), warn).items():
             messages.setdefault(key, message)
     shop = examples_of(decided, messages)
     for line in shop.warnings:
