@@ -19,12 +19,14 @@ FULL = [
     ["bench_report.py"],
     ["bench_batch.py"],
     ["bench_hostile.py"],
+    ["bench_store.py"],
 ]
 QUICK = [
     ["bench_tag.py", "--messages", "20000"],
     ["bench_report.py", "--pdfs", "5"],
     ["bench_batch.py", "--buyers", "100", "--messages", "10000", "--pdfs", "5"],
     ["bench_hostile.py", "--scale", "0.1"],
+    ["bench_store.py", "--cases", "500", "--buyers", "20", "--messages", "2000", "--repeat", "3"],
 ]
 
 

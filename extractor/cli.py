@@ -215,19 +215,54 @@ def eval_cmd(
 
 
 @app.command("train",
-             help=_("Train the statistical backoff on labelled parts; thresholds by leave-one-part-out."))
+             help=_("Train the statistical backoff on labelled parts (thresholds by leave-one-part-out), "
+                    "or tune it to a shop's review decisions (--decisions / --db)."))
 def train_cmd(
-    parts: List[str] = typer.Argument(..., help=_("Labelled corpus parts (folders with gold.jsonl) to train on.")),
+    parts: Optional[List[str]] = typer.Argument(None, help=_("Labelled corpus parts (folders with gold.jsonl) to train on.")),
     out: str = typer.Option(..., "--out", help=_("The model file to write (JSON).")),
     rules: Optional[List[str]] = RULES_OPT,
+    decisions: Optional[List[str]] = typer.Option(
+        None, "--decisions", help=_("A shop's review decisions (JSON Lines, as `--review` reads; repeatable): "
+        "tune the backoff to them instead of training on corpus parts.")),
+    db: Optional[str] = typer.Option(None, "--db", help=_("A case store: its decisions, and the text of its events.")),
+    inputs: Optional[List[str]] = typer.Option(
+        None, "--inputs", help=_("The exports the decisions were made on (files or folders; repeatable): "
+        "the text a decisions file names by event key.")),
+    base: Optional[str] = typer.Option(None, "--base", help=_("The model the decisions tune "
+                                       "(default: the built-in one).")),
+    tz: str = TZ_OPT,
+    shop: Optional[List[str]] = SHOP_OPT,
+    staff: Optional[List[str]] = STAFF_OPT,
 ) -> None:
 
     def body() -> int:
+        if decisions or db is not None:
+            return _train_from_decisions()
+        if not parts:
+            raise UsageError(N_("give labelled corpus parts to train on, or a shop's --decisions / --db"))
         from .nlp.training import format_cross_validation, train_to_file
 
         cv = train_to_file(parts, out, tuple(rules or ()), progress=err)
         typer.echo(format_cross_validation(cv), nl=False)
         return 0
+
+    def _train_from_decisions() -> int:
+        from .nlp.shop_training import train_from_decisions
+        from .stages import RunConfig
+
+        if parts:
+            raise UsageError(N_("corpus parts and shop decisions train differently: give one or the other "
+                                "(a model trained on parts can be tuned with --base)"))
+        config = RunConfig(parse=parse_options(tz, shop, staff), rules_files=tuple(rules or ()))
+        shop_examples = train_from_decisions(out, tuple(decisions or ()), db, tuple(inputs or ()), config,
+                                             base, warn=lambda line: err(_("warning: {line}").format(line=line)))
+        c = shop_examples.counts
+        typer.echo(_("learnt {learnt} of {decisions} decisions on {messages} buyer messages; "
+                     "written {out} (use it with --backoff)").format(
+            learnt=c["learnt"], decisions=c["decisions"], messages=c["messages"], out=out))
+        # Decisions on events the inputs do not hold are the user's to resolve (other
+        # exports, another store): the model is written, the exit says it is partial.
+        return EXIT_PARTIAL if c["not_in_inputs"] else 0
 
     run_command(body)
 

@@ -105,3 +105,9 @@ MAX_PATTERN_ORDERS_SHOWN = 20
 # judged on its own; what the message claims is the union of what its windows claim.
 TAG_WINDOW_CHARS = 20_000
 TAG_WINDOWS_AT_ONCE = 8
+
+# -- the web app -------------------------------------------------------------------------
+
+# Case objects the web app keeps for its downloads (pack, PDF, register), so that a
+# download does not run every stage again; the least recently downloaded go first.
+MAX_CACHED_CASES = 1000

@@ -93,6 +93,11 @@ def decision_from_dict(data: Any, where: str) -> Decision:
 
 
 def read_decisions(path: str | Path) -> list[Decision]:
+    return [d for _, d in read_numbered_decisions(path)]
+
+
+def read_numbered_decisions(path: str | Path) -> list[tuple[int, Decision]]:
+    """The decisions of ``path`` with the line each is on (for a message that names it)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -108,7 +113,7 @@ def read_decisions(path: str | Path) -> list[Decision]:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ReviewError(f"{path}:{number}: not JSON ({exc.msg})") from None
-        out.append(decision_from_dict(data, f"{path}:{number}"))
+        out.append((number, decision_from_dict(data, f"{path}:{number}")))
     return out
 
 

@@ -78,6 +78,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX case_keys_by_value ON case_keys(kind, value);
     INSERT INTO case_keys (case_id, kind, value, masked) SELECT id, 'nick', buyer, 0 FROM cases;
     """,
+    # 3: tags by case.  Deleting a case's events cascades to its tags, and the case list
+    # counts a page's reviewed tags: without it each was a scan of every tag in the store
+    # (per deleted event, for the cascade), which at 10,000 cases is minutes an import.
+    """
+    CREATE INDEX tags_by_case ON tags(case_id, key);
+    """,
 )
 
 
@@ -372,6 +378,40 @@ class CaseStore:
     def reviewed_count(self, case_id: int) -> int:
         return self.db.execute("SELECT COUNT(*) FROM tags WHERE case_id=? AND reviewed IS NOT NULL",
                                (case_id,)).fetchone()[0]
+
+    def reviewed_counts(self, case_ids: Sequence[int]) -> dict[int, int]:
+        """Reviewed tags per case, for the cases of one page of the list (by the
+        tags_by_case index: the list never counts over every case's tags)."""
+        out = dict.fromkeys(case_ids, 0)
+        ids = list(out)
+        for start in range(0, len(ids), 500):  # SQLite's bound on parameters is far above
+            chunk = ids[start:start + 500]
+            for r in self.db.execute(f"SELECT case_id, COUNT(*) AS n FROM tags WHERE case_id IN "
+                                     f"({','.join('?' * len(chunk))}) AND reviewed IS NOT NULL GROUP BY case_id", chunk):
+                out[r["case_id"]] = r["n"]
+        return out
+
+    def reviewed_cases(self) -> set[int]:
+        """The cases with a reviewed tag (one pass over the tags, for the list's filter)."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT case_id FROM tags WHERE reviewed IS NOT NULL")}
+
+    def shops(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT shop FROM cases ORDER BY shop")]
+
+    def recent_runs(self, n: int) -> list[sqlite3.Row]:
+        """The last ``n`` runs, oldest first (a store gets a run per review decision)."""
+        return self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (n,)).fetchall()[::-1]
+
+    def decisions_on(self, keys: Iterable[str]) -> list[Decision]:
+        """The decisions on these events (a case page's), in order, by decisions_by_event."""
+        keys = list(dict.fromkeys(keys))
+        rows = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows += self.db.execute(f"SELECT id, event, action, label, reason, who, at, note FROM decisions WHERE event "
+                                    f"IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return [Decision(r["event"], r["action"], r["label"], r["reason"], r["who"], r["at"], r["note"])
+                for r in sorted(rows, key=lambda r: r["id"])]
 
     # -- reading ------------------------------------------------------------------------
     def runs(self) -> list[sqlite3.Row]:

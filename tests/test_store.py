@@ -162,7 +162,7 @@ def test_a_store_of_the_previous_schema_is_migrated_and_keeps_its_cases(tmp_path
     con.commit()
     con.close()
     store = CaseStore(path)
-    assert store.version == len(MIGRATIONS) == 2
+    assert store.version == len(MIGRATIONS) == 3
     assert store.db.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 2
     [group] = store.repeat_offenders()
     assert (group.kind, group.value, len(group.cases)) == ("nick", "tb_old", 2)

@@ -32,9 +32,11 @@ from ..errors import EvidenceError
 from ..labels import registry
 from ..render.env import cached_environment, mask_phones
 from ..store import CaseStore
+from .cache import BuiltCases
 from .security import COOKIE, CSRF_FIELD, Session, Sessions
 
 MAX_FILES = 200  # files per upload
+CASES_PER_PAGE = 100  # rows of the case list on one page
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # per upload, all files together (a .zip counted unpacked)
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -89,6 +91,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
     jobs = ImportJobs()
     uploads = db.with_name(db.name + ".uploads")
     m = mask_phones if mask else (lambda s: s)
+    built = BuiltCases()  # the downloads' Case objects, per run and decisions
 
     def page(request: Request, template: str, session: Session, status: int = 200, **values: Any) -> HTMLResponse:
         html = env.get_template(template).render(csrf=session.csrf, csrf_field=CSRF_FIELD, mask=m,
@@ -154,18 +157,24 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
         try:
             rows = store.cases(shop=q.get("shop") or None, claim=q.get("claim") or None,
                                order=order if order in ("last_time", "first_time", "buyer", "shop", "risk") else "last_time")
-            items = [{**dict(r), "claims": json.loads(r["claims"]), "reviewed": store.reviewed_count(r["id"])}
-                     for r in rows]
             if q.get("risk") == "yes":
-                items = [i for i in items if i["risk"] != "无"]
+                rows = [r for r in rows if r["risk"] != "无"]
             if q.get("reviewed") in ("yes", "no"):
-                items = [i for i in items if (i["reviewed"] > 0) == (q.get("reviewed") == "yes")]
-            shops = sorted({r["shop"] for r in store.cases()})
-            runs = store.runs()[-5:]
+                reviewed = store.reviewed_cases()
+                rows = [r for r in rows if (r["id"] in reviewed) == (q.get("reviewed") == "yes")]
+            # One page of the list: a store of ten thousand cases renders a hundred rows.
+            pages = max(1, -(-len(rows) // CASES_PER_PAGE))
+            number = min(max(int(q["page"]) if q.get("page", "").isdigit() else 1, 1), pages)
+            shown = rows[(number - 1) * CASES_PER_PAGE:number * CASES_PER_PAGE]
+            counts = store.reviewed_counts([r["id"] for r in shown])
+            items = [{**dict(r), "claims": json.loads(r["claims"]), "reviewed": counts[r["id"]]} for r in shown]
+            shops = store.shops()
+            runs = store.recent_runs(5)
         finally:
             store.close()
-        return page(request, "web-cases.html.j2", session, cases=items, shops=shops, runs=runs, q=q,
-                    claim_labels=CLAIM_LABELS)
+        links = {name: _page_url(q, n) for name, n in (("prev", number - 1), ("next", number + 1)) if 1 <= n <= pages}
+        return page(request, "web-cases.html.j2", session, cases=items, total=len(rows), page_number=number,
+                    pages=pages, links=links, shops=shops, runs=runs, q=q, claim_labels=CLAIM_LABELS)
 
     @route("/import", methods=("GET", "POST"))
     async def import_page(request: Request, session: Session) -> Response:
@@ -218,7 +227,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
             report = json.loads(row["report"])
             repeats = store.case_repeats(case_id)
             decisions = {}
-            for d in store.decisions():
+            for d in store.decisions_on(e["key"] for e in report["events"]):
                 decisions.setdefault(d.event, []).append(d)
         finally:
             store.close()
@@ -262,7 +271,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
             store = CaseStore(db)
             try:
                 row = store.case_row(case_id)
-                case = _find_case(store, row)
+                case = built.case(store, row)
             finally:
                 store.close()
             with tempfile.TemporaryDirectory() as tmp:
@@ -282,7 +291,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
 
             store = CaseStore(db)
             try:
-                case = _find_case(store, store.case_row(case_id))
+                case = built.case(store, store.case_row(case_id))
             finally:
                 store.close()
             return Renderer(mask_phones=mask).render("pdf", case, f"case-{case_id}")
@@ -303,7 +312,7 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
             try:
                 rows = [r for r in store.cases() if not wanted or r["id"] in wanted]
                 keys = {(r["shop"], r["buyer"]) for r in rows}
-                chosen = [c for c in store.cases_objects() if ((c.shop or ""), c.buyer) in keys]
+                chosen = [c for c in built.all(store) if ((c.shop or ""), c.buyer) in keys]
             finally:
                 store.close()
             renderer = Renderer(mask_phones=mask)
@@ -332,6 +341,13 @@ def create_app(db: str | Path, token: str | None = None, hosts: tuple[str, ...] 
     return Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))])
 
 
+def _page_url(q, number: int) -> str:
+    """The list with the same filters, at another page."""
+    from urllib.parse import urlencode
+
+    return "/?" + urlencode([(k, v) for k, v in q.multi_items() if k != "page"] + [("page", str(number))])
+
+
 def _ensure(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -342,13 +358,6 @@ def _locked(lock: threading.Lock, fn):
         with lock:
             return fn()
     return run
-
-
-def _find_case(store: CaseStore, row) -> Any:
-    for case in store.cases_objects():
-        if (case.shop or "") == row["shop"] and case.buyer == row["buyer"]:
-            return case
-    raise EvidenceError(f"案件 {row['buyer']} 不在最近一次导入中，请重新导入")
 
 
 def _unzip(data: bytes, folder: Path, names: dict[str, str], n: int, budget: int) -> int:
