@@ -35,6 +35,7 @@ LABEL_ATTRIBUTES = {
     "delay_claim": {"reason"},
     "compensation_demand": set(),
     "threat": set(),
+    "delay_agreed": {"deadline"},  # the project's extension (docs/tags.md)
 }
 RETURN_REASONS = {
     "ineffective", "allergy", "quality", "damaged",
@@ -263,7 +264,7 @@ def test_gold_records_follow_the_documented_format(split):
                 assert tag["reason"] in RETURN_REASONS
             if label == "delay_claim":
                 assert tag["reason"] in DELAY_REASONS
-            if label == "shipping_promise" and tag["deadline"] is not None:
+            if label in ("shipping_promise", "delay_agreed") and tag["deadline"] is not None:
                 deadline = datetime.fromisoformat(tag["deadline"])
                 assert deadline.utcoffset() == timedelta(hours=8), tag
             if label == "shipped":
