@@ -35,6 +35,9 @@ from .pipeline import WORD_ENDS_KEY, CompiledRules, _add_word, _vetoed
 LABEL = "delay_agreed"
 # A shipping verb in the buyer's clause: the day said there is the day to ship by.
 _SHIP_VERB = re.compile(r"发|寄|出货|出库")
+# An arrival estimate (隔天就能到, 三天左右到) names when the parcel arrives, not a day to
+# ship by (新批次这周内到 is the stock's arrival, and does).
+_ARRIVAL = re.compile(r"能到|送到|送达|就到|到您|到手|签收|(?<=[天左右])到(?=$|[,，。!！~～\s啊哦呢的了])")
 
 
 def _any(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -57,32 +60,91 @@ class DelayAgreements:
         self.offer_cue = _any(cues.get("delay_offer", ()))
         self.refused = _any(cues.get("delay_refused", ()))
         self.hurry = _any(cues.get("delay_hurry", ()))
-        self.offer: list[tuple[Event, Normalized]] = []
+        self.substitute = _any(cues.get("delay_substitute", ()))
+        self.other_item = _any(cues.get("delay_other_item", ()))
+        self.keep = _any(cues.get("delay_keep", ()))
+        self.parked: list = []  # the offer a substitute set aside (不换 我就要雾霾蓝 等吧 takes it up)
+        self.offer: list[tuple[Event, Normalized, tuple[Tag, ...]]] = []
         self.answered = False
         self.last: str | None = None  # who spoke last: "seller" or "buyer"
-        self.turn_offer: list[tuple[Event, Normalized]] = []
+        self.turn_offer: list[tuple[Event, Normalized, tuple[Tag, ...]]] = []
         self.turn_keeps = False
+        self.asked: list[tuple[Event, Normalized]] = []  # the buyer's messages since the seller spoke
+        self.asked_by: datetime | None = None
+        self.shipped = False  # a shipment earlier in the conversation
 
     # -- the walk -------------------------------------------------------------------
     def seller(self, event: Event, norm: Normalized, tags: Sequence[Tag]) -> None:
         if self.last != "seller":
             self.last = "seller"
             self.turn_offer, self.turn_keeps = [], False
-        if any(t.label == "shipped" for t in tags):
+            self.asked_by = self._asked_time()
+            self.asked = []
+        if any(t.label == "shipped" for t in tags) or \
+                (self.substitute is not None and self.substitute.search(norm.text)):
+            # shipped, or another item offered instead (要不要换成绿茶味的, 焦糖味的有货哦, 换成棕色
+            # 的话今天下午就能发): a yes now takes that item, it agrees to no wait
+            shipped = any(t.label == "shipped" for t in tags)
+            self.parked = [] if shipped else (self.offer if not self.answered else []) + self.turn_offer
             self.offer, self.turn_offer, self.turn_keeps = [], [], False
+            self.shipped = self.shipped or any(t.label == "shipped" for t in tags)
             return
-        if self.offer_cue is not None and self.offer_cue.search(norm.text):
-            self.turn_offer.append((event, norm))
+        if self._offers(event, norm, tags):
+            self.turn_offer.append((event, norm, tuple(tags)))
         elif self.rules.judge.is_agreement(norm.text):
+            # 是的亲 / 可以的亲 (to 那明天能发出吗): the offer stands, with the day agreed to
             self.turn_keeps = True
+            if self.offer and not self.answered:
+                self.turn_offer.append((event, norm, tuple(tags)))
+
+    def _offers(self, event: Event, norm: Normalized, tags: Sequence[Tag]) -> bool:
+        """The seller's message names a delay: a cue of delay_offer; a promise later than
+        the time the buyer just asked for (今天能发吗 → 明天给您发); or, while an offer is
+        still unanswered, the day it is put off to (预计下周三到货, 周五肯定能发)."""
+        if self.offer_cue is not None and self.offer_cue.search(norm.text):
+            # after a shipment, 请耐心等待 is about the parcel on its way: a new offer names
+            # a shipment (补寄一瓶，周一发出可以吗)
+            return not self.shipped or _SHIP_VERB.search(norm.text) is not None
+        if self.asked_by is not None and any(t.label == "shipping_promise" and t.deadline is not None
+                                             and t.deadline > self.asked_by for t in tags):
+            return True
+        if (self.offer and not self.answered) or self.turn_offer:
+            if any(t.label == "shipping_promise" for t in tags):
+                return True
+            grammar = self.rules.grammar
+            seg = Segments.of(norm.text)
+            return any(not t.vague and (grammar.resolve(t, event.time) or event.time) > event.time
+                       and not _ARRIVAL.search(norm.text, *seg.clause(t.start))
+                       for t in grammar.find(norm.text, waits=True))
+        return False
+
+    def _asked_time(self) -> datetime | None:
+        """The ship time the buyer's last turn asked for (今天能发吗: today's end), counted
+        from the buyer's message, as the seller's elliptical agreement reads it."""
+        judge, grammar = self.rules.judge, self.rules.grammar
+        for event, norm in reversed(self.asked):
+            asked_at = judge.ship_question_end(norm.text)
+            if asked_at is None:
+                continue
+            times = [t for t in grammar.find(norm.text) if not t.vague]
+            if times:
+                before = [t for t in times if t.start < asked_at]
+                return grammar.resolve(before[-1] if before else times[0], event.time)
+        return None
 
     def buyer(self, event: Event, norm: Normalized) -> Tag | None:
         if self.last == "seller":  # the seller's turn is over: what it left open
             if self.turn_offer:
-                self.offer, self.answered = self.turn_offer, False
+                # an offer still unanswered goes on (要等五天 … 排单没办法提前): its days count
+                self.offer = (self.offer if not self.answered else []) + self.turn_offer
+                self.answered = False
             elif self.answered or not self.turn_keeps:
                 self.offer = []
         self.last = "buyer"
+        self.asked.append((event, norm))
+        if not self.offer and self.parked and self.keep is not None and self.keep.search(norm.text):
+            self.offer, self.answered = self.parked, False  # the substitute turned down
+        self.parked = [] if self.offer else self.parked
         if not self.offer or self.answers is None:
             return None
         return self._judge(event, norm)
@@ -97,6 +159,9 @@ class DelayAgreements:
         text = norm.text
         if self.refused is not None and self.refused.search(text):
             self.answered = True
+            return None
+        if self.other_item is not None and self._takes_other_item(text):
+            self.answered = True  # 行 换桂味 / 灰色也行: the buyer takes another item instead
             return None
         index = self.answers
         hits = index.hits(text)
@@ -121,16 +186,27 @@ class DelayAgreements:
         said = None
         if deadline is None:
             deadline, said = self._offered_day()
-        offer_event = (said or self.offer[-1])[0]
+        offer_event = said or self.offer[-1][0]
         words.append(offer_event.text.strip())
         return Tag(LABEL, evidence=tuple(words), deadline=deadline)
+
+    def _takes_other_item(self, text: str) -> bool:
+        """行 换桂味, not 那我要是换成紫色 现在能发吗 (a question, a case put)."""
+        judge = self.rules.judge
+        seg = Segments.of(text)
+        for m in self.other_item.finditer(text):
+            start, _ = seg.clause(m.start())
+            _, s_end = seg.sentence(m.start())
+            if not judge.is_question(seg, start, s_end) and judge.hypothetical.search(text, start, m.start()) is None:
+                return True
+        return False
 
     def _own_day(self, event: Event, norm: Normalized, seg: Segments, kept, words: list[str]):
         """The day the buyer names with the agreement (那你们周五发吧, 15号前发就行)."""
         grammar = self.rules.grammar
         text = norm.text
         clauses = {seg.clause(c.start) for c in kept}
-        times = grammar.find(text)
+        times = grammar.find(text, waits=True)
         best: datetime | None = None
         for t in times:
             if t.vague:
@@ -138,6 +214,8 @@ class DelayAgreements:
             start, end = seg.clause(t.start)
             if (start, end) not in clauses and not _SHIP_VERB.search(text, start, end):
                 continue
+            if self.rules.judge.is_question(seg, start, end):
+                continue  # 那周三发的话周五能到吗 asks about the arrival, it sets no day
             day = grammar.day_before_part(times, t, text)
             when = grammar.resolve(t, event.time, day)
             if when is not None and when > event.time and (best is None or when > best):
@@ -151,17 +229,23 @@ class DelayAgreements:
         grammar = self.rules.grammar
         refusal = self.rules.judge.refusal
         best, said = None, None
-        for event, norm in self.offer:
+        for event, norm, tags in self.offer:
+            # a promise's own deadline, by the conventions (后天一早采摘后给您发出: 后天's end)
+            for when in (t.deadline for t in tags if t.label == "shipping_promise" and t.deadline is not None):
+                if best is None or when > best:
+                    best, said = when, event
             text = norm.text
             seg = Segments.of(text)
             times = grammar.find(text, waits=True)
             for t in times:
                 if t.vague:
                     continue
-                _, clause_end = seg.clause(t.start)
-                if refusal.search(text, t.end, clause_end):
+                _, sentence_end = seg.sentence(t.start)
+                if refusal.search(text, t.end, sentence_end):
+                    continue  # 今天仓库下班了，今天发不了: the day it cannot ship
+                if _ARRIVAL.search(text, *seg.clause(t.start)):
                     continue
                 when = grammar.resolve(t, event.time, grammar.day_before_part(times, t, text))
                 if when is not None and when > event.time and (best is None or when > best):
-                    best, said = when, (event, norm)
+                    best, said = when, event
         return best, said

@@ -74,7 +74,7 @@ CUE_NAMES = ("negation", "negation_filler", "negation_after", "resolved_before",
              "hypothetical_after", "policy_question", "policy_after", "assertion", "quote",
              "question_end", "question_words", "refusal", "done", "future", "subordinate_after",
              "subordinate_before", "agreement", "ship_question", "proposal", "condition", "own_voice", "rhetorical", "conditional_after", "waiver", "modal_before",
-             "delay_offer", "delay_refused", "delay_hurry")
+             "delay_offer", "delay_refused", "delay_hurry", "delay_substitute", "delay_other_item", "delay_keep")
 _RULE_KEYS = {"id", "description", "label", "reason", "terms", "patterns", "keys", "exclude", "filters",
               "done_label"}
 _FILE_KEYS = {"description", "label", "exclusions", "rules", "cues", "tracking", "time"}
