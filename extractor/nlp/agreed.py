@@ -48,10 +48,12 @@ def _any(patterns: Sequence[str]) -> re.Pattern[str] | None:
 
 class DelayAgreements:
     """One conversation's walk: :meth:`seller` and :meth:`buyer` for each message in time
-    order (the Tagger's conversation pass).  The open offer is the seller's latest turn
-    that named a delay; a later seller turn keeps it only when it names one again (then it
-    replaces it) or is a bare confirmation (是的亲), and an answer (an agreement or a
-    refusal) closes it at the seller's next turn.  A shipment closes it at once."""
+    order (the Tagger's conversation pass).  The open offer is the seller's messages that
+    named a delay since the buyer last answered one: a seller turn that names one again
+    adds to an unanswered offer (its days count too) and starts a new one after an answer;
+    a turn that names none ends it, unless it only confirms it (是的亲).  An answer (an
+    agreement or a refusal) closes it at the seller's next turn; a shipment at once, and a
+    substitute offered sets it aside until the buyer turns the substitute down."""
 
     def __init__(self, rules: CompiledRules, make_doc: Callable) -> None:
         self.rules = rules
@@ -80,14 +82,13 @@ class DelayAgreements:
             self.turn_offer, self.turn_keeps = [], False
             self.asked_by = self._asked_time()
             self.asked = []
-        if any(t.label == "shipped" for t in tags) or \
-                (self.substitute is not None and self.substitute.search(norm.text)):
+        shipped = any(t.label == "shipped" for t in tags)
+        if shipped or (self.substitute is not None and self.substitute.search(norm.text)):
             # shipped, or another item offered instead (要不要换成绿茶味的, 焦糖味的有货哦, 换成棕色
             # 的话今天下午就能发): a yes now takes that item, it agrees to no wait
-            shipped = any(t.label == "shipped" for t in tags)
             self.parked = [] if shipped else (self.offer if not self.answered else []) + self.turn_offer
             self.offer, self.turn_offer, self.turn_keeps = [], [], False
-            self.shipped = self.shipped or any(t.label == "shipped" for t in tags)
+            self.shipped = self.shipped or shipped
             return
         if self._offers(event, norm, tags):
             self.turn_offer.append((event, norm, tuple(tags)))
