@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Callable, Sequence
 
 from ..model import Event, Tag
@@ -40,7 +41,9 @@ _SHIP_VERB = re.compile(r"发|寄|出货|出库")
 _ARRIVAL = re.compile(r"能到|送到|送达|就到|到您|到手|签收|(?<=[天左右])到(?=$|[,，。!！~～\s啊哦呢的了])")
 
 
-def _any(patterns: Sequence[str]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=64)
+def _any(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One alternation of a cue list, made once per list (a walk is made per conversation)."""
     if not patterns:
         return None
     return re.compile("|".join(f"(?:{p})" for p in sorted(patterns, key=len, reverse=True)))
@@ -59,12 +62,12 @@ class DelayAgreements:
         self.rules = rules
         self.make_doc = make_doc
         cues = rules.ruleset.cues
-        self.offer_cue = _any(cues.get("delay_offer", ()))
-        self.refused = _any(cues.get("delay_refused", ()))
-        self.hurry = _any(cues.get("delay_hurry", ()))
-        self.substitute = _any(cues.get("delay_substitute", ()))
-        self.other_item = _any(cues.get("delay_other_item", ()))
-        self.keep = _any(cues.get("delay_keep", ()))
+        self.offer_cue = _any(tuple(cues.get("delay_offer", ())))
+        self.refused = _any(tuple(cues.get("delay_refused", ())))
+        self.hurry = _any(tuple(cues.get("delay_hurry", ())))
+        self.substitute = _any(tuple(cues.get("delay_substitute", ())))
+        self.other_item = _any(tuple(cues.get("delay_other_item", ())))
+        self.keep = _any(tuple(cues.get("delay_keep", ())))
         self.parked: list = []  # the offer a substitute set aside (不换 我就要雾霾蓝 等吧 takes it up)
         self.offer: list[tuple[Event, Normalized, tuple[Tag, ...]]] = []
         self.answered = False
@@ -72,16 +75,34 @@ class DelayAgreements:
         self.turn_offer: list[tuple[Event, Normalized, tuple[Tag, ...]]] = []
         self.turn_keeps = False
         self.asked: list[tuple[Event, Normalized]] = []  # the buyer's messages since the seller spoke
-        self.asked_by: datetime | None = None
+        self.turn_asked: list[tuple[Event, Normalized]] = []  # those the seller's turn answers
         self.shipped = False  # a shipment earlier in the conversation
+        self.pending: list[tuple[Event, Normalized, Sequence[Tag] | None]] = []  # not walked yet
 
     # -- the walk -------------------------------------------------------------------
+    # Most conversations hold no buyer message with an acceptance word at all: the
+    # messages wait in ``pending`` and the walk below is made only when one comes (the
+    # same walk over the same messages in the same order, so the same answers), which
+    # keeps the pass off the cost of tagging a timeline.
     def seller(self, event: Event, norm: Normalized, tags: Sequence[Tag]) -> None:
+        self.pending.append((event, norm, tags))
+
+    def buyer(self, event: Event, norm: Normalized) -> Tag | None:
+        self.pending.append((event, norm, None))
+        index = self.answers
+        if index is None or not index.hits(norm.text).found:
+            return None
+        found = None
+        for e, n, tags in self.pending:
+            found = self._buyer(e, n) if tags is None else self._seller(e, n, tags)
+        self.pending = []
+        return found
+
+    def _seller(self, event: Event, norm: Normalized, tags: Sequence[Tag]) -> None:
         if self.last != "seller":
             self.last = "seller"
             self.turn_offer, self.turn_keeps = [], False
-            self.asked_by = self._asked_time()
-            self.asked = []
+            self.turn_asked, self.asked = self.asked, []  # read only if a promise needs it
         shipped = any(t.label == "shipped" for t in tags)
         if shipped or (self.substitute is not None and self.substitute.search(norm.text)):
             # shipped, or another item offered instead (要不要换成绿茶味的, 焦糖味的有货哦, 换成棕色
@@ -92,7 +113,7 @@ class DelayAgreements:
             return
         if self._offers(event, norm, tags):
             self.turn_offer.append((event, norm, tuple(tags)))
-        elif self.rules.judge.is_agreement(norm.text):
+        elif self.offer and self.rules.judge.is_agreement(norm.text):
             # 是的亲 / 可以的亲 (to 那明天能发出吗): the offer stands, with the day agreed to
             self.turn_keeps = True
             if self.offer and not self.answered:
@@ -106,9 +127,11 @@ class DelayAgreements:
             # after a shipment, 请耐心等待 is about the parcel on its way: a new offer names
             # a shipment (补寄一瓶，周一发出可以吗)
             return not self.shipped or _SHIP_VERB.search(norm.text) is not None
-        if self.asked_by is not None and any(t.label == "shipping_promise" and t.deadline is not None
-                                             and t.deadline > self.asked_by for t in tags):
-            return True
+        promised = [t.deadline for t in tags if t.label == "shipping_promise" and t.deadline is not None]
+        if promised and self.turn_asked:
+            asked_by = self._asked_time()
+            if asked_by is not None and max(promised) > asked_by:
+                return True
         if (self.offer and not self.answered) or self.turn_offer:
             if any(t.label == "shipping_promise" for t in tags):
                 return True
@@ -123,7 +146,7 @@ class DelayAgreements:
         """The ship time the buyer's last turn asked for (今天能发吗: today's end), counted
         from the buyer's message, as the seller's elliptical agreement reads it."""
         judge, grammar = self.rules.judge, self.rules.grammar
-        for event, norm in reversed(self.asked):
+        for event, norm in reversed(self.turn_asked):
             asked_at = judge.ship_question_end(norm.text)
             if asked_at is None:
                 continue
@@ -133,7 +156,7 @@ class DelayAgreements:
                 return grammar.resolve(before[-1] if before else times[0], event.time)
         return None
 
-    def buyer(self, event: Event, norm: Normalized) -> Tag | None:
+    def _buyer(self, event: Event, norm: Normalized) -> Tag | None:
         if self.last == "seller":  # the seller's turn is over: what it left open
             if self.turn_offer:
                 # an offer still unanswered goes on (要等五天 … 排单没办法提前): its days count
