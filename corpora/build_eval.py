@@ -30,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EVAL = HERE / "eval"
-SPLITS = ("test", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11")
+SPLITS = ("test", "dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11", "dev12")
 BEIJING = timezone(timedelta(hours=8))
 
 MESSAGE_LABELS = (
@@ -40,6 +40,7 @@ MESSAGE_LABELS = (
     "delay_claim",
     "compensation_demand",
     "threat",
+    "delay_agreed",  # the project's extension of TAGS.md (docs/tags.md, issue 16)
 )
 STRUCTURAL_LABELS = ("seller_contact", "seller_initiated", "buyer_silence")
 ALL_LABELS = STRUCTURAL_LABELS + MESSAGE_LABELS
@@ -55,7 +56,7 @@ RETURN_REASONS = (
 )
 DELAY_REASONS = ("out_of_stock", "late_shipment", "fake_shipment")
 SELLER_LABELS = {"shipping_promise", "shipped"}
-BUYER_LABELS = {"return_claim", "delay_claim", "compensation_demand", "threat"}
+BUYER_LABELS = {"return_claim", "delay_claim", "compensation_demand", "threat", "delay_agreed"}
 
 # Authoring metadata, never written to gold: what kind of decoy a message is, and which
 # deadline convention of TAGS.md a shipping promise exercises (so coverage can be counted).
@@ -336,9 +337,9 @@ def _label_value(name: str, value: str | None, where: str) -> str | None:
         if value not in DELAY_REASONS:
             raise ConvError(f"{where}: delay_claim needs one of {DELAY_REASONS}, got {value!r}")
         return value
-    if name == "shipping_promise":
+    if name in ("shipping_promise", "delay_agreed"):
         if value is None:
-            raise ConvError(f"{where}: shipping_promise needs :DEADLINE or :null")
+            raise ConvError(f"{where}: {name} needs :DEADLINE or :null")
         if value == "null":
             return None
         try:
@@ -375,6 +376,11 @@ def _check_entry(conv: Conversation, entry: Entry) -> None:
             deadline = datetime.fromisoformat(label.value)
             if not entry.time < deadline <= entry.time + timedelta(days=8):
                 raise ConvError(f"{where}: deadline {label.value} is not within 8 days after the message")
+        if label.label == "delay_agreed" and label.value is not None:
+            # the seller named the day before the buyer agreed: a day or so before the message
+            deadline = datetime.fromisoformat(label.value)
+            if not entry.time - timedelta(days=2) < deadline <= entry.time + timedelta(days=31):
+                raise ConvError(f"{where}: agreed deadline {label.value} is not within a month of the message")
     reasons = [(l.label, l.value) for l in entry.labels]
     if len(reasons) != len(set(reasons)):
         raise ConvError(f"{where}: a label with the same reason twice")
@@ -681,7 +687,7 @@ def _label_json(label: GoldLabel) -> dict:
     out: dict = {"label": label.label}
     if label.label in ("return_claim", "delay_claim"):
         out["reason"] = label.value
-    elif label.label == "shipping_promise":
+    elif label.label in ("shipping_promise", "delay_agreed"):
         out["deadline"] = label.value
     elif label.label == "shipped":
         out["tracking"] = label.value
@@ -751,8 +757,8 @@ def split_stats(convs: list[Conversation]) -> dict[str, Counter]:
                 labels[label.label] += 1
                 if label.label in ("return_claim", "delay_claim"):
                     labels[f"{label.label}:{label.value}"] += 1
-                if label.label == "shipping_promise" and label.value is None:
-                    labels["shipping_promise (deadline null)"] += 1
+                if label.label in ("shipping_promise", "delay_agreed") and label.value is None:
+                    labels[f"{label.label} (deadline null)"] += 1
                 if label.label == "shipped" and label.value is not None:
                     labels["shipped (with tracking)"] += 1
             for kind in entry.decoys:
@@ -784,6 +790,8 @@ def print_stats(stats_by_split: dict[str, dict[str, Counter]], out=sys.stdout) -
             label_names.append("shipping_promise (deadline null)")
         if label == "shipped":
             label_names.append("shipped (with tracking)")
+        if label == "delay_agreed":
+            label_names.append("delay_agreed (deadline null)")
     table("Labels (gold tags)", "labels", label_names)
     table("Decoys (messages that must stay untagged for the named reason)", "decoys",
           list(DECOY_KINDS) + ["messages with a decoy"])

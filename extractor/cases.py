@@ -157,6 +157,23 @@ class PromiseFinding:
 
 
 @dataclass(frozen=True)
+class AgreementFinding:
+    """The buyer agreeing to a later ship date (`delay_agreed`): when, in which words, the
+    day agreed (None: none named) and the seller's offer it answers (``offer_id``: the
+    event the day comes from, None when the record does not hold it), and the shipment
+    judged against that day (``on_time``: True, False, or None when it cannot tell or
+    there is no shipment or no day)."""
+
+    event_id: str
+    time: datetime
+    deadline: datetime | None
+    text: str  # the buyer's message, verbatim
+    offer_id: str | None
+    shipment: Shipment | None
+    on_time: bool | None
+
+
+@dataclass(frozen=True)
 class ClaimFinding:
     event_id: str
     time: datetime
@@ -204,6 +221,8 @@ class Case:
     # 异常拍下 (extractor.patterns.CasePattern): the run's order patterns this case's
     # orders are in, and the buyer's requests to leave the platform.
     patterns: tuple[Any, ...] = ()
+    # The buyer's agreements to a later ship date (docs/tags.md, delay_agreed).
+    agreements: tuple[AgreementFinding, ...] = ()
 
     def event(self, event_id: str) -> Event:
         return self._by_id()[event_id]
@@ -311,11 +330,13 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
     found = [(ce, tag) for ce in case_events for tag in ce.event.tags if tag.label in CLAIM_LABELS]
     claims = tuple(_claim(ce, tag, orders, paid_times) for ce, tag in found if stated(tag))
     unsure = tuple(_claim(ce, tag, orders, paid_times) for ce, tag in found if not stated(tag))
+    agreements = tuple(_agreement(ce, tag, case_events, orders, shipments) for ce in case_events
+                       for tag in ce.event.tags if tag.label == "delay_agreed")
     silence = _longest_silence(case_events, attempts)
     order_tuple = tuple(orders)
     case_files = tuple(f for f in files if any(
         s.file == f.file for ce in case_events for s in ce.event.all_sources()))
-    summary = _summary(order_tuple, other, silence, promises, claims, ship_within_hours)
+    summary = _summary(order_tuple, other, silence, promises, claims, ship_within_hours, agreements)
     return Case(
         buyer=buyer,
         shop=shop or _shop(case_events),
@@ -331,6 +352,7 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
         files=case_files,
         conversation=conversation,
         unsure=unsure,
+        agreements=agreements,
     )
 
 
@@ -472,6 +494,45 @@ def _promise(ce: CaseEvent, tag: Tag, orders: Sequence[OrderFinding],
         on_time = shipment.on_time(tag.deadline)
         status = "undetermined" if on_time is None else "kept" if on_time else "late"
     return PromiseFinding(ce.id, ce.event.time, tag.deadline, tag.evidence, shipment, status)
+
+
+def _agreement(ce: CaseEvent, tag: Tag, case_events: Sequence[CaseEvent], orders: Sequence[OrderFinding],
+               shipments: Sequence[Shipment]) -> AgreementFinding:
+    """The agreement, the seller's offer it answers (the tag's last evidence is that
+    message as written: the latest seller message before it with that text) and the
+    shipment of its order (else the first one after it) against the agreed day."""
+    offer = tag.evidence[-1] if tag.evidence else None
+    offer_id = next((c.id for c in reversed(case_events) if c.event.time <= ce.event.time and c is not ce
+                     and c.event.role == "seller" and c.event.text.strip() == offer), None)
+    order = _order_at(ce.event.time, orders)
+    shipment = order.shipment if order and order.shipment else next(
+        (s for s in shipments if s.time >= ce.event.time), None)
+    on_time = shipment.on_time(tag.deadline) if shipment is not None and tag.deadline is not None else None
+    return AgreementFinding(ce.id, ce.event.time, tag.deadline, ce.event.text.strip(), offer_id, shipment, on_time)
+
+
+def agreement_before(agreements: Sequence[AgreementFinding], time: datetime) -> AgreementFinding | None:
+    """The latest agreement made before ``time`` (a claim's, a shipment's)."""
+    before = [a for a in agreements if a.time <= time]
+    return before[-1] if before else None
+
+
+def agreement_led(agreements: Sequence[AgreementFinding],
+                  claims: Sequence[ClaimFinding]) -> AgreementFinding | None:
+    """The agreement a case's text leads with: the latest one before the first
+    delay_claim that follows an agreement (None: no delay claim follows one)."""
+    for claim in claims:
+        if claim.label == "delay_claim":
+            found = agreement_before(agreements, claim.time)
+            if found is not None:
+                return found
+    return None
+
+
+def quote_zh(text: str, limit: int = 16) -> str:
+    """The buyer's words, verbatim, cut short: “好的不急”, “行吧，那就下周一发…”."""
+    text = " ".join(text.split())
+    return f"“{text[:limit]}…”" if len(text) > limit else f"“{text}”"
 
 
 def _claim_filter():
@@ -626,7 +687,7 @@ def _promise_sentence(p: PromiseFinding) -> Sentence:
     return Sentence(f"{promise}{shipped}。", tuple(dict.fromkeys((p.event_id, p.shipment.event_id))))
 
 
-def _shipment_sentence(order: OrderFinding) -> Sentence | None:
+def _shipment_sentence(order: OrderFinding, agreed: AgreementFinding | None = None) -> Sentence | None:
     ship = order.shipment
     if ship is None:
         if order.paid is None:
@@ -642,7 +703,38 @@ def _shipment_sentence(order: OrderFinding) -> Sentence | None:
             text += f"，晚于发货时限{_late_by(ship, order.deadline)}"
         else:
             text += "，记录不足以判断是否在发货时限前发货"
-    return Sentence(text + "。", tuple(dict.fromkeys((order.event_id, ship.event_id))))
+    ids = (order.event_id, ship.event_id)
+    if agreed is not None and agreed.deadline is not None and agreed.shipment is ship:
+        # both deadlines: the 72 hours, and the day the buyer agreed to
+        text += f"；{_against_agreed(agreed)}"
+        ids += (agreed.event_id,)
+    return Sentence(text + "。", tuple(dict.fromkeys(ids)))
+
+
+def _against_agreed(a: AgreementFinding) -> str:
+    """The shipment against the agreed day: 早于买家同意的发货时间（6月6日23:59）."""
+    assert a.deadline is not None and a.shipment is not None
+    when = f"买家同意的发货时间（{zh_time(a.deadline)}）"
+    if a.on_time:
+        return f"未晚于{when}"
+    if a.on_time is False:
+        return f"晚于{when}{_late_by(a.shipment, a.deadline)}"
+    return f"记录不足以判断是否晚于{when}"
+
+
+def _agreement_sentence(a: AgreementFinding) -> Sentence:
+    """The agreement, first when a delay claim follows it: 买家于6月2日10:08同意延期发货
+    （“好的不急”），同意的发货时间为6月6日23:59；实际于6月6日16:20发货，未晚于买家同意的发货时间。"""
+    text = f"买家于{zh_time(a.time)}同意延期发货（{quote_zh(a.text)}）"
+    ids = [a.event_id] + ([a.offer_id] if a.offer_id else [])
+    text += f"，同意的发货时间为{zh_time(a.deadline)}" if a.deadline is not None else "，未约定具体日期"
+    if a.shipment is None:
+        text += "；记录中未见此后的发货"
+    else:
+        ids.append(a.shipment.event_id)
+        shipped = f"{'' if a.shipment.earliest is None else '实际'}{shipment_phrase_zh(a.shipment)}"
+        text += f"；{shipped}" + (f"，{_against_agreed(a)}" if a.deadline is not None else "")
+    return Sentence(text + "。", tuple(dict.fromkeys(ids)))
 
 
 def _claim_sentence(group: Sequence[ClaimFinding]) -> Sentence:
@@ -662,12 +754,16 @@ def _claim_sentence(group: Sequence[ClaimFinding]) -> Sentence:
 
 def _summary(orders: Sequence[OrderFinding], other: ContactWindow, silence: Silence | None,
              promises: Sequence[PromiseFinding], claims: Sequence[ClaimFinding],
-             ship_within_hours: float) -> tuple[Sentence, ...]:
+             ship_within_hours: float, agreements: Sequence[AgreementFinding] = ()) -> tuple[Sentence, ...]:
     """Plain sentences in the order things happened, each stating only what its cited
     events show: per order the payment and deadline, the seller's contacts before the
     deadline, the promises and the shipment, the contacts after the deadline; then the
-    buyer's longest silence and each claim."""
+    buyer's longest silence and each claim.  When a delay claim follows the buyer's
+    agreement to a later ship date, the agreement comes first (docs/reports.md)."""
     out: list[Sentence] = []
+    led = agreement_led(agreements, claims)
+    if led is not None:
+        out.append(_agreement_sentence(led))
     if other.attempts:
         lead = "付款前，卖家" if other.name == "before_payment" else "卖家"
         out.append(Sentence(f"{lead}{_count_phrase(other)}，{_answer_phrase(other)}。", _window_ids(other)))
@@ -685,7 +781,9 @@ def _summary(orders: Sequence[OrderFinding], other: ContactWindow, silence: Sile
             if p.event_id not in placed and _order_at(p.time, orders) is order:
                 placed.add(p.event_id)
                 out.append(_promise_sentence(p))
-        shipment = _shipment_sentence(order)
+        ship = order.shipment
+        agreed = agreement_before(agreements, ship.time) if ship is not None else None
+        shipment = _shipment_sentence(order, agreed)
         if shipment is not None:
             out.append(shipment)
         if order.after_deadline.attempts:

@@ -29,7 +29,7 @@ ATTRIBUTES = ("reason", "deadline", "tracking", "hours", "shipped_at", "shipped_
 DETAILS = ("reason", "deadline", "tracking", "hours", "evidence")
 # The filter names a label may list; the context checks themselves live in the tagger.
 FILTERS = ("negation", "resolved", "hypothetical", "policy_question", "quote", "question",
-           "refusal", "subordinate", "overdue", "alone", "after_shipment")
+           "refusal", "subordinate", "overdue", "alone", "after_shipment", "offered")
 _LABEL_KEYS = {"name", "by", "zh", "attributes", "detail", "filters", "reasons", "claim", "claim_zh", "phrase"}
 
 

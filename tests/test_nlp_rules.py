@@ -37,7 +37,7 @@ def _term_cases():
 
 @pytest.mark.parametrize("rule,term", list(_term_cases()))
 def test_every_lexicon_term_is_found_inside_ordinary_sentences(tagger, rule, term):
-    index = tagger.rules.indexes[rule.role]
+    index = tagger.rules.index_for(rule)
     for frame in FRAMES[rule.role]:
         text = normalize(frame.format(term)).text
         start, end = text.index(term), text.index(term) + len(term)

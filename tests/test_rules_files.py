@@ -28,7 +28,7 @@ RULES = ROOT / "extractor" / "nlp" / "rules"
 SENT = datetime(2024, 5, 15, 14, 20, tzinfo=ZoneInfo("Asia/Shanghai"))
 # The first word of a rule's id: the reason for a label with reasons, else the label's.
 ID_PREFIX = {"compensation_demand": "compensation", "threat": "threat", "shipping_promise": "promise",
-             "shipped": "shipped"}
+             "shipped": "shipped", "delay_agreed": "agreed"}
 
 
 def _builtin_data() -> dict[str, dict]:

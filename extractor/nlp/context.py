@@ -421,6 +421,7 @@ DECIDED_ELSEWHERE: Mapping[str, str] = {
     "overdue": "the conversation: whether a promised deadline has passed (Tagger)",
     "alone": "the message's other findings: whether it also promises to ship (ContextComponent)",
     "after_shipment": "the conversation: whether the goods were shipped before (Tagger)",
+    "offered": "the conversation: whether the seller's turn before named a later date or asked the buyer to wait (nlp.agreed)",
 }
 
 

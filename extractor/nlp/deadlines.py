@@ -59,6 +59,8 @@ def _alternation(words) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
+# 等 (等待, 等个) right before a duration: the wait a seller asks of the buyer (要等三天).
+_WAIT_BEFORE = re.compile(r"等(?:待|个|上)?$")
 # Where a part of the day begins, for a shipment dated by one (6月25日下午 → 12:00 to
 # 18:00; the end is time.json's).  An unknown part begins at midnight: a window too wide
 # never makes a shipment look later than it was.
@@ -141,11 +143,14 @@ class TimeGrammar:
         every = "".join(sorted(set("".join(first.values()))))
         self.pattern = re.compile(f"(?={_char_class(every)})(?:{'|'.join(guarded)})")
 
-    def find(self, text: str) -> list[TimeExpression]:
+    def find(self, text: str, *, waits: bool = False) -> list[TimeExpression]:
+        """The time expressions of ``text``.  ``waits``: a duration right after 等 (要等三天,
+        再等两天) also counts, as the wait asked of a buyer (a window, like 3天内)."""
         found = []
         for m in self.pattern.finditer(text):
             expr = TimeExpression(m.start(), m.end(), m.group(), m.groupdict())
-            if expr.group("dur") is not None and not self._bounded_duration(expr, text):
+            if expr.group("dur") is not None and not self._bounded_duration(expr, text) \
+                    and not (waits and _WAIT_BEFORE.search(text, max(0, expr.start - 3), expr.start)):
                 continue
             if expr.group("date") is not None and expr.group("month") is None \
                     and not expr.group("dom")[0].isdigit():

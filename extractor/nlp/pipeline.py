@@ -160,6 +160,18 @@ class CompiledRules:
     indexes: dict[str, TriggerIndex]
     judge: ContextJudge
     grammar: TimeGrammar
+    # The rules a message is tried on only when the conversation asks (the filter
+    # "offered": a buyer's 好的 counts as agreeing to a delay only after the seller named
+    # one), kept out of ``indexes`` so that no ordinary message is segmented for them.
+    answers: TriggerIndex | None = None
+
+    def index_for(self, rule) -> TriggerIndex:
+        """The index a rule's triggers are found by."""
+        return self.answers if CONVERSATION_FILTER in rule.filters else self.indexes[rule.role]
+
+
+# See CompiledRules.answers: the filter of the rules the conversation runs.
+CONVERSATION_FILTER = "offered"
 
 
 @lru_cache(maxsize=16)
@@ -173,9 +185,11 @@ def compiled_rules(rules_files: tuple[str, ...] = ()) -> CompiledRules:
                              f"{', '.join(sorted(unchecked))} (see extractor/nlp/context.py, FILTER_CHECKS)")
     return CompiledRules(
         ruleset=ruleset,
-        indexes={role: TriggerIndex(ruleset.for_role(role)) for role in ("buyer", "seller")},
+        indexes={role: TriggerIndex([r for r in ruleset.for_role(role) if CONVERSATION_FILTER not in r.filters])
+                 for role in ("buyer", "seller")},
         judge=ContextJudge(ruleset.cues),
         grammar=TimeGrammar(ruleset.time),
+        answers=TriggerIndex([r for r in ruleset.rules if CONVERSATION_FILTER in r.filters]),
     )
 
 

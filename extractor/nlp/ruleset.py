@@ -56,7 +56,7 @@ from ..labels import FILTERS as LABEL_FILTERS, registry
 # order of the rules within a label is kept: of two triggers on the same words the first
 # found wins, and with it that rule's filters.
 BUILTIN_FILES = ("return_claim.json", "delay_claim.json", "compensation_demand.json", "threat.json",
-                 "shipping.json", "context.json", "time.json")
+                 "shipping.json", "delay_agreed.json", "context.json", "time.json")
 USER_DICTIONARY = "userdict.txt"
 
 # Who may say what, the reasons and the default filters are the label registry's
@@ -73,7 +73,8 @@ DEFAULT_FILTERS: Mapping[str, frozenset[str]] = {label: _LABELS[label].filters f
 CUE_NAMES = ("negation", "negation_filler", "negation_after", "resolved_before", "hypothetical",
              "hypothetical_after", "policy_question", "policy_after", "assertion", "quote",
              "question_end", "question_words", "refusal", "done", "future", "subordinate_after",
-             "subordinate_before", "agreement", "ship_question", "proposal", "condition", "own_voice", "rhetorical", "conditional_after", "waiver", "modal_before")
+             "subordinate_before", "agreement", "ship_question", "proposal", "condition", "own_voice", "rhetorical", "conditional_after", "waiver", "modal_before",
+             "delay_offer", "delay_refused", "delay_hurry", "delay_substitute", "delay_other_item", "delay_keep")
 _RULE_KEYS = {"id", "description", "label", "reason", "terms", "patterns", "keys", "exclude", "filters",
               "done_label"}
 _FILE_KEYS = {"description", "label", "exclusions", "rules", "cues", "tracking", "time"}

@@ -11,7 +11,9 @@ conversation in time order, because two rules need what came before:
   with no shipment since;
 - a seller's arrival estimate said alone (明天能到) is a shipment only once the goods were
   shipped earlier in the conversation (before that, 预计3天送达 tells a buyer how long
-  delivery takes).
+  delivery takes);
+- a buyer's 好的 / 不急 agrees to a later ship date only in answer to a seller's turn that
+  named one or asked the buyer to wait (:mod:`.agreed`).
 
 Structural tags come from :mod:`extractor.structure` over the same conversation.
 """
@@ -33,6 +35,7 @@ import numpy as np
 from ..limits import TAG_WINDOW_CHARS, TAG_WINDOWS_AT_ONCE
 from ..model import Event, Tag
 from ..structure import structural_tags
+from .agreed import DelayAgreements
 from .backoff import BUILTIN, DETECTOR_OUTPUTS as BACKOFF_LABELS, MIN_CHARS as BACKOFF_MIN_CHARS, REASON_OUTPUTS, load_model
 from .context import ContextJudge, Segments
 from .matcher import Candidate, Hits
@@ -274,6 +277,7 @@ class Tagger:
         asked: list[tuple[Event, Normalized]] = []  # the buyer's messages since the seller spoke
         open_deadlines: list[datetime] = []
         shipped_before = False
+        agreements = DelayAgreements(self.rules, self.nlp.make_doc)
         for i in indices:
             result = analysed[i]
             if result is not None:
@@ -289,8 +293,12 @@ class Tagger:
                         if agreed is not None:
                             found = in_label_order(found + (agreed,))
                     asked = []
+                    agreements.seller(event, result.norm, found)
                 else:
                     asked.append((event, result.norm))
+                    agreed = agreements.buyer(event, result.norm)
+                    if agreed is not None:
+                        found = in_label_order(found + (agreed,))
                 tags[i] = found
             for tag in tags[i]:
                 if tag.label == "shipping_promise" and tag.deadline is not None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Sequence
 
-from ..cases import PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, claims_phrase_zh, zh_span, zh_time
+from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, agreement_led, claims_phrase_zh,
+                     quote_zh, zh_span, zh_time)
 from ..errors import PackError
 from .profiles import TextField
 
@@ -61,8 +62,20 @@ def claim_groups(claims: Sequence[ClaimFinding]) -> list[list[ClaimFinding]]:
 
 
 def case_facts(case: Case) -> list[Fact]:
-    """The case's findings as short clauses, ranked for a short field."""
+    """The case's findings as short clauses, ranked for a short field.  When a delay
+    claim follows the buyer's agreement to a later ship date, that agreement leads (and
+    is kept first by a short field): when, the buyer's words, the day, the shipment
+    against it."""
     facts: list[Fact] = []
+    led = agreement_led(case.agreements, case.claims)
+    if led is not None:
+        text = f"买家{zh_time(led.time)}同意延期发货（{quote_zh(led.text, 12)}）"
+        ids = [led.event_id] + ([led.offer_id] if led.offer_id else [])
+        text += f"，约定{zh_time(led.deadline)}前发货" if led.deadline is not None else "，未约定日期"
+        if led.shipment is not None and led.deadline is not None and led.on_time is not None:
+            text += f"，{zh_time(led.shipment.time)}已发货，" + ("未超约定时间" if led.on_time else "晚于约定时间")
+            ids.append(led.shipment.event_id)
+        facts.append(Fact(text, tuple(dict.fromkeys(ids)), 0, (-1, 0)))
     for i, o in enumerate(case.orders):
         g = 10 * i
         lead = f"订单{o.order_id}"
@@ -103,12 +116,17 @@ def case_facts(case: Case) -> list[Fact]:
     if case.silence is not None and case.silence.hours > 0:
         s = case.silence
         facts.append(Fact(f"买家最长{s.hours:g}小时未回应（{zh_time(s.start)}起）", (s.from_id,), 2, (91, 0)))
+    answered = None  # the delay claim the agreement answers: kept with it by a short field
+    if led is not None:
+        answered = next((g[0].event_id for g in claim_groups(case.claims)
+                         if g[0].time >= led.time and any(c.label == "delay_claim" for c in g)), None)
     for k, group in enumerate(claim_groups(case.claims)):
         first = group[0]
         text = f"买家{zh_time(first.time)}{claims_phrase_zh(group)}"
         if first.since_shipment is not None and first.since_shipment >= timedelta(0):
             text += f"，时在发货后{zh_span(first.since_shipment)}"
-        facts.append(Fact(text, (first.event_id,), 1 if k == 0 else 3, (92, k)))
+        rank = 0 if first.event_id == answered else 1 if k == 0 else 3
+        facts.append(Fact(text, (first.event_id,), rank, (92, k)))
     return facts
 
 
