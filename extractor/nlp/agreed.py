@@ -42,6 +42,7 @@ _ARRIVAL = re.compile(r"能到|送到|送达|就到|到您|到手|签收|(?<=[�
 
 
 @lru_cache(maxsize=64)
+@lru_cache(maxsize=64)
 def _any(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     """One alternation of a cue list, made once per list (a walk is made per conversation)."""
     if not patterns:
@@ -90,8 +91,8 @@ class DelayAgreements:
     def buyer(self, event: Event, norm: Normalized) -> Tag | None:
         self.pending.append((event, norm, None))
         index = self.answers
-        if index is None or not index.hits(norm.text).found:
-            return None
+        if index is None or not index.has_trigger(norm.text):
+            return None  # one search of the trie; walking early gives the same answers
         found = None
         for e, n, tags in self.pending:
             found = self._buyer(e, n) if tags is None else self._seller(e, n, tags)
