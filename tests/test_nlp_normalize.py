@@ -77,3 +77,59 @@ _PIECES = st.sampled_from(["發貨", "質量問題", "过敏", "ＳＦ１２３"
 @given(st.lists(st.lists(_PIECES, max_size=8).map("".join), max_size=12))
 def test_a_batch_normalizes_as_each_text_alone(texts):
     assert normalize_many(texts) == [normalize(text) for text in texts]
+
+
+# -- text cut into words by a segmenter ---------------------------------------------------
+
+import jieba  # noqa: E402
+import pytest  # noqa: E402
+
+_PLAIN_JIEBA = jieba.Tokenizer()
+
+
+@pytest.mark.parametrize("segmented,joined", [
+    ("衣服 有 质量 问题 我 要 退货", "衣服有质量问题我要退货"),
+    ("已经 发货 了 单号 是 75312345678901", "已经发货了单号是75312345678901"),
+    ("付款 后 48 小时 内 发货 SF 单号", "付款后48小时内发货 SF 单号"),  # a space by a Latin letter stays
+    ("亲 这款 有 现货 吗 ？", "亲这款有现货吗?"),
+])
+def test_a_line_cut_into_words_is_joined_for_matching(segmented, joined):
+    norm = normalize(segmented)
+    assert norm.text == joined
+    # and the evidence is still cut from the original, spaces and all
+    start = joined.index("质量") if "质量" in joined else 0
+    assert norm.original_span(start, start + 4) in segmented
+
+
+@pytest.mark.parametrize("typed", [
+    "收到了 谢谢 好评",                # phrases a person spaced: a space still ends a clause
+    "亲 在吗 发货了吗",
+    "不是质量问题 是尺码太小 想换大一码",
+    "快递 中通 75312345678901",
+])
+def test_spaces_a_person_typed_stay(typed):
+    assert normalize(typed).text == typed
+
+
+@pytest.mark.parametrize("text,role", [
+    ("收到的杯子是碎的", "buyer"),
+    ("衣服有质量问题我要退货", "buyer"),
+    ("都三天了还不发货", "buyer"),
+    ("不赔偿我就给差评", "buyer"),
+    ("一点效果都没有", "buyer"),
+    ("亲今天下午给您发出", "seller"),
+    ("已经发货了单号是75312345678901", "seller"),
+])
+def test_the_tagger_reads_a_segmented_line_as_the_plain_one(text, role):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from extractor.nlp import get_tagger
+
+    tagger = get_tagger(backoff=None)
+    sent = datetime(2025, 7, 2, 10, 15, tzinfo=ZoneInfo("Asia/Shanghai"))
+    # jieba's own dictionary, as another tool would cut it (not the tagger's user words)
+    segmented = " ".join(w for w in _PLAIN_JIEBA.cut(text) if w.strip())
+    assert segmented != text
+    plain = {(t.label, t.reason) for t in tagger.tag_text(text, role, sent)}
+    assert plain and {(t.label, t.reason) for t in tagger.tag_text(segmented, role, sent)} == plain

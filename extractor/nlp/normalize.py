@@ -5,7 +5,9 @@ Matching runs on one spelling of each word: characters that draw nothing are dro
 characters, Hangul fillers, variation selectors: 差\u200b评 is 差评, as the reader sees
 it), Traditional characters become Simplified (OpenCC ``t2s``), full-width ASCII becomes
 half-width, and whitespace inside Chinese text is squeezed to one space or one line
-break (both still end a clause).  The
+break (both still end a clause).  A line cut into words by a segmenter (亲 这款 有 现货
+吗: exports of some tools, and public dialogue corpora) is joined back where a space
+stands between two Chinese characters, so that 质量 问题 matches as 质量问题.  The
 output never shows this copy: :class:`Normalized` keeps, for every character of the copy,
 the index of the character of the original it came from, so the evidence of a tag is cut
 from the verbatim text.
@@ -33,6 +35,20 @@ _DROP_RE = re.compile(f"[{FORMAT_CLASS}{BLANK_LETTERS}{VARIATION_SELECTORS}"
 _EMOJI_JOINERS = frozenset("\ufe0e\ufe0f\u200d")
 
 _SPACE_RUN = re.compile(r"\s+")
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# a space between two Chinese characters, between one and a digit (48 小时 内), or beside
+# a punctuation mark (已经 寄出 , 单号): what a segmenter put there, not the writer
+_PUNCT = r",.!?;:、，。！？；：~…"
+_HAN_GAP = re.compile(f"(?<=[{_HAN}]) (?=[{_HAN}0-9])|(?<=[0-9]) (?=[{_HAN}])"
+                      f"|(?<=[{_HAN}0-9{_PUNCT}]) (?=[{_PUNCT}])|(?<=[{_PUNCT}]) (?=[{_HAN}0-9])")
+_HAN_WORD = re.compile(f"[{_HAN}]{{1,4}}")
+# A line is taken as cut into words when it has at least this many words and they are
+# as short as a segmenter's: people who type spaces put them between phrases (收到了 谢谢
+# 好评, about 2.5 characters a piece and rarely more than three pieces), a segmenter
+# between words (about 1.6).
+SEGMENTED_MIN_WORDS = 4
+SEGMENTED_MAX_MEAN = 2.2
+SEGMENTED_MIN_SHARE = 0.7
 # Two whitespace characters in a row, or any whitespace but a plain space or line break.
 _ODD_SPACE = re.compile(r"\s\s|[^\S \n]")
 
@@ -134,6 +150,51 @@ def _squeeze_spaces(text: str, offsets: list[int] | None) -> tuple[str, list[int
     return squeezed, new_offsets
 
 
+def looks_segmented(line: str) -> bool:
+    """Whether ``line`` reads as the output of a word segmenter: single spaces between
+    short words, most of them Chinese."""
+    words = line.split(" ")
+    if len(words) < SEGMENTED_MIN_WORDS or any(not w for w in words):
+        return False
+    words = [w for w in words if w.strip(_PUNCT)]  # a segmenter cuts punctuation off as words
+    if not words:
+        return False
+    han = [w for w in words if _HAN_WORD.fullmatch(w)]
+    return (len(han) / len(words) >= SEGMENTED_MIN_SHARE
+            and sum(len(w) for w in han) / len(han) <= SEGMENTED_MAX_MEAN)
+
+
+def _any_segmented(text: str) -> bool:
+    return text.count(" ") >= SEGMENTED_MIN_WORDS - 1 and any(looks_segmented(line) for line in text.split("\n"))
+
+
+def _join_segmented(text: str, offsets: list[int] | None) -> tuple[str, list[int] | None]:
+    """``text`` with the spaces between two Chinese characters (or one and a digit or a
+    punctuation mark) removed on every line that looks segmented (spaces beside Latin
+    letters stay)."""
+    kept: list[str] = []
+    new_offsets: list[int] = []
+    start = 0
+    changed = False
+    for line in text.split("\n"):
+        end = start + len(line)
+        gaps = {m.start() for m in _HAN_GAP.finditer(line)} if looks_segmented(line) else set()
+        changed = changed or bool(gaps)
+        for i, char in enumerate(line):
+            if i not in gaps:
+                kept.append(char)
+                new_offsets.append(start + i)
+        if end < len(text):
+            kept.append("\n")
+            new_offsets.append(end)
+        start = end + 1
+    if not changed:
+        return text, offsets
+    if offsets is not None:
+        new_offsets = [offsets[i] for i in new_offsets]
+    return "".join(kept), new_offsets
+
+
 # Joins the texts of a batch for one call to OpenCC (and one translate, one search): a
 # private-use character that no dictionary entry holds and no conversion touches, so
 # each text converts as it would alone.  A batch with a text that holds it, or whose
@@ -167,8 +228,9 @@ def _normalize_batch(texts: Sequence[str], joined: str) -> list[Normalized]:
     plain = _ODD_SPACE.search(narrow_all) is None
     out = []
     for text, narrow in zip(texts, parts):
-        if len(narrow) != len(text) or not (plain or _ODD_SPACE.search(narrow) is None):
-            out.append(normalize(text))  # a conversion that changed the length, or spaces to squeeze
+        if (len(narrow) != len(text) or not (plain or _ODD_SPACE.search(narrow) is None)
+                or _any_segmented(narrow)):
+            out.append(normalize(text))  # a conversion that changed the length, spaces to squeeze or join
         else:
             out.append(Normalized(text, narrow, None))
     return out
@@ -180,7 +242,9 @@ def normalize(text: str) -> Normalized:
     offsets = _compose(dropped, converted)
     narrow = simplified.translate(_WIDTH_TABLE)
     if _ODD_SPACE.search(narrow) is None:
-        # At most single plain spaces and line breaks: already in normal form.
-        return Normalized(text, narrow, tuple(offsets) if offsets is not None else None)
-    squeezed, new_offsets = _squeeze_spaces(narrow, offsets)
-    return Normalized(text, squeezed, tuple(new_offsets))
+        squeezed, new_offsets = narrow, offsets  # at most single plain spaces and line breaks
+    else:
+        squeezed, new_offsets = _squeeze_spaces(narrow, offsets)
+    if _any_segmented(squeezed):
+        squeezed, new_offsets = _join_segmented(squeezed, new_offsets)
+    return Normalized(text, squeezed, tuple(new_offsets) if new_offsets is not None else None)
