@@ -348,7 +348,7 @@ def build_case(buyer: str, events: Iterable[Event], files: Sequence[FileReport],
         promises=promises,
         claims=claims,
         summary=summary,
-        risk=risk_flag(order_tuple, promises, claims),
+        risk=risk_flag(order_tuple, promises, claims, agreements),
         files=case_files,
         conversation=conversation,
         unsure=unsure,
@@ -811,14 +811,17 @@ def _summary(orders: Sequence[OrderFinding], other: ContactWindow, silence: Sile
 
 
 def risk_flag(orders: Sequence[OrderFinding], promises: Sequence[PromiseFinding],
-              claims: Sequence[ClaimFinding]) -> str:
+              claims: Sequence[ClaimFinding], agreements: Sequence[AgreementFinding] = ()) -> str:
     """A short flag from the findings, by the rules in docs/reports.md."""
-    return risk_flag_for(orders, promises, claims, None)
+    return risk_flag_for(orders, promises, claims, None, agreements)
 
 
 def risk_flag_for(orders: Sequence[OrderFinding], promises: Sequence[PromiseFinding],
-                  claims: Sequence[ClaimFinding], order_id: str | None) -> str:
-    """The flag of one order (``order_id``) or of the whole case (None)."""
+                  claims: Sequence[ClaimFinding], order_id: str | None,
+                  agreements: Sequence[AgreementFinding] = ()) -> str:
+    """The flag of one order (``order_id``) or of the whole case (None).  A shipment late
+    by the 72 hours but within a day the buyer agreed to (delay_agreed) is not the
+    seller's lateness, and a delay claim after that agreement contradicts it."""
     scoped_orders = [o for o in orders if order_id is None or o.order_id == order_id]
     scoped_claims = [c for c in claims if order_id is None or c.order_id == order_id
                      or (c.order_id is None and orders and orders[0].order_id == order_id)]
@@ -842,6 +845,11 @@ def risk_flag_for(orders: Sequence[OrderFinding], promises: Sequence[PromiseFind
         buyer_side.append("超时后主张延迟发货")
     elif contradicting:
         buyer_side.append("已发货后主张未发货")
+    kept = [a for a in agreements if a.on_time is True and a.shipment is not None]
+    agreed_then_claimed = [c for c in scoped_claims if c.label == "delay_claim"
+                           and any(a.time < c.time for a in kept)]
+    if agreed_then_claimed:
+        buyer_side.append("同意延期后主张延迟发货")
     if any(c.label == "compensation_demand" for c in scoped_claims):
         buyer_side.append("索要赔偿")
     threats = [c for c in scoped_claims if c.label == "threat"]
@@ -850,7 +858,7 @@ def risk_flag_for(orders: Sequence[OrderFinding], promises: Sequence[PromiseFind
         buyer_side.append(claims_phrase_zh(threats[:1]))
 
     for o in scoped_orders:
-        if o.shipped_on_time is False:
+        if o.shipped_on_time is False and not any(a.shipment == o.shipment for a in kept):
             seller_side.append("卖家发货超时")
         elif o.shipment is None and o.paid is not None:
             seller_side.append("未见发货记录")
@@ -861,7 +869,7 @@ def risk_flag_for(orders: Sequence[OrderFinding], promises: Sequence[PromiseFind
 
     if seller_side:
         return "卖家风险：" + "，".join(dict.fromkeys(seller_side + buyer_side))
-    contradiction = any(p in buyer_side for p in ("超时后主张延迟发货", "已发货后主张未发货"))
+    contradiction = any(p in buyer_side for p in ("超时后主张延迟发货", "已发货后主张未发货", "同意延期后主张延迟发货"))
     if contradiction and (went_silent or "索要赔偿" in buyer_side or threats):
         return "疑似恶意：" + "，".join(buyer_side)
     if buyer_side:

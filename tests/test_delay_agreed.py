@@ -193,3 +193,18 @@ def test_the_appeal_text_leads_with_the_agreement_within_its_limit(tmp_path, eve
     assert "主张延迟发货" in text.text  # the claim it answers is still stated
     facts = {f.text for f in case_facts(case)}
     assert all(clause in facts for clause in body.rstrip("。").split("。"))
+
+
+@pytest.mark.parametrize("shipped, seller_late", [
+    ("2025-06-06 16:20:00", False),  # late by the 72 hours, within the day the buyer agreed to
+    ("2025-06-07 11:00:00", True),   # after the agreed day too
+])
+def test_the_risk_flag_counts_the_agreed_day(tmp_path, every_claim_stated, shipped, seller_late):
+    case = _case(tmp_path, shipped)
+    assert ("卖家发货超时" in case.risk) is seller_late
+    if not seller_late:
+        assert case.risk.startswith("需关注：") and "同意延期后主张延迟发货" in case.risk
+    from extractor.render.view import REGISTER_COLUMNS, register_rows
+
+    (row,) = register_rows(case, mask=True)
+    assert ("卖家发货超时" in row[list(REGISTER_COLUMNS).index("风险提示")]) is seller_late

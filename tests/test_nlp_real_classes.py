@@ -357,13 +357,13 @@ def test_other_buyers_reviews_are_no_threat(tagger, text):
 
 @pytest.mark.parametrize("text", [
     "你们应当承担我的损失",          # the loss to be borne by the shop
-    "降价了 给我价保",               # price protection is the price difference
-    "买完就降价 能保价吗",
+    "降价了 给我价保",               # price protection demanded is the price difference
+    "刚买就降价了 我要申请价保",
 ])
 def test_a_loss_to_bear_or_price_protection_is_a_compensation_demand(tagger, text):
     assert labels(tagger.tag_text(text, "buyer", SENT)) == {"compensation_demand"}
 
 
-@pytest.mark.parametrize("text", ["你们有价保吗", "价保多久", "如果降价了能保价吗", "损失我自己承担"])
+@pytest.mark.parametrize("text", ["你们有价保吗", "价保多久", "如果降价了能保价吗", "降价了能保价吗", "损失我自己承担"])
 def test_price_protection_asked_about_is_no_demand(tagger, text):
     assert "compensation_demand" not in labels(tagger.tag_text(text, "buyer", SENT))

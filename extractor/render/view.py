@@ -373,7 +373,7 @@ def register_rows(case: Case, mask: bool) -> list[list[Any]]:
             sum(1 for a in attempts if a.answered),
             silence,
             "、".join(dict.fromkeys(m(claim_name_zh(c.label, c.reason, c.evidence)) for c in claims)),
-            _risk_cell(risk_flag_for(case.orders, case.promises, case.claims, order.order_id)
+            _risk_cell(risk_flag_for(case.orders, case.promises, case.claims, order.order_id, case.agreements)
                        if order else case.risk, register_patterns(case, order.order_id if order else None, m)),
             m(case.shop) if case.shop else "",
         ])
