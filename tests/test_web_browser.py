@@ -93,12 +93,28 @@ def _wait(predicate, timeout=120.0, step=0.3):
 
 def _click_and_wait_for_the_next_page(browser, element) -> None:
     """Click a form's button and wait until its page is gone and the next one is loaded."""
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     element.click()
-    WebDriverWait(browser, 120).until(expected_conditions.staleness_of(element))
+    WebDriverWait(browser, 120).until(lambda _: _detached(element))
     _wait(lambda: browser.execute_script("return document.readyState") == "complete")
+
+
+def _detached(element) -> bool:
+    """Whether the clicked page's element is gone.  Chromium answers a node caught while its
+    page is being replaced with an inspector error ("does not belong to the document")
+    rather than a stale element: that is gone too."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error) or "No node with given id" in str(error):
+            return True
+        raise
+    return False
 
 
 def _shots(driver, name: str, out: Path) -> None:
