@@ -42,6 +42,7 @@ import numpy as np
 from ..errors import UsageError
 from ..review import Decision, read_numbered_decisions
 from .backoff import DETECTOR_OUTPUTS, REASON_OUTPUTS, BackoffModel, grams
+from .training import feature_gradient, probabilities
 
 # The pull back to the base weights, per n-gram order (1, 2, 3 characters).  At the fit's
 # optimum one decision moves its message's logit by about (target - p) / (mean pull):
@@ -273,21 +274,13 @@ def _reason_targets(base: BackoffModel, examples: Sequence[ShopExample]) -> tupl
 def _adagrad(rows, cols, values, start, bias, targets, mask, pull, softmax: bool) -> np.ndarray:
     """Summed loss over the examples (each decision counts the same, however many there
     are) plus ``pull`` × the squared distance from ``start``."""
-    n_rows, width = targets.shape
+    n_rows = targets.shape[0]
     weights = start.copy()
     square = np.full_like(weights, 1e-8)
     for _ in range(EPOCHS):
-        logits = np.stack([np.bincount(rows, weights=weights[cols, k] * values, minlength=n_rows)
-                           for k in range(width)], axis=1) + bias
-        if softmax:
-            logits -= logits.max(axis=1, keepdims=True)
-            prob = np.exp(logits)
-            prob /= prob.sum(axis=1, keepdims=True)
-        else:
-            prob = 1.0 / (1.0 + np.exp(-logits))
+        prob = probabilities(rows, cols, values, weights, bias, n_rows, softmax)
         delta = (prob - targets) * mask
-        grad = np.stack([np.bincount(cols, weights=delta[rows, k] * values, minlength=len(weights))
-                         for k in range(width)], axis=1) + pull * (weights - start)
+        grad = feature_gradient(rows, cols, values, delta, len(weights)) + pull * (weights - start)
         square += grad * grad
         weights -= LEARNING_RATE * grad / np.sqrt(square)
     return weights

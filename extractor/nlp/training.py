@@ -93,6 +93,23 @@ def examples_from_split(split: Path, tagger) -> list[Example]:
 # Fitting
 
 
+def probabilities(rows, cols, values, weights, bias, n_rows: int, softmax: bool) -> np.ndarray:
+    """The model's outputs for the sparse examples (``rows``, ``cols``, ``values``)."""
+    logits = np.stack([np.bincount(rows, weights=weights[cols, k] * values, minlength=n_rows)
+                       for k in range(weights.shape[1])], axis=1) + bias
+    if softmax:
+        logits -= logits.max(axis=1, keepdims=True)
+        prob = np.exp(logits)
+        return prob / prob.sum(axis=1, keepdims=True)
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def feature_gradient(rows, cols, values, delta, n_features: int) -> np.ndarray:
+    """The gradient of the summed loss by each feature's weights, for output errors ``delta``."""
+    return np.stack([np.bincount(cols, weights=delta[rows, k] * values, minlength=n_features)
+                     for k in range(delta.shape[1])], axis=1)
+
+
 def _adagrad(rows, cols, values, n_rows, n_features, targets, softmax: bool) -> tuple[np.ndarray, np.ndarray]:
     width = targets.shape[1]
     weights = np.zeros((n_features, width))
@@ -100,17 +117,9 @@ def _adagrad(rows, cols, values, n_rows, n_features, targets, softmax: bool) -> 
     w_square = np.full_like(weights, 1e-8)
     b_square = np.full(width, 1e-8)
     for _ in range(EPOCHS):
-        logits = np.stack([np.bincount(rows, weights=weights[cols, k] * values, minlength=n_rows)
-                           for k in range(width)], axis=1) + bias
-        if softmax:
-            logits -= logits.max(axis=1, keepdims=True)
-            prob = np.exp(logits)
-            prob /= prob.sum(axis=1, keepdims=True)
-        else:
-            prob = 1.0 / (1.0 + np.exp(-logits))
+        prob = probabilities(rows, cols, values, weights, bias, n_rows, softmax)
         delta = (prob - targets) / n_rows
-        grad = np.stack([np.bincount(cols, weights=delta[rows, k] * values, minlength=n_features)
-                         for k in range(width)], axis=1) + L2 * weights
+        grad = feature_gradient(rows, cols, values, delta, n_features) + L2 * weights
         grad_b = delta.sum(axis=0)
         w_square += grad * grad
         b_square += grad_b * grad_b
