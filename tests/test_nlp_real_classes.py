@@ -350,6 +350,15 @@ def test_the_same_words_about_the_goods_stay_claims(tagger, text, expected):
     assert items(tagger.tag_text(text, "buyer", SENT)) == expected
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("你们这是欺骗消费者", set()),                        # the shop's conduct, no grounds named
+    ("别忽悠人了 到底什么时候处理", set()),
+    ("说是纯棉的 结果根本不是纯棉 欺骗消费者", {("return_claim", "not_as_described")}),  # grounds named
+])
+def test_an_accusation_of_fraud_alone_is_no_return_ground(tagger, text, expected):
+    assert {i for i in items(tagger.tag_text(text, "buyer", SENT)) if i[0] == "return_claim"} == expected
+
+
 @pytest.mark.parametrize("text", ["你看看评价里好多差评", "评论区全是投诉"])
 def test_other_buyers_reviews_are_no_threat(tagger, text):
     assert "threat" not in labels(tagger.tag_text(text, "buyer", SENT))
