@@ -208,3 +208,15 @@ def test_the_risk_flag_counts_the_agreed_day(tmp_path, every_claim_stated, shipp
 
     (row,) = register_rows(case, mask=True)
     assert ("卖家发货超时" in row[list(REGISTER_COLUMNS).index("风险提示")]) is seller_late
+
+
+@pytest.mark.parametrize("shipped, kept", [("2025-06-06 16:20:00", True), ("2025-06-07 11:00:00", False)])
+def test_the_summary_image_states_the_agreement(tmp_path, every_claim_stated, shipped, kept):
+    from extractor.pack import summary_view
+    from extractor.render.view import case_view
+
+    case = _case(tmp_path, shipped)
+    (order,) = summary_view(case, case_view(case, True))["orders"]
+    assert order["agreed"] == {"id": case.agreements[0].event_id, "time": "2025-06-02 10:08:02",
+                               "until": "2025-06-06 23:59:59", "kept": kept}
+    assert order["on_time"] is False  # late by the 72 hours either way: the image says both

@@ -101,13 +101,21 @@ def summary_view(case: Case, view: dict[str, Any], mask: bool = True) -> dict[st
     for i, m in enumerate(labelled):
         m["up"] = i % 2 == 1  # alternate above and below the bar so labels do not overlap
         m["align"] = "start" if m["pos"] < 10 else "end" if m["pos"] > 90 else "mid"
+    for a in case.agreements:
+        mark(a.time, "agreed")  # unlabelled: the facts above say when, the legend what
     orders = []
     for o, ov in zip(case.orders, view["orders"]):
-        orders.append({**ov, "via": " ".join(x for x in (ov["carrier"], ov["tracking"]) if x)})
+        # the buyer's agreement to a later day this order's shipment is judged against
+        agreed = next((a for a in case.agreements if a.deadline is not None
+                       and (a.shipment is None or a.shipment == o.shipment)), None)
+        orders.append({**ov, "via": " ".join(x for x in (ov["carrier"], ov["tracking"]) if x),
+                       "agreed": None if agreed is None else {
+                           "id": agreed.event_id, "time": zh_datetime(agreed.time),
+                           "until": zh_datetime(agreed.deadline), "kept": agreed.on_time}})
     silence = case.silence
     return {
         "shop": view["shop"], "buyer": view["buyer"], "ship_within": view["ship_within"],
-        "orders": orders, "marks": marks,
+        "orders": orders, "marks": marks, "agreed_any": bool(case.agreements),
         "contacts": len(attempts), "replies": sum(1 for a in attempts if a.answered),
         "silence": f"{silence.hours:g}小时" if silence is not None and silence.hours > 0 else "无",
         "risk": case.risk, "risk_text": "风险提示：无" if case.risk == "无" else case.risk,
