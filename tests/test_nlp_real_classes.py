@@ -359,7 +359,8 @@ def test_an_accusation_of_fraud_alone_is_no_return_ground(tagger, text, expected
     assert {i for i in items(tagger.tag_text(text, "buyer", SENT)) if i[0] == "return_claim"} == expected
 
 
-@pytest.mark.parametrize("text", ["你看看评价里好多差评", "评论区全是投诉"])
+@pytest.mark.parametrize("text", ["你看看评价里好多差评", "评论区全是投诉", "客服热线一直占线",
+                                  "你们公众号怎么不回消息"])
 def test_other_buyers_reviews_are_no_threat(tagger, text):
     assert "threat" not in labels(tagger.tag_text(text, "buyer", SENT))
 
