@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from . import __version__
 from .errors import EvidenceError, UsageError
+from .i18n import N_
 from .model import tag_to_dict
 from .review import Decision, decision_from_dict, event_key, write_decisions
 
@@ -162,7 +163,8 @@ class CaseStore:
             self.db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a case store ({exc}); give --db a new file or an evidence store") from None
+            raise StoreError(N_("{path}: not a case store ({problem}); give --db a new file or an evidence store"),
+                             path=self.path, problem=exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -175,8 +177,8 @@ class CaseStore:
     def _migrate(self) -> None:
         current = self.version
         if current > len(MIGRATIONS):
-            raise StoreError(f"{self.path}: made by a newer evidence (schema {current}, this one knows "
-                             f"{len(MIGRATIONS)}); upgrade evidence")
+            raise StoreError(N_("{path}: made by a newer evidence (schema {schema}, this one knows "
+                                "{known}); upgrade evidence"), path=self.path, schema=current, known=len(MIGRATIONS))
         for number in range(current, len(MIGRATIONS)):
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -232,7 +234,8 @@ class CaseStore:
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise UsageError(f"{where}:{number}: not JSON ({exc.msg})") from None
+                    raise UsageError(N_("{path}:{line}: not JSON ({problem})"), path=where, line=number,
+                                     problem=exc.msg) from None
                 parsed.append(decision_from_dict(data, f"{where}:{number}"))
         self.db.execute("BEGIN IMMEDIATE")
         try:

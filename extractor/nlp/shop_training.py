@@ -40,6 +40,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from ..errors import UsageError
+from ..i18n import N_
 from ..review import Decision, read_numbered_decisions
 from .backoff import DETECTOR_OUTPUTS, REASON_OUTPUTS, BackoffModel, grams
 
@@ -103,7 +104,8 @@ def _open_store(path: str | os.PathLike[str]):
     from ..store import CaseStore
 
     if not Path(path).is_file():
-        raise ShopTrainingError(f"{path}: no case store there (give --db the store `evidence serve --db` uses)")
+        raise ShopTrainingError(N_("{path}: no case store there (give --db the store `evidence serve --db` uses)"),
+                                path=path)
     return CaseStore(path)
 
 
@@ -215,7 +217,7 @@ def tune(base: BackoffModel, examples: Sequence[ShopExample],
          trained_on: Mapping[str, object] | None = None) -> BackoffModel:
     """``base`` moved toward ``examples`` (see the module doc)."""
     if not examples:
-        raise ShopTrainingError("no decision to learn from")
+        raise ShopTrainingError(N_("no decision to learn from"))
     texts = [e.text for e in examples]
     g = grams(texts)
     keys = np.union1d(base.keys, g.keys)
@@ -315,15 +317,15 @@ def train_from_decisions(out: str | os.PathLike[str], decision_files: Sequence[s
     from .training import write_model
 
     if not decision_files and db is None:
-        raise ShopTrainingError("give the decisions: --decisions FILE.jsonl (repeatable) or --db STORE")
+        raise ShopTrainingError(N_("give the decisions: --decisions FILE.jsonl (repeatable) or --db STORE"))
     if db is None and not inputs:
-        raise ShopTrainingError(
+        raise ShopTrainingError(N_(
             "a decisions file holds event keys, not the messages' text: give the exports the decisions were made "
-            "on with --inputs PATH (and the same --tz/--shop/--staff as that run), or the case store with --db STORE")
+            "on with --inputs PATH (and the same --tz/--shop/--staff as that run), or the case store with --db STORE"))
     out_path = Path(out)
     if _inside_package(out_path):
-        raise ShopTrainingError(f"{out}: inside the installed package; a model trained on a shop's decisions holds "
-                                "that shop's words, write it elsewhere and pass it with --backoff")
+        raise ShopTrainingError(N_("{path}: inside the installed package; a model trained on a shop's decisions "
+                                   "holds that shop's words, write it elsewhere and pass it with --backoff"), path=out)
     model = load_model(base)  # a bad base model, before the slow part
     decided = decisions_from_files(decision_files)
     messages: dict[str, Message] = {}
@@ -338,16 +340,18 @@ def train_from_decisions(out: str | os.PathLike[str], decision_files: Sequence[s
         if warn:
             warn(line)
     if not shop.examples:
-        raise ShopTrainingError(
-            f"none of the {len(decided)} decisions can be learnt "
-            f"({shop.counts['not_in_inputs']} name events not in the inputs, {shop.counts['not_buyer_messages']} "
-            f"are not on buyer messages, {shop.counts['other_labels']} are on labels the backoff does not learn); "
-            "see the warnings above")
+        raise ShopTrainingError(N_(
+            "none of the {decided} decisions can be learnt "
+            "({not_in_inputs} name events not in the inputs, {not_buyer_messages} "
+            "are not on buyer messages, {other_labels} are on labels the backoff does not learn); "
+            "see the warnings above"), decided=len(decided), not_in_inputs=shop.counts["not_in_inputs"],
+            not_buyer_messages=shop.counts["not_buyer_messages"], other_labels=shop.counts["other_labels"])
     trained_on = {"base": model.file, "base_trained_on": dict(model.trained_on or {}),
                   "shop_decisions": dict(shop.counts)}
     tuned = tune(model, shop.examples, trained_on)
     try:
         write_model(tuned, out_path)
     except OSError as exc:
-        raise ShopTrainingError(f"{out}: cannot write the model ({exc.strerror or exc})") from None
+        raise ShopTrainingError(N_("{path}: cannot write the model ({problem})"), path=out,
+                                problem=exc.strerror or exc) from None
     return shop

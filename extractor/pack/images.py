@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import PackError, RenderError
+from ..i18n import N_
 from .profiles import MIN_PAGE_HEIGHT_PX, ImageLimits
 
 CSS_SCALE = 2  # image pixels per CSS px
@@ -117,7 +118,7 @@ def pictures(render_html, stylesheets: Sequence[str], limits: ImageLimits, what:
         else:
             return out
         if height <= MIN_PAGE_HEIGHT_PX:
-            raise PackError(f"{what}: a page of {limits.width_px}×{height} px is still over "
-                            f"{limits.max_bytes:,} bytes at the lowest quality; the profile's byte "
-                            "limit is too small for a readable picture")
+            raise PackError(N_("{what}: a page of {width}×{height} px is still over {max:,} bytes at the lowest "
+                               "quality; the profile's byte limit is too small for a readable picture"),
+                            what=what, width=limits.width_px, height=height, max=limits.max_bytes)
         height = max(MIN_PAGE_HEIGHT_PX, height * 2 // 3)
