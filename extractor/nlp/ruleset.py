@@ -137,7 +137,7 @@ class _FileChecker:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def fail(self, where: str, problem: str, **args: object) -> RulesError:
+    def fail(self, where: str, problem: str, /, **args: object) -> RulesError:
         """``problem``: a template (N_) and its ``args``; ``where``: a key of the file or
         a template said (said(N_(…))), so the terminal says both in its language."""
         return RulesError(N_("rules file {file}: {where}: {problem}"), file=self.name, where=where,

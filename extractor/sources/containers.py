@@ -161,7 +161,7 @@ def pdf_problem(data: bytes) -> str | None:
         with pdfplumber.open(io.BytesIO(pdf_body(data)[0])) as pdf:
             next(PDFPage.create_pages(pdf.doc), None)
     except Exception as exc:
-        return "password-protected" if _is_locked(exc) else "damaged or truncated"
+        return "password-protected" if _is_locked(exc) else N_("damaged or truncated")
     return None
 
 
