@@ -375,7 +375,7 @@ class CaseStore:
     def case_row(self, case_id: int) -> sqlite3.Row:
         row = self.db.execute("SELECT * FROM cases WHERE id=?", (case_id,)).fetchone()
         if row is None:
-            raise UsageError(f"no case {case_id} in {self.path}")
+            raise UsageError(N_("no case {case} in {path}"), case=case_id, path=self.path)
         return row
 
     def reviewed_count(self, case_id: int) -> int:
@@ -422,7 +422,7 @@ class CaseStore:
 
     def cases(self, shop: str | None = None, claim: str | None = None, order: str = "last_time") -> list[sqlite3.Row]:
         if order not in ("last_time", "first_time", "buyer", "shop", "risk", "updated_at"):
-            raise UsageError(f"cannot sort cases by {order!r}")
+            raise UsageError(N_("cannot sort cases by {order!r}"), order=order)
         sql, args = "SELECT id, shop, buyer, risk, claims, first_time, last_time, updated_at FROM cases WHERE 1=1", []
         if shop is not None:
             sql += " AND shop = ?"
@@ -436,7 +436,7 @@ class CaseStore:
     def case_report(self, case_id: int) -> dict:
         row = self.db.execute("SELECT report FROM cases WHERE id=?", (case_id,)).fetchone()
         if row is None:
-            raise UsageError(f"no case {case_id} in {self.path}")
+            raise UsageError(N_("no case {case} in {path}"), case=case_id, path=self.path)
         return json.loads(row["report"])
 
     def repeat_buyers(self) -> list[sqlite3.Row]:

@@ -273,3 +273,34 @@ def test_a_full_disk_is_said_in_chinese(tmp_path, monkeypatch):
     assert re.fullmatch(rf"error \[E302\] {re.escape(str(out))}/\S+: cannot write \(No space left on device\); "
                         r"free some space and run again \(files written before are whole\)",
                         english.stderr.splitlines()[-1])
+
+
+# --- the run's own files: --assign, --backoff (E400, E201) ----------------------------------
+
+@pytest.mark.parametrize("text, zh, en", [
+    ("U1234,小鹿爱买买\n", "--assign {p}:1：'U1234' 不是事件编号（U 加 8 位十六进制数字，与 index.html 中列出的一样）",
+     "--assign {p}:1: 'U1234' is not an event id (U and 8 hex digits, as the index lists them)"),
+    ("U0a1b2c3d,小鹿爱买买,补充\n", "--assign {p}:1：每行应有两项：编号,买家（实际有 3 项：'U0a1b2c3d,小鹿爱买买,补充'）",
+     "--assign {p}:1: expected two fields, event,buyer (got 3: 'U0a1b2c3d,小鹿爱买买,补充')"),
+    ('["U0a1b2c3d"]', "--assign {p}：第 1 项：应为 {{\"event\": …, \"buyer\": …}}",
+     "--assign {p}: item 1: expected {{\"event\": …, \"buyer\": …}}"),
+])
+def test_a_bad_assignment_file_is_said_in_chinese(tmp_path, text, zh, en):
+    path = write(tmp_path, "归属.csv", text)
+    chinese, english = both("report", str(DEMO / "电话记录.txt"), "-o", str(tmp_path / "out"), "--outputs", "json",
+                            "--assign", str(path))
+    assert chinese.exit_code == english.exit_code == 2
+    assert chinese.stderr == f"错误 [E400] {zh.format(p=path)}\n"
+    assert english.stderr == f"error [E400] {en.format(p=path)}\n"
+
+
+def test_a_file_that_is_no_backoff_model_is_said_in_chinese(tmp_path):
+    from extractor.nlp.backoff import MODEL_FORMAT
+
+    path = write(tmp_path, "模型.json", '{"format": "something else"}')
+    chinese, english = both("tag", str(DEMO / "电话记录.txt"), "--backoff", str(path))
+    assert chinese.exit_code == english.exit_code == 3
+    assert chinese.stderr == (f"错误 [E201] backoff 模型 {path}：不是 backoff 模型（应有 \"format\": \"{MODEL_FORMAT}\"）；"
+                              "请用 `evidence train` 重新训练\n")
+    assert english.stderr == (f"error [E201] backoff model {path}: not a backoff model (expected \"format\": "
+                              f"\"{MODEL_FORMAT}\"); retrain it with `evidence train`\n")
