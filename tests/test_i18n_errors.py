@@ -304,3 +304,34 @@ def test_a_file_that_is_no_backoff_model_is_said_in_chinese(tmp_path):
                               "请用 `evidence train` 重新训练\n")
     assert english.stderr == (f"error [E201] backoff model {path}: not a backoff model (expected \"format\": "
                               f"\"{MODEL_FORMAT}\"); retrain it with `evidence train`\n")
+
+
+# --- rendering: E300, E301 ------------------------------------------------------------------
+
+def test_a_templates_path_that_is_no_folder_is_said_in_chinese(tmp_path):
+    path = write(tmp_path, "report.css", "body {}")
+    chinese, english = both("report", str(DEMO / "电话记录.txt"), "-o", str(tmp_path / "out"), "--templates", str(path))
+    assert chinese.exit_code == english.exit_code == 2
+    assert chinese.stderr == (f"错误 [E400] --templates {path}：不是文件夹；请给出存放覆盖用模板的文件夹，"
+                              "例如其中有 report.css 或 report.html.j2\n")
+    assert english.stderr == (f"error [E400] --templates {path}: not a folder; give a folder holding templates to "
+                              "override, e.g. report.css or report.html.j2\n")
+
+
+def test_no_fontconfig_is_said_in_chinese_and_recorded_in_english(monkeypatch):
+    from extractor import i18n
+    from extractor.errors import MissingFontError
+    from extractor.render import pdf
+
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    pdf.cjk_font_family.cache_clear()
+    try:
+        with pytest.raises(MissingFontError) as info:
+            pdf.cjk_font_family()
+    finally:
+        pdf.cjk_font_family.cache_clear()
+    i18n.set_language("zh")
+    assert info.value.translated() == (
+        "[E301] 无法查找中文字体：没有安装 fc-list（fontconfig）；请安装 fontconfig 和一个中日韩字体，"
+        "例如 `sudo apt-get install fontconfig fonts-noto-cjk`，再重新生成报告")
+    assert str(info.value).startswith("[E301] cannot look for a Chinese font: fc-list (fontconfig) is not installed;")

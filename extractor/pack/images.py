@@ -44,7 +44,8 @@ def layout(html: str, stylesheets: Sequence[str]) -> list:
         document = HTML(string=html, url_fetcher=res.fetcher).render(
             font_config=res.font_config, stylesheets=[*(res.stylesheet(s) for s in stylesheets), res.font_css])
     except Exception as exc:  # WeasyPrint raises many kinds
-        raise RenderError(f"an upload image could not be laid out: {type(exc).__name__}: {exc}") from None
+        raise RenderError(N_("an upload image could not be laid out: {error}: {problem}"), error=type(exc).__name__,
+                          problem=exc) from None
     return document
 
 

@@ -95,8 +95,8 @@ def load_plugins() -> None:
         try:
             entry.load()
         except Exception as exc:  # a broken plug-in must say so, not sink every report
-            raise UsageError(f"renderer plug-in {entry.name!r} ({entry.value}) failed to load: "
-                             f"{type(exc).__name__}: {exc}") from None
+            raise UsageError(N_("renderer plug-in {name!r} ({value}) failed to load: {error}: {problem}"),
+                             name=entry.name, value=entry.value, error=type(exc).__name__, problem=exc) from None
 
 
 def case_output_names() -> tuple[str, ...]:
