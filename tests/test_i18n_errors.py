@@ -335,3 +335,27 @@ def test_no_fontconfig_is_said_in_chinese_and_recorded_in_english(monkeypatch):
         "[E301] 无法查找中文字体：没有安装 fc-list（fontconfig）；请安装 fontconfig 和一个中日韩字体，"
         "例如 `sudo apt-get install fontconfig fonts-noto-cjk`，再重新生成报告")
     assert str(info.value).startswith("[E301] cannot look for a Chinese font: fc-list (fontconfig) is not installed;")
+
+
+def test_decisions_that_teach_nothing_are_warned_and_refused_in_chinese(tmp_path):
+    path = write(tmp_path, "审核.jsonl",
+                 '{"event": "0123456789abcdef0123", "action": "confirm", "label": "return_claim", "reason": "quality"}\n'
+                 '{"event": "0123456789abcdef0124", "action": "confirm", "label": "threat"}\n')
+    chinese, english = both("train", "--decisions", str(path), "--inputs", str(DEMO / "电话记录.txt"),
+                            "--out", str(tmp_path / "m.json"))
+    assert chinese.exit_code == english.exit_code == 2
+    assert chinese.stderr.splitlines() == [
+        f"警告：{path}:1：事件 0123456789abcdef0123 不在输入中；它的审核决定不会被学习（请用 --inputs 给出做决定时所用的"
+        "导出文件，或用 --db 给出案件库）",
+        "警告：针对 backoff 模型不学习的标签（只由规则判断）的审核决定不会被学习：threat 1",
+        "错误 [E405] 2 条审核决定中没有一条可以学习（1 条指向输入中没有的事件，0 条不是针对买家消息，1 条针对的是 backoff "
+        "模型不学习的标签）；请看上面的警告",
+    ]
+    assert english.stderr.splitlines() == [
+        f"warning: {path}:1: event 0123456789abcdef0123 is not in the inputs; its decision is not learnt (give the "
+        "exports it was made on with --inputs, or the store with --db)",
+        "warning: decisions on labels the backoff does not learn (rules only) are not learnt: threat 1",
+        "error [E405] none of the 2 decisions can be learnt (1 name events not in the inputs, 0 are not on buyer "
+        "messages, 1 are on labels the backoff does not learn); see the warnings above",
+    ]
+    assert not (tmp_path / "m.json").exists()

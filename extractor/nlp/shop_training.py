@@ -40,7 +40,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from ..errors import UsageError
-from ..i18n import N_
+from ..i18n import N_, said
 from ..review import Decision, read_numbered_decisions
 from .backoff import DETECTOR_OUTPUTS, REASON_OUTPUTS, BackoffModel, grams
 
@@ -114,7 +114,7 @@ def from_store(path: str | os.PathLike[str]) -> tuple[list[Decided], dict[str, M
     store = _open_store(path)
     try:
         rows = store.db.execute("SELECT id, event, action, label, reason, who, at, note FROM decisions ORDER BY id")
-        decided = [Decided(f"{path}: decision {r['id']}",
+        decided = [Decided(said(N_("{path}: decision {id}"), path=path, id=r["id"]),
                            Decision(r["event"], r["action"], r["label"], r["reason"], r["who"], r["at"], r["note"]))
                    for r in rows]
         messages = {r["key"]: Message(r["text"], r["role"], r["kind"])
@@ -135,7 +135,8 @@ def from_inputs(paths: Sequence[str], config, warn: Callable[[str], None] | None
     assembly = join_aside(reads, config.parse.shop)
     for report in assembly.reports:
         if report.error and warn:
-            warn(f"{report.file}: not read, so no decision on its events can be learnt ({report.error})")
+            warn(said(N_("{file}: not read, so no decision on its events can be learnt ({error})"), file=report.file,
+                      error=report.error))
     out: dict[str, Message] = {}
     for key in assembly.keys:
         for e in held_case_events(reads, assembly, key):
@@ -167,17 +168,19 @@ def examples_of(decided: Sequence[Decided], messages: Mapping[str, Message]) -> 
         message = messages.get(key)
         if message is None:
             missing += len(items)
-            warnings += [f"{i.where}: event {key} is not in the inputs; its decision is not learnt "
-                         "(give the exports it was made on with --inputs, or the store with --db)" for i in items]
+            warnings += [said(N_("{where}: event {key} is not in the inputs; its decision is not learnt "
+                                 "(give the exports it was made on with --inputs, or the store with --db)"),
+                              where=i.where, key=key) for i in items]
         elif message.kind != "message" or message.role != "buyer":
             not_buyer += len(items)
-            warnings += [f"{i.where}: event {key} is not a buyer's message (the backoff reads those only); "
-                         "its decision is not learnt" for i in items]
+            warnings += [said(N_("{where}: event {key} is not a buyer's message (the backoff reads those only); "
+                                 "its decision is not learnt"), where=i.where, key=key) for i in items]
         else:
             keep.append((key, items, message))
     if other_labels:
         listed = ", ".join(f"{name} {n}" for name, n in sorted(other_labels.items()))
-        warnings.append(f"decisions on labels the backoff does not learn (rules only) are not learnt: {listed}")
+        warnings.append(said(N_("decisions on labels the backoff does not learn (rules only) are not learnt: "
+                                "{listed}"), listed=listed))
     norms = normalize_many([m.text for _, _, m in keep])
     examples = []
     for (key, items, _), norm in zip(keep, norms):
