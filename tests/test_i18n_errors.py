@@ -359,3 +359,15 @@ def test_decisions_that_teach_nothing_are_warned_and_refused_in_chinese(tmp_path
         "messages, 1 are on labels the backoff does not learn); see the warnings above",
     ]
     assert not (tmp_path / "m.json").exists()
+
+
+def test_a_bad_label_registry_entry_is_said_in_chinese():
+    from extractor import i18n
+    from extractor.errors import RulesError
+    from extractor.labels import load_registry
+
+    with pytest.raises(RulesError) as info:
+        load_registry(json.dumps({"labels": [{"name": "x", "by": "nobody", "zh": "某"}]}))
+    i18n.set_language("zh")
+    assert info.value.translated() == "[E200] 标签登记表 labels.json：标签 'x'：'by' 必须是 structure, seller, buyer 之一"
+    assert str(info.value) == "[E200] label registry labels.json: label 'x': 'by' must be one of structure, seller, buyer"
