@@ -168,7 +168,7 @@ class Renderer:
         try:
             output = REGISTRY[kind]
         except KeyError:
-            raise UsageError(f"unknown output {kind!r}; known: {', '.join(REGISTRY)}") from None
+            raise UsageError(N_("unknown output {kind!r}; known: {known}"), kind=kind, known=", ".join(REGISTRY)) from None
         return output.render(subject, self.context(name, outputs))
 
     def write_case(self, case: Case, out_dir: str | os.PathLike[str], name: str,
@@ -180,8 +180,8 @@ class Renderer:
         for kind in outputs:
             output = REGISTRY.get(kind)
             if output is None or output.scope != "case":
-                raise UsageError(f"unknown case output {kind!r}; known: "
-                                 f"{', '.join(k for k, o in REGISTRY.items() if o.scope == 'case')}")
+                raise UsageError(N_("unknown case output {kind!r}; known: {known}"), kind=kind,
+                                 known=", ".join(k for k, o in REGISTRY.items() if o.scope == "case"))
             data = output.render(case, self.context(name, outputs))
             path = out / output.filename(name)
             _write(path, data)
