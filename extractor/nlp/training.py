@@ -100,7 +100,7 @@ def _adagrad(rows, cols, values, n_rows, n_features, targets, softmax: bool) -> 
     bias = np.zeros(width)
     w_square = np.full_like(weights, 1e-8)
     b_square = np.full(width, 1e-8)
-    for _epoch in range(EPOCHS):
+    for _ in range(EPOCHS):
         logits = np.stack([np.bincount(rows, weights=weights[cols, k] * values, minlength=n_rows)
                            for k in range(width)], axis=1) + bias
         if softmax:
