@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from .errors import UsageError
+from .i18n import N_, said
 from .model import Event, ParseWarning
 
 _ID = re.compile(r"U[0-9a-f]{8}")
@@ -59,9 +60,10 @@ class Assignments:
         return f"{Path(self.path).name}:{line}"
 
 
-def _fail(path: str, line: int | None, problem: str) -> UsageError:
+def _fail(path: str, line: int | None, problem: str, /, **args: object) -> UsageError:
+    """``problem``: a template (N_) and its ``args``, said in the terminal's language."""
     where = f"{path}:{line}" if line is not None else path
-    return UsageError(f"--assign {where}: {problem}")
+    return UsageError(N_("--assign {where}: {problem}"), where=where, problem=said(problem, **args))
 
 
 def load_assignments(path: str) -> Assignments:
@@ -70,23 +72,26 @@ def load_assignments(path: str) -> Assignments:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise _fail(path, None, f"cannot read ({exc.strerror or exc})") from None
+        raise _fail(path, None, N_("cannot read ({problem})"), problem=exc.strerror or exc) from None
     if len(data) > MAX_BYTES:
-        raise _fail(path, None, f"{len(data)} bytes: an assignment file is a short list of event,buyer lines")
+        raise _fail(path, None, N_("{size} bytes: an assignment file is a short list of event,buyer lines"),
+                    size=len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _fail(path, None, "not UTF-8 text") from None
+        raise _fail(path, None, N_("not UTF-8 text")) from None
     rows = _json_rows(path, text) if text.lstrip().startswith(("{", "[")) else _csv_rows(path, text)
     items: list[Assignment] = []
     seen: dict[str, int] = {}
     for line, event_id, buyer in rows:
         if not _ID.fullmatch(event_id):
-            raise _fail(path, line, f"{event_id!r} is not an event id (U and 8 hex digits, as the index lists them)")
+            raise _fail(path, line, N_("{event!r} is not an event id (U and 8 hex digits, as the index lists them)"),
+                        event=event_id)
         if not buyer:
-            raise _fail(path, line, f"no buyer for {event_id}")
+            raise _fail(path, line, N_("no buyer for {event}"), event=event_id)
         if event_id in seen:
-            raise _fail(path, line, f"{event_id} is assigned twice (also on line {seen[event_id]})")
+            raise _fail(path, line, N_("{event} is assigned twice (also on line {line})"), event=event_id,
+                        line=seen[event_id])
         seen[event_id] = line
         items.append(Assignment(event_id, buyer, line))
     return Assignments(path, tuple(items))
@@ -102,7 +107,8 @@ def _csv_rows(path: str, text: str) -> list[tuple[int, str, str]]:
         if [c.lower() for c in cells] == ["event", "buyer"]:
             continue
         if len(cells) != 2:
-            raise _fail(path, line, f"expected two fields, event,buyer (got {len(cells)}: {raw.strip()[:80]!r})")
+            raise _fail(path, line, N_("expected two fields, event,buyer (got {count}: {text!r})"), count=len(cells),
+                        text=raw.strip()[:80])
         rows.append((line, cells[0], cells[1]))
     return rows
 
@@ -111,7 +117,7 @@ def _json_rows(path: str, text: str) -> list[tuple[int, str, str]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(path, exc.lineno, f"not valid JSON ({exc.msg})") from None
+        raise _fail(path, exc.lineno, N_("not valid JSON ({problem})"), problem=exc.msg) from None
     lines = text.splitlines()
 
     def line_of(key: str) -> int:
@@ -124,14 +130,16 @@ def _json_rows(path: str, text: str) -> list[tuple[int, str, str]]:
         pairs = []
         for n, item in enumerate(data, 1):
             if not (isinstance(item, dict) and set(item) == {"event", "buyer"}):
-                raise _fail(path, None, f"item {n}: expected {{\"event\": …, \"buyer\": …}}")
+                raise _fail(path, None, N_("item {n}: expected {{\"event\": …, \"buyer\": …}}"), n=n)
             pairs.append((item["event"], item["buyer"]))
     else:
-        raise _fail(path, None, "expected an object of event id → buyer, or a list of {event, buyer}")
+        # no args: the template is the text (its braces are not formatted)
+        raise _fail(path, None, N_("expected an object of event id → buyer, or a list of {event, buyer}"))
     rows = []
     for event_id, buyer in pairs:
         if not isinstance(event_id, str) or not isinstance(buyer, str):
-            raise _fail(path, line_of(str(event_id)), f"{event_id!r}: the event id and the buyer are strings")
+            raise _fail(path, line_of(str(event_id)), N_("{event!r}: the event id and the buyer are strings"),
+                        event=event_id)
         rows.append((line_of(event_id), event_id.strip(), buyer.strip()))
     return rows
 
@@ -149,10 +157,10 @@ def apply_assignments(unassigned: Sequence[Event], assignments: Assignments | No
     for a in assignments.items:
         if a.event_id not in by_id:
             listed = ", ".join(sorted(by_id)[:10]) or "none"
-            raise _fail(assignments.path, a.line, f"unknown event id {a.event_id}: not among this run's "
-                                                  f"unassigned events ({listed})")
+            raise _fail(assignments.path, a.line, N_("unknown event id {event}: not among this run's "
+                                                     "unassigned events ({listed})"), event=a.event_id, listed=listed)
         if a.buyer not in known:
-            raise _fail(assignments.path, a.line, f"buyer {a.buyer!r} is in none of the inputs")
+            raise _fail(assignments.path, a.line, N_("buyer {buyer!r} is in none of the inputs"), buyer=a.buyer)
         wanted[a.event_id] = a
     assigned, left, warnings = [], [], []
     for event in unassigned:

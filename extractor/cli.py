@@ -255,7 +255,7 @@ def train_cmd(
                                 "(a model trained on parts can be tuned with --base)"))
         config = RunConfig(parse=parse_options(tz, shop, staff), rules_files=tuple(rules or ()))
         shop_examples = train_from_decisions(out, tuple(decisions or ()), db, tuple(inputs or ()), config,
-                                             base, warn=lambda line: err(_("warning: {line}").format(line=line)))
+                                             base, warn=lambda line: err(_("warning: {line}").format(line=say(line))))
         c = shop_examples.counts
         typer.echo(_("learnt {learnt} of {decisions} decisions on {messages} buyer messages; "
                      "written {out} (use it with --backoff)").format(

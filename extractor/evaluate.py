@@ -15,6 +15,7 @@ or they are within two hours of each other.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from typing import Iterable, Mapping, Sequence
 
 from . import real_corpus
 from .errors import UsageError
+from .i18n import N_, _, say
 from .model import Event, FileReport, Tag
 from .nlp.backoff import BUILTIN
 from .labels import registry
@@ -127,10 +129,12 @@ def split_folders(corpus: Path) -> list[Path]:
     if real is not None:
         return real
     if not corpus.is_dir():
-        raise UsageError(f"{corpus}: not a folder; give a split folder (with {GOLD_FILE}) or the corpus folder")
+        raise UsageError(N_("{corpus}: not a folder; give a split folder (with {gold}) or the corpus folder"),
+                         corpus=corpus, gold=GOLD_FILE)
     splits = sorted(p for p in corpus.iterdir() if p.is_dir() and (p / GOLD_FILE).is_file())
     if not splits:
-        raise UsageError(f"{corpus}: no {GOLD_FILE} here or in a folder below; nothing to evaluate")
+        raise UsageError(N_("{corpus}: no {gold} here or in a folder below; nothing to evaluate"), corpus=corpus,
+                         gold=GOLD_FILE)
     return splits
 
 
@@ -153,7 +157,8 @@ def read_gold(path: Path) -> dict[Key, list[GoldLabel]]:
                 for item in record.get("labels", [])
             ]
         except (ValueError, KeyError, TypeError) as exc:
-            raise UsageError(f"{path}:{number}: not a gold record ({exc})") from None
+            raise UsageError(N_("{path}:{line}: not a gold record ({problem})"), path=path, line=number,
+                             problem=exc) from None
         gold.setdefault(key, []).extend(labels)
     return gold
 
@@ -284,7 +289,7 @@ def _run_split(split: Path, baseline: bool, rules_files: Sequence[str], backoff)
         gold = {key: [g for g in labels if g.label in scored] for key, labels in gold.items()}
     inputs = _inputs(split)
     if not inputs:
-        raise UsageError(f"{split}: no exports beside {GOLD_FILE}")
+        raise UsageError(N_("{split}: no exports beside {gold}"), split=split, gold=GOLD_FILE)
     result = parse_paths(inputs, ParseOptions())
     if baseline:
         from .nlp.baseline import baseline_tag_events
@@ -330,9 +335,24 @@ def evaluate(corpus_dir: str | Path, baseline: bool = False, rules_files: Sequen
 # ---------------------------------------------------------------------------
 # Presentation
 
+# The table's column headers: label, precision, recall, F1, gold count, predicted count.
+HEADERS = (N_("label"), N_("P"), N_("R"), N_("F1"), N_("gold"), N_("pred"))
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: a Chinese character two, as its headers have."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, columns: int, right: bool = False) -> str:
+    """``text`` padded to ``columns`` terminal columns (``right``: aligned right), as
+    ``f"{text:<n}"`` would for ASCII."""
+    fill = " " * max(0, columns - width(text))
+    return fill + text if right else text + fill
+
 
 def _row(name: str, s: Score) -> str:
-    return f"{name:<34} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.gold:6d} {s.predicted:6d}"
+    return f"{pad(name, 34)} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.gold:6d} {s.predicted:6d}"
 
 
 def _when(moment: datetime | None) -> str:
@@ -340,14 +360,14 @@ def _when(moment: datetime | None) -> str:
 
 
 def format_mismatch(m: Mismatch) -> str:
-    file, _, number = m.key
+    file, _kind, number = m.key
     parts = [f"{file}:{number}"]
     if m.missed:
-        parts.append("missed " + " ".join(m.missed))
+        parts.append(_("missed {labels}").format(labels=" ".join(m.missed)))
     if m.extra:
-        parts.append("extra " + " ".join(m.extra))
+        parts.append(_("extra {labels}").format(labels=" ".join(m.extra)))
     if m.deadline is not None:
-        parts.append(f"deadline gold {_when(m.deadline[0])} got {_when(m.deadline[1])}")
+        parts.append(_("deadline gold {gold} got {got}").format(gold=_when(m.deadline[0]), got=_when(m.deadline[1])))
     text = " ".join(m.text.split())
     return "  ".join(parts) + f"\n    {text[:200]}{'…' if len(text) > 200 else ''}"
 
@@ -356,32 +376,36 @@ def format_report(report: EvalReport, errors: bool = False) -> str:
     """The table per split; with ``errors``, every mismatching event after it."""
     lines: list[str] = []
     for split in report.splits:
-        tagger = "keyword baseline" if split.baseline else "tagger"
-        lines.append(f"== {split.name} ({split.folder}): {tagger}, {split.events} events parsed, "
-                     f"{split.gold_events} gold events")
+        tagger = _("keyword baseline") if split.baseline else _("tagger")
+        lines.append(_("== {name} ({folder}): {tagger}, {events} events parsed, {gold} gold events").format(
+            name=split.name, folder=split.folder, tagger=tagger, events=split.events, gold=split.gold_events))
         if split.scored is not None:
-            lines.append(f"scored: {', '.join(split.scored)} only (the times of this part are synthetic)")
-        lines.append(f"{'label':<34} {'P':>6} {'R':>6} {'F1':>6} {'gold':>6} {'pred':>6}")
+            lines.append(_("scored: {labels} only (the times of this part are synthetic)").format(
+                labels=", ".join(split.scored)))
+        lines.append(" ".join([pad(_(HEADERS[0]), 34), *(pad(_(h), 6, right=True) for h in HEADERS[1:])]))
         for label, s in split.labels.items():
             lines.append(_row(label, s))
             for reason, rs in split.reasons.items():
                 if reason.startswith(label + ":"):
                     lines.append(_row("  " + reason, rs))
-        lines.append(_row("micro", split.micro))
-        lines.append(f"deadline accuracy {split.deadline_accuracy:.3f} "
-                     f"({split.deadlines_correct}/{split.deadlines_compared} promises found by both; "
-                     "within 2 hours, null = null)")
+        lines.append(_row(_("micro"), split.micro))
+        lines.append(_("deadline accuracy {accuracy:.3f} ({correct}/{compared} promises found by both; "
+                       "within 2 hours, null = null)").format(accuracy=split.deadline_accuracy,
+                                                              correct=split.deadlines_correct,
+                                                              compared=split.deadlines_compared))
         if split.hours_compared:
-            lines.append(f"buyer_silence hours exact {split.hours_correct}/{split.hours_compared}")
+            lines.append(_("buyer_silence hours exact {correct}/{compared}").format(correct=split.hours_correct,
+                                                                                   compared=split.hours_compared))
         failed = [f for f in split.files if not f.ok]
         for rep in failed:
-            lines.append(f"input error: {rep.error}")
+            lines.append(_("input error: {error}").format(error=say(rep.error)))
         if split.missing:
-            shown = ", ".join(f"{f}:{n}" for f, _, n in split.missing[:5])
-            more = f" (+{len(split.missing) - 5} more)" if len(split.missing) > 5 else ""
-            lines.append(f"{len(split.missing)} gold events matched no parsed event: {shown}{more}")
+            shown = ", ".join(f"{f}:{n}" for f, _k, n in split.missing[:5])
+            more = _(" (+{more} more)").format(more=len(split.missing) - 5) if len(split.missing) > 5 else ""
+            lines.append(_("{count} gold events matched no parsed event: {shown}{more}").format(
+                count=len(split.missing), shown=shown, more=more))
         if errors:
-            lines.append(f"-- {len(split.mismatches)} events differ from gold:")
+            lines.append(_("-- {count} events differ from gold:").format(count=len(split.mismatches)))
             lines += [format_mismatch(m) for m in split.mismatches]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

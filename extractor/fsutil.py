@@ -324,12 +324,13 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 def write_failure(path: Path, exc: OSError) -> str:
+    """English (a Message: the terminal says it in its language)."""
     reason = exc.strerror or str(exc)
-    hint = {errno.ENOSPC: "free some space and run again (files written before are whole)",
-            errno.EDQUOT: "free some space and run again (files written before are whole)",
-            errno.EACCES: "give -o a folder you can write to", errno.EROFS: "give -o a folder you can write to",
-            errno.EPERM: "give -o a folder you can write to"}.get(exc.errno or 0, "check the output folder")
-    return f"{path}: cannot write ({reason}); {hint}"
+    space, folder = N_("free some space and run again (files written before are whole)"), \
+        N_("give -o a folder you can write to")
+    hint = {errno.ENOSPC: space, errno.EDQUOT: space, errno.EACCES: folder, errno.EROFS: folder,
+            errno.EPERM: folder}.get(exc.errno or 0, N_("check the output folder"))
+    return said(N_("{path}: cannot write ({reason}); {hint}"), path=path, reason=reason, hint=said(hint))
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str | None:

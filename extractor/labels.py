@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any, Mapping
 
 from .errors import RulesError
+from .i18n import N_, said
 
 BY = ("structure", "seller", "buyer")
 ATTRIBUTES = ("reason", "deadline", "tracking", "hours", "shipped_at", "shipped_at_latest", "precision")
@@ -106,47 +107,48 @@ class Registry:
         return label.zh if label else name
 
 
-def _fail(where: str, problem: str) -> RulesError:
-    return RulesError(f"label registry labels.json: {where}: {problem}")
+def _fail(where: str, problem: str, /, **args: object) -> RulesError:
+    """``problem``: a template (N_) and its ``args``; ``where``: said too."""
+    return RulesError(N_("label registry labels.json: {where}: {problem}"), where=where, problem=said(problem, **args))
 
 
 def _label(data: Any, n: int) -> Label:
     if not isinstance(data, dict):
-        raise _fail(f"entry {n}", "must be an object")
+        raise _fail(said(N_("entry {n}"), n=n), N_("must be an object"))
     name = data.get("name")
     if not isinstance(name, str) or not name:
-        raise _fail(f"entry {n}", "needs a name")
-    where = f"label {name!r}"
+        raise _fail(said(N_("entry {n}"), n=n), N_("needs a name"))
+    where = said(N_("label {name!r}"), name=name)
     unknown = sorted(set(data) - _LABEL_KEYS)
     if unknown:
-        raise _fail(where, f"unknown key(s) {', '.join(unknown)}")
+        raise _fail(where, N_("unknown key(s) {unknown}"), unknown=", ".join(unknown))
     by = data.get("by")
     if by not in BY:
-        raise _fail(where, f"'by' must be one of {', '.join(BY)}")
+        raise _fail(where, N_("'by' must be one of {known}"), known=", ".join(BY))
     zh = data.get("zh")
     if not isinstance(zh, str) or not zh:
-        raise _fail(where, "needs a Chinese name (zh)")
+        raise _fail(where, N_("needs a Chinese name (zh)"))
     attributes = tuple(data.get("attributes") or ())
     if any(a not in ATTRIBUTES for a in attributes):
-        raise _fail(where, f"attributes must be among {', '.join(ATTRIBUTES)}")
+        raise _fail(where, N_("attributes must be among {known}"), known=", ".join(ATTRIBUTES))
     detail = data.get("detail")
     if detail is not None and detail not in DETAILS:
-        raise _fail(where, f"detail must be one of {', '.join(DETAILS)}")
+        raise _fail(where, N_("detail must be one of {known}"), known=", ".join(DETAILS))
     filters = frozenset(data.get("filters") or ())
     if filters - set(FILTERS):
-        raise _fail(where, f"unknown filter(s) {', '.join(sorted(filters - set(FILTERS)))}")
+        raise _fail(where, N_("unknown filter(s) {bad}"), bad=", ".join(sorted(filters - set(FILTERS))))
     if by == "structure" and filters:
-        raise _fail(where, "a structural label has no rule triggers, so no filters")
+        raise _fail(where, N_("a structural label has no rule triggers, so no filters"))
     reasons = []
     for r in data.get("reasons") or ():
         if not isinstance(r, dict) or not r.get("name") or not r.get("zh"):
-            raise _fail(where, "each reason needs a name and a zh")
+            raise _fail(where, N_("each reason needs a name and a zh"))
         reasons.append(Reason(str(r["name"]), str(r["zh"]), r.get("phrase")))
     if reasons and "reason" not in attributes:
-        raise _fail(where, "a label with reasons carries the 'reason' attribute")
+        raise _fail(where, N_("a label with reasons carries the 'reason' attribute"))
     claim = bool(data.get("claim", False))
     if claim and by != "buyer":
-        raise _fail(where, "only the buyer's words are claims")
+        raise _fail(where, N_("only the buyer's words are claims"))
     return Label(name, by, zh, attributes, detail, filters, tuple(reasons), claim,
                  data.get("claim_zh"), data.get("phrase"))
 
@@ -155,15 +157,15 @@ def load_registry(text: str) -> Registry:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(f"line {exc.lineno}", f"not valid JSON ({exc.msg})") from None
+        raise _fail(said(N_("line {line}"), line=exc.lineno), N_("not valid JSON ({problem})"), problem=exc.msg) from None
     entries = data.get("labels") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
-        raise _fail("top level", "needs a non-empty list 'labels'")
+        raise _fail(said(N_("top level")), N_("needs a non-empty list 'labels'"))
     labels = tuple(_label(entry, n) for n, entry in enumerate(entries, 1))
     names = [label.name for label in labels]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise _fail(f"label {twice[0]!r}", "is listed twice")
+        raise _fail(said(N_("label {name!r}"), name=twice[0]), N_("is listed twice"))
     return Registry(labels)
 
 

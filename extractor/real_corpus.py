@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from .errors import UsageError
+from .i18n import N_, said
 
 DEFAULT_ROOT = Path("corpora") / "real"
 SCOPE_FILE = "eval.json"  # written by rebuild.py beside gold.jsonl
@@ -52,11 +53,12 @@ def _sources(files: list[Path]) -> list[str]:
 
 def _how_to_build(root: Path, part: str, files: list[Path], why: str) -> UsageError:
     fetches = "; ".join(f"github:{s.split('@')[0]} (commit {s.partition('@')[2][:12]})" for s in _sources(files))
-    return UsageError(
-        f"{root / part}: {why}. Its dialogue texts are not in the repository (their licences forbid "
-        f"redistribution). Get a git snapshot of each source into one folder as OWNER+REPO/repo "
-        f"({fetches or 'see corpora/real/README.md'}), e.g. with the workplace's fetch tool into "
-        f"/work/.mirror, then run `python {root / 'rebuild.py'} --mirror DIR` and eval again")
+    return UsageError(N_(
+        "{part}: {why}. Its dialogue texts are not in the repository (their licences forbid "
+        "redistribution). Get a git snapshot of each source into one folder as OWNER+REPO/repo "
+        "({fetches}), e.g. with the workplace's fetch tool into "
+        "/work/.mirror, then run `python {rebuild} --mirror DIR` and eval again"), part=root / part, why=said(why),
+        fetches=fetches or said(N_("see corpora/real/README.md")), rebuild=root / "rebuild.py")
 
 
 def resolve(corpus: Path) -> list[Path] | None:
@@ -72,20 +74,21 @@ def resolve(corpus: Path) -> list[Path] | None:
     names = sorted({p.name for p in gold.iterdir() if p.is_dir()} | {p.stem for p in gold.glob("*.jsonl")})
     names = [n for n in names if _part_files(gold, n)]
     if wanted is not None and wanted not in names:
-        raise UsageError(f"{corpus}: no such part; the real corpus has {', '.join(names) or 'no labelled part yet'}")
+        raise UsageError(N_("{corpus}: no such part; the real corpus has {names}"), corpus=corpus,
+                         names=", ".join(names) or said(N_("no labelled part yet")))
     if not names:
-        raise UsageError(f"{root}: no labelled part yet (gold/<part>/*.jsonl); nothing to evaluate")
+        raise UsageError(N_("{root}: no labelled part yet (gold/<part>/*.jsonl); nothing to evaluate"), root=root)
     splits = []
     for part in [wanted] if wanted else names:
         files, build = _part_files(gold, part), root / "build" / part
         if not (build / "gold.jsonl").is_file() or not (build / SCOPE_FILE).is_file():
-            raise _how_to_build(root, part, files, "not built yet")
+            raise _how_to_build(root, part, files, N_("not built yet"))
         try:
             recorded = json.loads((build / SCOPE_FILE).read_text(encoding="utf-8")).get("gold_digest")
         except (ValueError, AttributeError):
             recorded = None
         if recorded != _digest(files):
-            raise _how_to_build(root, part, files, "built from other gold than gold/ holds now")
+            raise _how_to_build(root, part, files, N_("built from other gold than gold/ holds now"))
         splits.append(build)
     return splits
 
@@ -99,4 +102,4 @@ def scope(split: Path) -> frozenset[str] | None:
         labels = json.loads(path.read_text(encoding="utf-8"))["scored_labels"]
         return frozenset(str(label) for label in labels)
     except (ValueError, KeyError, TypeError):
-        raise UsageError(f"{path}: not a scope file (needs \"scored_labels\"); rebuild the part") from None
+        raise UsageError(N_("{path}: not a scope file (needs \"scored_labels\"); rebuild the part"), path=path) from None

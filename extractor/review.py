@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import UsageError
+from .i18n import N_
 from .labels import registry
 from .model import Event, Tag
 
@@ -66,28 +67,31 @@ def event_key(event: Event) -> str:
 
 def decision_from_dict(data: Any, where: str) -> Decision:
     if not isinstance(data, dict):
-        raise ReviewError(f"{where}: a decision is a JSON object")
+        raise ReviewError(N_("{where}: a decision is a JSON object"), where=where)
     for key in ("event", "action", "label"):
         if not isinstance(data.get(key), str) or not data[key]:
-            raise ReviewError(f"{where}: {key!r} is missing or not a string")
+            raise ReviewError(N_("{where}: {key!r} is missing or not a string"), where=where, key=key)
     if data["action"] not in ACTIONS:
-        raise ReviewError(f"{where}: action {data['action']!r} is not one of {', '.join(ACTIONS)}")
+        raise ReviewError(N_("{where}: action {action!r} is not one of {actions}"), where=where,
+                          action=data["action"], actions=", ".join(ACTIONS))
     label = registry().get(data["label"])
     if label is None:
-        raise ReviewError(f"{where}: unknown label {data['label']!r}")
+        raise ReviewError(N_("{where}: unknown label {label!r}"), where=where, label=data["label"])
     reason = data.get("reason")
     if reason is not None and (not isinstance(reason, str) or label.reason(reason) is None):
         known = ", ".join(r.name for r in label.reasons) or "none"
-        raise ReviewError(f"{where}: label {label.name!r} has no reason {reason!r} (its reasons: {known})")
+        raise ReviewError(N_("{where}: label {label!r} has no reason {reason!r} (its reasons: {known})"),
+                          where=where, label=label.name, reason=reason, known=known)
     if data["action"] == "add" and label.reasons and reason is None:
-        raise ReviewError(f"{where}: adding {label.name!r} needs its reason")
+        raise ReviewError(N_("{where}: adding {label!r} needs its reason"), where=where, label=label.name)
     at = data.get("at") or ""
     if at:
         try:
             if datetime.fromisoformat(str(at)).tzinfo is None:
                 raise ValueError
         except ValueError:
-            raise ReviewError(f"{where}: 'at' must be an ISO 8601 time with its offset, not {at!r}") from None
+            raise ReviewError(N_("{where}: 'at' must be an ISO 8601 time with its offset, not {at!r}"), where=where,
+                              at=at) from None
     return Decision(data["event"], data["action"], data["label"], reason, str(data.get("who") or ""), str(at),
                     str(data.get("note") or ""))
 
@@ -102,9 +106,10 @@ def read_numbered_decisions(path: str | Path) -> list[tuple[int, Decision]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise ReviewError(f"{path}: cannot read the decisions file ({exc.strerror or exc})") from None
+        raise ReviewError(N_("{path}: cannot read the decisions file ({problem})"), path=path,
+                          problem=exc.strerror or exc) from None
     except UnicodeDecodeError:
-        raise ReviewError(f"{path}: the decisions file is not UTF-8") from None
+        raise ReviewError(N_("{path}: the decisions file is not UTF-8"), path=path) from None
     out = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -112,7 +117,8 @@ def read_numbered_decisions(path: str | Path) -> list[tuple[int, Decision]]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ReviewError(f"{path}:{number}: not JSON ({exc.msg})") from None
+            raise ReviewError(N_("{path}:{line}: not JSON ({problem})"), path=path, line=number,
+                              problem=exc.msg) from None
         out.append((number, decision_from_dict(data, f"{path}:{number}")))
     return out
 

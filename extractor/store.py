@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from . import __version__
 from .errors import EvidenceError, UsageError
+from .i18n import N_
 from .model import tag_to_dict
 from .review import Decision, decision_from_dict, event_key, write_decisions
 
@@ -162,7 +163,8 @@ class CaseStore:
             self.db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a case store ({exc}); give --db a new file or an evidence store") from None
+            raise StoreError(N_("{path}: not a case store ({problem}); give --db a new file or an evidence store"),
+                             path=self.path, problem=exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -175,8 +177,8 @@ class CaseStore:
     def _migrate(self) -> None:
         current = self.version
         if current > len(MIGRATIONS):
-            raise StoreError(f"{self.path}: made by a newer evidence (schema {current}, this one knows "
-                             f"{len(MIGRATIONS)}); upgrade evidence")
+            raise StoreError(N_("{path}: made by a newer evidence (schema {schema}, this one knows "
+                                "{known}); upgrade evidence"), path=self.path, schema=current, known=len(MIGRATIONS))
         for number in range(current, len(MIGRATIONS)):
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -232,7 +234,8 @@ class CaseStore:
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise UsageError(f"{where}:{number}: not JSON ({exc.msg})") from None
+                    raise UsageError(N_("{path}:{line}: not JSON ({problem})"), path=where, line=number,
+                                     problem=exc.msg) from None
                 parsed.append(decision_from_dict(data, f"{where}:{number}"))
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -372,7 +375,7 @@ class CaseStore:
     def case_row(self, case_id: int) -> sqlite3.Row:
         row = self.db.execute("SELECT * FROM cases WHERE id=?", (case_id,)).fetchone()
         if row is None:
-            raise UsageError(f"no case {case_id} in {self.path}")
+            raise UsageError(N_("no case {case} in {path}"), case=case_id, path=self.path)
         return row
 
     def reviewed_count(self, case_id: int) -> int:
@@ -419,7 +422,7 @@ class CaseStore:
 
     def cases(self, shop: str | None = None, claim: str | None = None, order: str = "last_time") -> list[sqlite3.Row]:
         if order not in ("last_time", "first_time", "buyer", "shop", "risk", "updated_at"):
-            raise UsageError(f"cannot sort cases by {order!r}")
+            raise UsageError(N_("cannot sort cases by {order!r}"), order=order)
         sql, args = "SELECT id, shop, buyer, risk, claims, first_time, last_time, updated_at FROM cases WHERE 1=1", []
         if shop is not None:
             sql += " AND shop = ?"
@@ -433,7 +436,7 @@ class CaseStore:
     def case_report(self, case_id: int) -> dict:
         row = self.db.execute("SELECT report FROM cases WHERE id=?", (case_id,)).fetchone()
         if row is None:
-            raise UsageError(f"no case {case_id} in {self.path}")
+            raise UsageError(N_("no case {case} in {path}"), case=case_id, path=self.path)
         return json.loads(row["report"])
 
     def repeat_buyers(self) -> list[sqlite3.Row]:

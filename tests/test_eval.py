@@ -148,3 +148,41 @@ def test_accuracy_gate_on_the_test_part():
     if split.deadline_accuracy < 0.90:
         problems.append(f"deadline accuracy {split.deadline_accuracy:.3f} < 0.90")
     assert not problems, "; ".join(problems)
+
+
+def test_cli_prints_the_table_in_chinese_aligned_by_terminal_width(corpus):
+    from extractor.evaluate import width
+
+    result = CliRunner().invoke(app, ["--lang", "zh", "eval", str(corpus), "--errors"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"== dev（{corpus}）：标注器，解析出 5 条事件，标注 5 条事件"
+    header = lines[1]
+    assert header.split() == ["标签", "精确率", "召回率", "F1", "标注", "预测"]
+    # a Chinese character takes two columns: the header ends where the rows end
+    assert width(header) == width(lines[2]) == width(next(line for line in lines if line.startswith("总体(micro)")))
+    assert ["总体(micro)", "1.000", "0.900", "0.947", "10", "9"] in [line.split() for line in lines]
+    assert "时限准确率 1.000（双方都找到的承诺中 1/1 条一致；相差 2 小时以内，null = null）" in lines
+    assert "buyer_silence 小时数完全一致 2/2" in lines
+    assert "-- 1 条事件与标注不同：" in lines
+    assert "chat.txt:12  漏标 return_claim:quality" in lines
+
+
+def test_the_cross_validation_table_in_chinese():
+    from extractor import i18n
+    from extractor.evaluate import width
+    from extractor.nlp.training import CrossValidation, format_cross_validation
+
+    counts = {"return_claim (rules)": (8, 2, 2), "return_claim (with backoff)": (9, 1, 1),
+              "compensation_demand (rules)": (3, 1, 0), "compensation_demand (with backoff)": (3, 0, 0)}
+    cv = CrossValidation({"return_claim": 0.5, "compensation_demand": 0.75}, {"dev": counts, "dev2": counts})
+    i18n.set_language("zh")
+    lines = format_cross_validation(cv).splitlines()
+    assert lines[0] == "阈值：return_claim 0.5, compensation_demand 0.75"
+    assert lines[1].split() == ["留出部分", "return_claim", "规则", "加", "backoff", "赔偿诉求规则", "加", "backoff"]
+    assert lines[-1].split() == ["合计", "0.800", "0.900", "0.857", "1.000"]
+    assert width(lines[1]) == width(lines[2]) == width(lines[-1]) == 12 + 20 + 11 + 14 + 11
+    i18n.set_language("en")
+    english = format_cross_validation(cv).splitlines()
+    assert english[1] == f"{'held out':<12}{'return_claim rules':>20}{'+ backoff':>11}{'demand rules':>14}{'+ backoff':>11}"
+    assert english[-1].split()[0] == "all"

@@ -39,6 +39,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from ..errors import RulesError
+from ..i18n import N_, said
 from .ruleset import REASONS
 
 MODEL_FILE = "backoff.json"
@@ -319,40 +320,44 @@ def model_from_json(data: Any, file: str) -> BackoffModel:
     """A model from a file's parsed content; :class:`ModelError` names the file and what
     is wrong."""
 
-    def fail(what: str) -> ModelError:
-        return ModelError(f"backoff model {file}: {what}; retrain it with `evidence train`")
+    def fail(what: str, /, **args: object) -> ModelError:
+        # what: a template (N_) and its args, said in the terminal's language
+        return ModelError(N_("backoff model {file}: {what}; retrain it with `evidence train`"), file=file,
+                          what=said(what, **args))
 
     if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
-        raise fail(f'not a backoff model (expected "format": "{MODEL_FORMAT}")')
+        raise fail(N_('not a backoff model (expected "format": "{format}")'), format=MODEL_FORMAT)
     if data.get("version") != MODEL_VERSION:
-        raise fail(f"version {data.get('version')!r} is not supported (this is version {MODEL_VERSION})")
+        raise fail(N_("version {version!r} is not supported (this is version {known})"),
+                   version=data.get("version"), known=MODEL_VERSION)
     outputs = data.get("outputs") or {}
     if (tuple(outputs.get("detector") or ()) != DETECTOR_OUTPUTS
             or tuple(outputs.get("reasons") or ()) != REASON_OUTPUTS
             or tuple(data.get("orders") or ()) != ORDERS):
-        raise fail("its outputs or n-gram orders are not the ones this version reads")
+        raise fail(N_("its outputs or n-gram orders are not the ones this version reads"))
     width = len(DETECTOR_OUTPUTS) + len(REASON_OUTPUTS)
     thresholds = data.get("thresholds")
     if not isinstance(thresholds, dict) or set(thresholds) != {*DETECTOR_OUTPUTS, "reason"}:
-        raise fail(f"thresholds must name {', '.join([*DETECTOR_OUTPUTS, 'reason'])}")
+        raise fail(N_("thresholds must name {names}"), names=", ".join([*DETECTOR_OUTPUTS, "reason"]))
     for name, value in thresholds.items():
         if not _is_number(value) or not 0.0 <= value <= 1.0:
-            raise fail(f"threshold {name} must be a number from 0 to 1, not {value!r}")
+            raise fail(N_("threshold {name} must be a number from 0 to 1, not {value!r}"), name=name, value=value)
     bias = data.get("bias")
     if not isinstance(bias, list) or len(bias) != width or not all(map(_is_number, bias)):
-        raise fail(f"bias must be {width} numbers")
+        raise fail(N_("bias must be {width} numbers"), width=width)
     features = data.get("features")
     if not isinstance(features, list):
-        raise fail("features must be a list of [n-gram, weights]")
+        raise fail(N_("features must be a list of [n-gram, weights]"))
     keyed: dict[int, list[float]] = {}
     for n, item in enumerate(features, 1):
         if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
                 or not 1 <= len(item[0]) <= max(ORDERS) or not isinstance(item[1], list)
                 or len(item[1]) != width or not all(map(_is_number, item[1]))):
-            raise fail(f"feature {n} must be [an n-gram of 1-{max(ORDERS)} characters, {width} numbers]")
+            raise fail(N_("feature {n} must be [an n-gram of 1-{order} characters, {width} numbers]"), n=n,
+                       order=max(ORDERS), width=width)
         key = gram_key(item[0])
         if key in keyed:
-            raise fail(f"feature {n} ({item[0]!r}) is listed twice")
+            raise fail(N_("feature {n} ({gram!r}) is listed twice"), n=n, gram=item[0])
         keyed[key] = item[1]
     order = sorted(keyed)
     return BackoffModel(
@@ -383,9 +388,10 @@ def _model_file(path: str) -> BackoffModel:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ModelError(f"backoff model {path}: cannot read it ({exc.strerror or exc})") from None
+        raise ModelError(N_("backoff model {file}: cannot read it ({problem})"), file=path,
+                         problem=exc.strerror or exc) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"backoff model {path}: not valid JSON ({exc})") from None
+        raise ModelError(N_("backoff model {file}: not valid JSON ({problem})"), file=path, problem=exc) from None
     return model_from_json(data, str(path))
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import RulesError
+from ..i18n import N_
 from ..labels import registry
 from ..model import Event, Tag
 
@@ -89,13 +90,14 @@ class Calibration:
 
 def from_json(data: Any, origin: str) -> Calibration:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise RulesError(f"calibration {origin}: not an {SCHEMA} file")
+        raise RulesError(N_("calibration {origin}: not an {schema} file"), origin=origin, schema=SCHEMA)
     labels = data.get("labels")
     if not isinstance(labels, dict) or any(name not in CLAIM_LABELS for name in labels):
-        raise RulesError(f"calibration {origin}: 'labels' must map claim labels ({', '.join(CLAIM_LABELS)}) to counts")
+        raise RulesError(N_("calibration {origin}: 'labels' must map claim labels ({labels}) to counts"),
+                         origin=origin, labels=", ".join(CLAIM_LABELS))
     threshold = data.get("threshold")
     if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
-        raise RulesError(f"calibration {origin}: threshold must be a number from 0 to 1 or null")
+        raise RulesError(N_("calibration {origin}: threshold must be a number from 0 to 1 or null"), origin=origin)
     return Calibration(labels, threshold, float(data.get("target_precision", TARGET_PRECISION)),
                        data.get("fitted_on") or {})
 

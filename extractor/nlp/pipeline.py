@@ -47,6 +47,7 @@ from typing import NamedTuple, Sequence
 
 from ..labels import registry as label_registry
 from ..errors import RulesError
+from ..i18n import N_
 from ..model import ROLES, Tag
 from .context import FILTER_CHECKS, PROMISE_CHECKS, ContextJudge, Segments, Veto, unchecked_filters
 from .deadlines import NOT_STATED, PastTime, TimeExpression, TimeGrammar
@@ -181,8 +182,9 @@ def compiled_rules(rules_files: tuple[str, ...] = ()) -> CompiledRules:
         checks = PROMISE_CHECKS if rule.label == "shipping_promise" else FILTER_CHECKS
         unchecked = unchecked_filters(rule.filters, checks)
         if unchecked:
-            raise RulesError(f"rules file {rule.file}: rule {rule.id!r}: no context check for filter(s) "
-                             f"{', '.join(sorted(unchecked))} (see extractor/nlp/context.py, FILTER_CHECKS)")
+            raise RulesError(N_("rules file {file}: rule {id!r}: no context check for filter(s) "
+                                "{filters} (see extractor/nlp/context.py, FILTER_CHECKS)"),
+                             file=rule.file, id=rule.id, filters=", ".join(sorted(unchecked)))
     return CompiledRules(
         ruleset=ruleset,
         indexes={role: TriggerIndex([r for r in ruleset.for_role(role) if CONVERSATION_FILTER not in r.filters])

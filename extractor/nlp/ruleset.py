@@ -50,6 +50,7 @@ from re import _constants as _sre, _parser as _sre_parser  # the parser re itsel
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from ..errors import RulesError
+from ..i18n import N_, said
 from ..labels import FILTERS as LABEL_FILTERS, registry
 
 # One file per label (shipping.json holds the promise and its done label, shipped).  The
@@ -136,21 +137,26 @@ class _FileChecker:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def fail(self, where: str, problem: str) -> RulesError:
-        return RulesError(f"rules file {self.name}: {where}: {problem}")
+    def fail(self, where: str, problem: str, /, **args: object) -> RulesError:
+        """``problem``: a template (N_) and its ``args``; ``where``: a key of the file or
+        a template said (said(N_(…))), so the terminal says both in its language."""
+        return RulesError(N_("rules file {file}: {where}: {problem}"), file=self.name, where=where,
+                          problem=said(problem, **args))
 
     def strings(self, value: Any, where: str, what: str, *, allow_empty: bool = True) -> tuple[str, ...]:
+        # what: a key of the file, or a phrase marked N_ where it is named
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(where, f"{what} must be a list of non-empty strings")
+            raise self.fail(where, N_("{what} must be a list of non-empty strings"), what=said(what))
         if not value and not allow_empty:
-            raise self.fail(where, f"{what} must not be empty")
+            raise self.fail(where, N_("{what} must not be empty"), what=said(what))
         return tuple(value)
 
     def regex(self, pattern: str, where: str, what: str) -> re.Pattern[str]:
         try:
             return re.compile(pattern)
         except re.error as exc:
-            raise self.fail(where, f"{what} {pattern!r} is not a valid regular expression ({exc})") from None
+            raise self.fail(where, N_("{what} {pattern!r} is not a valid regular expression ({problem})"),
+                            what=said(what), pattern=pattern, problem=exc) from None
 
 
 class _FileContext(NamedTuple):
@@ -165,44 +171,45 @@ class _FileContext(NamedTuple):
 def _parse_rule(data: Any, context: _FileContext, index: int) -> Rule:
     check = context.check
     if not isinstance(data, dict):
-        raise check.fail(f"rule #{index + 1}", "must be an object")
+        raise check.fail(said(N_("rule #{number}"), number=index + 1), N_("must be an object"))
     rule_id = data.get("id")
     if not isinstance(rule_id, str) or not rule_id.strip():
-        raise check.fail(f"rule #{index + 1}", "needs an \"id\" (a non-empty string)")
-    where = f"rule {rule_id!r}"
+        raise check.fail(said(N_("rule #{number}"), number=index + 1), N_("needs an \"id\" (a non-empty string)"))
+    where = said(N_("rule {id!r}"), id=rule_id)
     unknown = set(data) - _RULE_KEYS
     if unknown:
-        raise check.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}; "
-                                f"known keys: {', '.join(sorted(_RULE_KEYS))}")
+        raise check.fail(where, N_("unknown key(s) {unknown}; known keys: {known}"),
+                         unknown=", ".join(sorted(unknown)), known=", ".join(sorted(_RULE_KEYS)))
     description = data.get("description")
     if description is not None and (not isinstance(description, str) or not description.strip()
                                     or "\n" in description):
-        raise check.fail(where, "description must be one line of text")
+        raise check.fail(where, N_("description must be one line of text"))
     label = data.get("label", context.label)
     if context.label is not None and label != context.label:
-        raise check.fail(where, f"label {label!r} is not the file's label {context.label!r}; "
-                                f"a rule of another label belongs in another file")
+        raise check.fail(where, N_("label {label!r} is not the file's label {file_label!r}; "
+                                   "a rule of another label belongs in another file"),
+                         label=label, file_label=context.label)
     if label not in LABEL_ROLE:
-        raise check.fail(where, f"label {label!r} is not a message label; use one of "
-                                f"{', '.join(LABEL_ROLE)}")
+        raise check.fail(where, N_("label {label!r} is not a message label; use one of {labels}"),
+                         label=label, labels=", ".join(LABEL_ROLE))
     reason = data.get("reason")
     if label in REASONS:
         if reason not in REASONS[label]:
-            raise check.fail(where, f"{label} needs a reason, one of {', '.join(REASONS[label])} "
-                                    f"(got {reason!r})")
+            raise check.fail(where, N_("{label} needs a reason, one of {reasons} (got {reason!r})"),
+                             label=label, reasons=", ".join(REASONS[label]), reason=reason)
     elif reason is not None:
-        raise check.fail(where, f"{label} takes no reason (got {reason!r})")
+        raise check.fail(where, N_("{label} takes no reason (got {reason!r})"), label=label, reason=reason)
     terms = check.strings(data.get("terms", []), where, "terms")
     patterns_raw = check.strings(data.get("patterns", []), where, "patterns")
     keys = check.strings(data.get("keys", []), where, "keys")
     if not terms and not patterns_raw:
-        raise check.fail(where, "needs terms or patterns")
-    patterns = tuple(check.regex(p, where, "pattern") for p in patterns_raw)
+        raise check.fail(where, N_("needs terms or patterns"))
+    patterns = tuple(check.regex(p, where, N_("pattern")) for p in patterns_raw)
     if patterns_raw and not keys:
         keys = _keys_or_fail(patterns_raw, check, where)
     exclude_raw = _expand_exclusions(check.strings(data.get("exclude", []), where, "exclude"), context, where)
     for pattern in exclude_raw:
-        check.regex(pattern, where, "exclude pattern")
+        check.regex(pattern, where, N_("exclude pattern"))
     exclude = _guarded("|".join(f"(?:{p})" for p in exclude_raw)) if exclude_raw else None
     filters_raw = data.get("filters")
     if filters_raw is None:
@@ -211,11 +218,12 @@ def _parse_rule(data: Any, context: _FileContext, index: int) -> Rule:
         names = check.strings(filters_raw, where, "filters")
         bad = [n for n in names if n not in FILTERS]
         if bad:
-            raise check.fail(where, f"unknown filter(s) {', '.join(bad)}; known: {', '.join(FILTERS)}")
+            raise check.fail(where, N_("unknown filter(s) {bad}; known: {known}"), bad=", ".join(bad),
+                             known=", ".join(FILTERS))
         filters = frozenset(names)
     done_label = data.get("done_label")
     if done_label is not None and (label != "shipping_promise" or done_label != "shipped"):
-        raise check.fail(where, "done_label is only for shipping_promise rules and must be \"shipped\"")
+        raise check.fail(where, N_("done_label is only for shipping_promise rules and must be \"shipped\""))
     return Rule(rule_id, label, check.name, reason, terms, patterns, keys, exclude, filters, done_label,
                 description)
 
@@ -226,10 +234,10 @@ def _keys_or_fail(patterns: Sequence[str], check: _FileChecker, where: str) -> t
         return keys
     for pattern in patterns:
         if derive_keys([pattern]) is None:
-            raise check.fail(where, f"patterns need keys: literal words one of which every match "
-                                    f"contains (they decide when the patterns are tried); none of "
-                                    f"{_MIN_KEY} or more characters can be read off {pattern!r}, "
-                                    f"so give \"keys\"")
+            raise check.fail(where, N_("patterns need keys: literal words one of which every match "
+                                       "contains (they decide when the patterns are tried); none of "
+                                       "{min} or more characters can be read off {pattern!r}, "
+                                       "so give \"keys\""), min=_MIN_KEY, pattern=pattern)
     raise AssertionError("derive_keys fails for a set only when it fails for a pattern")
 
 
@@ -239,19 +247,19 @@ def _keys_or_fail(patterns: Sequence[str], check: _FileChecker, where: str) -> t
 def _parse_exclusions(data: Any, check: _FileChecker) -> dict[str, tuple[str, ...]]:
     """A file's ``exclusions``: name -> regexes, each regex checked here, once."""
     if not isinstance(data, dict):
-        raise check.fail("exclusions", "must be an object of named lists of regexes")
+        raise check.fail("exclusions", N_("must be an object of named lists of regexes"))
     lists: dict[str, tuple[str, ...]] = {}
     for name, patterns in data.items():
-        where = f"exclusion list {name!r}"
+        where = said(N_("exclusion list {name!r}"), name=name)
         if not _LIST_NAME.fullmatch(name):
-            raise check.fail(where, "a list's name is lower-case letters, digits and _ "
-                                    "(it is referred to as @name)")
-        patterns = check.strings(patterns, where, "the list", allow_empty=False)
+            raise check.fail(where, N_("a list's name is lower-case letters, digits and _ "
+                                       "(it is referred to as @name)"))
+        patterns = check.strings(patterns, where, N_("the list"), allow_empty=False)
         for pattern in patterns:
             if pattern.startswith("@"):
-                raise check.fail(where, f"{pattern!r}: a list holds regexes, not other lists "
-                                        f"(write a literal @ as \\@)")
-            check.regex(pattern, where, "pattern")
+                raise check.fail(where, N_("{pattern!r}: a list holds regexes, not other lists "
+                                           "(write a literal @ as \\@)"), pattern=pattern)
+            check.regex(pattern, where, N_("pattern"))
         lists[name] = patterns
     return lists
 
@@ -268,10 +276,10 @@ def _expand_exclusions(entries: Sequence[str], context: _FileContext, where: str
         name = entry[1:]
         if name not in context.lists:
             close = difflib.get_close_matches(name, list(context.lists), n=1)
-            hint = (f"did you mean @{close[0]}?" if close
-                    else "define it under \"exclusions\" in a rules file (a regex starting with a literal @ "
-                         "is written \\@)")
-            raise context.check.fail(where, f"exclude names an unknown list @{name}; {hint}")
+            hint = (said(N_("did you mean @{name}?"), name=close[0]) if close
+                    else said(N_("define it under \"exclusions\" in a rules file (a regex starting with a "
+                                 "literal @ is written \\@)")))
+            raise context.check.fail(where, N_("exclude names an unknown list @{name}; {hint}"), name=name, hint=hint)
         out.extend(context.lists[name])
     return tuple(out)
 
@@ -538,42 +546,43 @@ def _parse_clock(value: Any, check: _FileChecker, where: str) -> dtime:
             return dtime.fromisoformat(value)
         except ValueError:
             pass
-    raise check.fail(where, f"{value!r} is not a time of day (HH:MM:SS)")
+    raise check.fail(where, N_("{value!r} is not a time of day (HH:MM:SS)"), value=value)
 
 
 def _parse_time(data: Any, check: _FileChecker) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise check.fail("time", "must be an object")
+        raise check.fail("time", N_("must be an object"))
     unknown = set(data) - _TIME_KEYS
     if unknown:
-        raise check.fail("time", f"unknown key(s) {', '.join(sorted(unknown))}")
+        raise check.fail("time", N_("unknown key(s) {unknown}"), unknown=", ".join(sorted(unknown)))
     out: dict[str, Any] = {"days": {}, "parts": {}, "fused": {}, "weekdays": {}, "vague": (),
                            "lunar_new_year": {}, "past_days": {}}
     for year, day in (data.get("lunar_new_year") or {}).items():
         try:
             parsed = date.fromisoformat(day)
         except (TypeError, ValueError):
-            raise check.fail(f"time.lunar_new_year[{year!r}]", f"{day!r} is not a date (YYYY-MM-DD)") from None
+            raise check.fail(f"time.lunar_new_year[{year!r}]", N_("{day!r} is not a date (YYYY-MM-DD)"),
+                             day=day) from None
         if str(parsed.year) != str(year):
-            raise check.fail(f"time.lunar_new_year[{year!r}]", f"{day} is not in {year}")
+            raise check.fail(f"time.lunar_new_year[{year!r}]", N_("{day} is not in {year}"), day=day, year=year)
         out["lunar_new_year"][parsed.year] = parsed
     for word, days in (data.get("days") or {}).items():
         if not isinstance(days, int) or not 0 <= days <= 31:
-            raise check.fail(f"time.days[{word!r}]", "must be a whole number of days (0-31)")
+            raise check.fail(f"time.days[{word!r}]", N_("must be a whole number of days (0-31)"))
         out["days"][word] = days
     for word, days in (data.get("past_days") or {}).items():
         if not isinstance(days, int) or not 1 <= days <= 31:
-            raise check.fail(f"time.past_days[{word!r}]", "must be a whole number of days before (1-31)")
+            raise check.fail(f"time.past_days[{word!r}]", N_("must be a whole number of days before (1-31)"))
         out["past_days"][word] = days
     for word, clock in (data.get("parts") or {}).items():
         out["parts"][word] = _parse_clock(clock, check, f"time.parts[{word!r}]")
     for word, pair in (data.get("fused") or {}).items():
         if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int)):
-            raise check.fail(f"time.fused[{word!r}]", "must be [days, \"HH:MM:SS\"]")
+            raise check.fail(f"time.fused[{word!r}]", N_("must be [days, \"HH:MM:SS\"]"))
         out["fused"][word] = (pair[0], _parse_clock(pair[1], check, f"time.fused[{word!r}]"))
     for word, weekday in (data.get("weekdays") or {}).items():
         if not isinstance(weekday, int) or not 0 <= weekday <= 6:
-            raise check.fail(f"time.weekdays[{word!r}]", "must be 0 (Monday) to 6 (Sunday)")
+            raise check.fail(f"time.weekdays[{word!r}]", N_("must be 0 (Monday) to 6 (Sunday)"))
         out["weekdays"][word] = weekday
     out["vague"] = check.strings(data.get("vague", []), "time", "vague")
     return out
@@ -583,14 +592,14 @@ def _read_json(name: str, text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RulesError(f"rules file {name}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                         f"{exc.msg})") from None
+        raise RulesError(N_("rules file {file}: not valid JSON (line {line}, column {column}: {problem})"),
+                         file=name, line=exc.lineno, column=exc.colno, problem=exc.msg) from None
     if not isinstance(data, dict):
-        raise RulesError(f"rules file {name}: must hold a JSON object")
+        raise RulesError(N_("rules file {file}: must hold a JSON object"), file=name)
     unknown = set(data) - _FILE_KEYS
     if unknown:
-        raise RulesError(f"rules file {name}: unknown key(s) {', '.join(sorted(unknown))}; "
-                         f"known keys: {', '.join(sorted(_FILE_KEYS))}")
+        raise RulesError(N_("rules file {file}: unknown key(s) {unknown}; known keys: {known}"), file=name,
+                         unknown=", ".join(sorted(unknown)), known=", ".join(sorted(_FILE_KEYS)))
     return data
 
 
@@ -605,11 +614,12 @@ def _user_texts(paths: Sequence[Path]) -> Iterable[tuple[str, str]]:
         try:
             raw = Path(path).read_bytes()
         except OSError as exc:
-            raise RulesError(f"rules file {path}: cannot read ({exc.strerror or exc})") from None
+            raise RulesError(N_("rules file {file}: cannot read ({problem})"), file=path,
+                             problem=exc.strerror or exc) from None
         try:
             yield str(path), raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise RulesError(f"rules file {path}: not UTF-8 text; save it as UTF-8") from None
+            raise RulesError(N_("rules file {file}: not UTF-8 text; save it as UTF-8"), file=path) from None
 
 
 def build_ruleset(files: Iterable[tuple[str, str]]) -> RuleSet:
@@ -625,8 +635,8 @@ def build_ruleset(files: Iterable[tuple[str, str]]) -> RuleSet:
         data = _read_json(name, text)
         for list_name, patterns in _parse_exclusions(data.get("exclusions", {}), check).items():
             if list_name in lists:
-                raise check.fail(f"exclusion list {list_name!r}",
-                                 f"the name is already used in {defined_in[list_name]}")
+                raise check.fail(said(N_("exclusion list {name!r}"), name=list_name),
+                                 N_("the name is already used in {file}"), file=defined_in[list_name])
             lists[list_name] = patterns
             defined_in[list_name] = name
         loaded.append((name, check, data))
@@ -640,30 +650,33 @@ def build_ruleset(files: Iterable[tuple[str, str]]) -> RuleSet:
     for name, check, data in loaded:
         file_label = data.get("label")
         if file_label is not None and file_label not in LABEL_ROLE:
-            raise check.fail("label", f"{file_label!r} is not a message label; use one of {', '.join(LABEL_ROLE)}")
+            raise check.fail("label", N_("{label!r} is not a message label; use one of {labels}"), label=file_label,
+                             labels=", ".join(LABEL_ROLE))
         context = _FileContext(check, file_label, lists)
         raw_rules = data.get("rules", [])
         if not isinstance(raw_rules, list):
-            raise check.fail("rules", "must be a list of rule objects")
+            raise check.fail("rules", N_("must be a list of rule objects"))
         for index, raw in enumerate(raw_rules):
             rule = _parse_rule(raw, context, index)
             if rule.id in seen:
-                raise check.fail(f"rule {rule.id!r}", f"the id is already used in {seen[rule.id]}")
+                raise check.fail(said(N_("rule {id!r}"), id=rule.id), N_("the id is already used in {file}"),
+                                 file=seen[rule.id])
             seen[rule.id] = name
             rules.append(rule)
         raw_cues = data.get("cues", {})
         if not isinstance(raw_cues, dict):
-            raise check.fail("cues", "must be an object of cue lists")
+            raise check.fail("cues", N_("must be an object of cue lists"))
         for cue, patterns in raw_cues.items():
+            where = said(N_("cue list {cue!r}"), cue=cue)
             if cue not in cues:
-                raise check.fail(f"cue list {cue!r}", f"unknown cue list; known: {', '.join(CUE_NAMES)}")
-            for pattern in check.strings(patterns, f"cue list {cue!r}", "cues"):
-                check.regex(pattern, f"cue list {cue!r}", "cue")
+                raise check.fail(where, N_("unknown cue list; known: {known}"), known=", ".join(CUE_NAMES))
+            for pattern in check.strings(patterns, where, "cues"):
+                check.regex(pattern, where, N_("cue"))
                 cues[cue].append(pattern)
-        for pattern in check.strings(data.get("tracking", []), "tracking", "tracking patterns"):
-            compiled = check.regex(pattern, "tracking", "pattern")
+        for pattern in check.strings(data.get("tracking", []), "tracking", N_("tracking patterns")):
+            compiled = check.regex(pattern, "tracking", N_("pattern"))
             if "number" not in compiled.groupindex:
-                raise check.fail("tracking", f"pattern {pattern!r} needs a (?P<number>...) group")
+                raise check.fail("tracking", N_("pattern {pattern!r} needs a (?P<number>...) group"), pattern=pattern)
             tracking.append(compiled)
         if "time" in data:
             parsed = _parse_time(data["time"], check)

@@ -40,6 +40,7 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from ..errors import UsageError
+from ..i18n import N_, said
 from ..review import Decision, read_numbered_decisions
 from .backoff import DETECTOR_OUTPUTS, REASON_OUTPUTS, BackoffModel, grams
 from .training import feature_gradient, probabilities
@@ -104,7 +105,8 @@ def _open_store(path: str | os.PathLike[str]):
     from ..store import CaseStore
 
     if not Path(path).is_file():
-        raise ShopTrainingError(f"{path}: no case store there (give --db the store `evidence serve --db` uses)")
+        raise ShopTrainingError(N_("{path}: no case store there (give --db the store `evidence serve --db` uses)"),
+                                path=path)
     return CaseStore(path)
 
 
@@ -113,7 +115,7 @@ def from_store(path: str | os.PathLike[str]) -> tuple[list[Decided], dict[str, M
     store = _open_store(path)
     try:
         rows = store.db.execute("SELECT id, event, action, label, reason, who, at, note FROM decisions ORDER BY id")
-        decided = [Decided(f"{path}: decision {r['id']}",
+        decided = [Decided(said(N_("{path}: decision {id}"), path=path, id=r["id"]),
                            Decision(r["event"], r["action"], r["label"], r["reason"], r["who"], r["at"], r["note"]))
                    for r in rows]
         messages = {r["key"]: Message(r["text"], r["role"], r["kind"])
@@ -134,7 +136,8 @@ def from_inputs(paths: Sequence[str], config, warn: Callable[[str], None] | None
     assembly = join_aside(reads, config.parse.shop)
     for report in assembly.reports:
         if report.error and warn:
-            warn(f"{report.file}: not read, so no decision on its events can be learnt ({report.error})")
+            warn(said(N_("{file}: not read, so no decision on its events can be learnt ({error})"), file=report.file,
+                      error=report.error))
     out: dict[str, Message] = {}
     for key in assembly.keys:
         for e in held_case_events(reads, assembly, key):
@@ -166,17 +169,19 @@ def examples_of(decided: Sequence[Decided], messages: Mapping[str, Message]) -> 
         message = messages.get(key)
         if message is None:
             missing += len(items)
-            warnings += [f"{i.where}: event {key} is not in the inputs; its decision is not learnt "
-                         "(give the exports it was made on with --inputs, or the store with --db)" for i in items]
+            warnings += [said(N_("{where}: event {key} is not in the inputs; its decision is not learnt "
+                                 "(give the exports it was made on with --inputs, or the store with --db)"),
+                              where=i.where, key=key) for i in items]
         elif message.kind != "message" or message.role != "buyer":
             not_buyer += len(items)
-            warnings += [f"{i.where}: event {key} is not a buyer's message (the backoff reads those only); "
-                         "its decision is not learnt" for i in items]
+            warnings += [said(N_("{where}: event {key} is not a buyer's message (the backoff reads those only); "
+                                 "its decision is not learnt"), where=i.where, key=key) for i in items]
         else:
             keep.append((key, items, message))
     if other_labels:
         listed = ", ".join(f"{name} {n}" for name, n in sorted(other_labels.items()))
-        warnings.append(f"decisions on labels the backoff does not learn (rules only) are not learnt: {listed}")
+        warnings.append(said(N_("decisions on labels the backoff does not learn (rules only) are not learnt: "
+                                "{listed}"), listed=listed))
     norms = normalize_many([m.text for _, _, m in keep])
     examples = []
     for (key, items, _), norm in zip(keep, norms):
@@ -216,7 +221,7 @@ def tune(base: BackoffModel, examples: Sequence[ShopExample],
          trained_on: Mapping[str, object] | None = None) -> BackoffModel:
     """``base`` moved toward ``examples`` (see the module doc)."""
     if not examples:
-        raise ShopTrainingError("no decision to learn from")
+        raise ShopTrainingError(N_("no decision to learn from"))
     texts = [e.text for e in examples]
     g = grams(texts)
     keys = np.union1d(base.keys, g.keys)
@@ -308,15 +313,15 @@ def train_from_decisions(out: str | os.PathLike[str], decision_files: Sequence[s
     from .training import write_model
 
     if not decision_files and db is None:
-        raise ShopTrainingError("give the decisions: --decisions FILE.jsonl (repeatable) or --db STORE")
+        raise ShopTrainingError(N_("give the decisions: --decisions FILE.jsonl (repeatable) or --db STORE"))
     if db is None and not inputs:
-        raise ShopTrainingError(
+        raise ShopTrainingError(N_(
             "a decisions file holds event keys, not the messages' text: give the exports the decisions were made "
-            "on with --inputs PATH (and the same --tz/--shop/--staff as that run), or the case store with --db STORE")
+            "on with --inputs PATH (and the same --tz/--shop/--staff as that run), or the case store with --db STORE"))
     out_path = Path(out)
     if _inside_package(out_path):
-        raise ShopTrainingError(f"{out}: inside the installed package; a model trained on a shop's decisions holds "
-                                "that shop's words, write it elsewhere and pass it with --backoff")
+        raise ShopTrainingError(N_("{path}: inside the installed package; a model trained on a shop's decisions "
+                                   "holds that shop's words, write it elsewhere and pass it with --backoff"), path=out)
     model = load_model(base)  # a bad base model, before the slow part
     decided = decisions_from_files(decision_files)
     messages: dict[str, Message] = {}
@@ -331,16 +336,18 @@ def train_from_decisions(out: str | os.PathLike[str], decision_files: Sequence[s
         if warn:
             warn(line)
     if not shop.examples:
-        raise ShopTrainingError(
-            f"none of the {len(decided)} decisions can be learnt "
-            f"({shop.counts['not_in_inputs']} name events not in the inputs, {shop.counts['not_buyer_messages']} "
-            f"are not on buyer messages, {shop.counts['other_labels']} are on labels the backoff does not learn); "
-            "see the warnings above")
+        raise ShopTrainingError(N_(
+            "none of the {decided} decisions can be learnt "
+            "({not_in_inputs} name events not in the inputs, {not_buyer_messages} "
+            "are not on buyer messages, {other_labels} are on labels the backoff does not learn); "
+            "see the warnings above"), decided=len(decided), not_in_inputs=shop.counts["not_in_inputs"],
+            not_buyer_messages=shop.counts["not_buyer_messages"], other_labels=shop.counts["other_labels"])
     trained_on = {"base": model.file, "base_trained_on": dict(model.trained_on or {}),
                   "shop_decisions": dict(shop.counts)}
     tuned = tune(model, shop.examples, trained_on)
     try:
         write_model(tuned, out_path)
     except OSError as exc:
-        raise ShopTrainingError(f"{out}: cannot write the model ({exc.strerror or exc})") from None
+        raise ShopTrainingError(N_("{path}: cannot write the model ({problem})"), path=out,
+                                problem=exc.strerror or exc) from None
     return shop

@@ -24,7 +24,8 @@ from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from ..evaluate import Score
+from ..evaluate import Score, pad
+from ..i18n import N_, _
 from .backoff import DETECTOR_OUTPUTS, MIN_CHARS, REASON_OUTPUTS, BackoffModel, grams
 
 # Fitting: enough epochs for AdaGrad to settle on a few thousand messages; a light L2 so
@@ -269,11 +270,11 @@ def train(splits: Sequence[Path], thresholds: Mapping[str, float] | None = None,
     examples = []
     for split in splits:
         if progress:
-            progress(f"reading {split.name}")
+            progress(_("reading {part}").format(part=split.name))
         examples.extend(examples_from_split(split, rules_only))
     cv = None
     if thresholds is None:
-        cv = cross_validate(examples, progress=(lambda p: progress(f"holding out {p}")) if progress else None,
+        cv = cross_validate(examples, progress=(lambda p: progress(_("holding out {part}").format(part=p))) if progress else None,
                             stands=stands)
         thresholds = cv.thresholds
     trained_on = {
@@ -304,12 +305,12 @@ def train_to_file(parts: Sequence[str | Path], out: str | Path, rules_files: Seq
     splits = [Path(p) for p in parts]
     for split in splits:
         if not (split / GOLD_FILE).is_file():
-            raise UsageError(f"{split}: not a labelled corpus part (no {GOLD_FILE} in it)")
+            raise UsageError(N_("{split}: not a labelled corpus part (no {gold} in it)"), split=split, gold=GOLD_FILE)
     names = [s.name for s in splits]
     if len(set(names)) != len(names):
-        raise UsageError("two parts have the same folder name; leave-one-part-out tells parts apart by name")
+        raise UsageError(N_("two parts have the same folder name; leave-one-part-out tells parts apart by name"))
     if len(splits) < 2:
-        raise UsageError("give at least two parts: thresholds are chosen by leave-one-part-out")
+        raise UsageError(N_("give at least two parts: thresholds are chosen by leave-one-part-out"))
     model, cv = train(splits, progress=progress, rules_files=rules_files)
     write_model(model, Path(out))
     return cv
@@ -317,15 +318,18 @@ def train_to_file(parts: Sequence[str | Path], out: str | Path, rules_files: Seq
 
 def format_cross_validation(cv: CrossValidation) -> str:
     """The leave-one-part-out table: per part, F1 of the rules alone and with the backoff."""
-    lines = ["thresholds: " + ", ".join(f"{k} {v:g}" for k, v in cv.thresholds.items()),
-             f"{'held out':<12}{'return_claim rules':>20}{'+ backoff':>11}{'demand rules':>14}{'+ backoff':>11}"]
+    head = (pad(_("held out"), 12), pad(_("return_claim rules"), 20, right=True),
+            pad(_("+ backoff"), 11, right=True), pad(_("demand rules"), 14, right=True),
+            pad(_("+ backoff"), 11, right=True))
+    lines = [_("thresholds: {thresholds}").format(thresholds=", ".join(f"{k} {v:g}" for k, v in cv.thresholds.items())),
+             "".join(head)]
     totals: dict[str, list[int]] = {}
     for part, counts in cv.parts.items():
         for key, value in counts.items():
             totals.setdefault(key, [0, 0, 0])
             totals[key] = [a + b for a, b in zip(totals[key], value)]
         lines.append(_cv_row(part, counts))
-    lines.append(_cv_row("all", {k: tuple(v) for k, v in totals.items()}))
+    lines.append(_cv_row(_("all"), {k: tuple(v) for k, v in totals.items()}))
     return "\n".join(lines) + "\n"
 
 
@@ -333,4 +337,4 @@ def _cv_row(name: str, counts: Mapping[str, tuple[int, int, int]]) -> str:
     keys = ("return_claim (rules)", "return_claim (with backoff)",
             "compensation_demand (rules)", "compensation_demand (with backoff)")
     widths = (20, 11, 14, 11)
-    return f"{name:<12}" + "".join(f"{_f1(*counts[k]):>{w}.3f}" for k, w in zip(keys, widths))
+    return pad(name, 12) + "".join(f"{_f1(*counts[k]):>{w}.3f}" for k, w in zip(keys, widths))

@@ -35,6 +35,7 @@ from .. import __version__
 from ..cases import PHONE, Case, claims_phrase_zh
 from ..render.env import zh_datetime
 from ..errors import PackError
+from ..i18n import N_
 from ..render.view import case_view, masker
 from .appeal import AppealText, claim_groups, appeal_texts
 from .images import Picture, pictures
@@ -197,8 +198,9 @@ def build_pack(case: Case, renderer: Any, name: str, profile: Profile) -> tuple[
 
     summary = pictures(page("pack-summary.html.j2", s=summary_view(case, view, renderer.mask)), css, limits, "摘要图")
     if len(summary) != 1:
-        raise PackError(f"摘要图 of {name}: the summary takes {len(summary)} pages at "
-                        f"{limits.width_px}×{limits.page_height_px} px; it must fit on one")
+        raise PackError(N_("摘要图 of {name}: the summary takes {pages} pages at {width}×{height} px; "
+                           "it must fit on one"), name=name, pages=len(summary), width=limits.width_px,
+                        height=limits.page_height_px)
     footer = f"{view['buyer']} · {view['shop'] or ''}".replace('"', "'").replace("\\", "/")
     chats = pictures(page("pack-chat.html.j2", events=chat_events(view), shop=view["shop"], buyer=view["buyer"],
                           footer=footer), css, limits, "聊天截图")

@@ -17,6 +17,7 @@ from typing import Sequence
 from ..cases import (PHONE, WANGWANG, Case, ClaimFinding, ContactWindow, agreement_led, claims_phrase_zh,
                      quote_zh, zh_span, zh_time)
 from ..errors import PackError
+from ..i18n import N_
 from .profiles import TextField
 
 
@@ -144,9 +145,9 @@ def compose(facts: Sequence[Fact], field: TextField, lead: str = "") -> AppealTe
             chosen.append(fact)
     text = render(chosen)
     if not chosen or not field.fits(text):
-        raise PackError(f"{field.label}: not even the first finding fits in {field.describe()} "
-                        f"({field.length(render(sorted(facts, key=lambda f: f.rank)[:1]))} needed); "
-                        "give the profile a longer text field")
+        raise PackError(N_("{field}: not even the first finding fits in {limit} ({needed} needed); "
+                           "give the profile a longer text field"), field=field.label, limit=field.describe(),
+                        needed=field.length(render(sorted(facts, key=lambda f: f.rank)[:1])))
     return AppealText(field, text, field.length(text), tuple(sorted(chosen, key=lambda f: f.position)))
 
 

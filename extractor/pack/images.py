@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import PackError, RenderError
+from ..i18n import N_
 from .profiles import MIN_PAGE_HEIGHT_PX, ImageLimits
 
 CSS_SCALE = 2  # image pixels per CSS px
@@ -43,7 +44,8 @@ def layout(html: str, stylesheets: Sequence[str]) -> list:
         document = HTML(string=html, url_fetcher=res.fetcher).render(
             font_config=res.font_config, stylesheets=[*(res.stylesheet(s) for s in stylesheets), res.font_css])
     except Exception as exc:  # WeasyPrint raises many kinds
-        raise RenderError(f"an upload image could not be laid out: {type(exc).__name__}: {exc}") from None
+        raise RenderError(N_("an upload image could not be laid out: {error}: {problem}"), error=type(exc).__name__,
+                          problem=exc) from None
     return document
 
 
@@ -117,7 +119,7 @@ def pictures(render_html, stylesheets: Sequence[str], limits: ImageLimits, what:
         else:
             return out
         if height <= MIN_PAGE_HEIGHT_PX:
-            raise PackError(f"{what}: a page of {limits.width_px}×{height} px is still over "
-                            f"{limits.max_bytes:,} bytes at the lowest quality; the profile's byte "
-                            "limit is too small for a readable picture")
+            raise PackError(N_("{what}: a page of {width}×{height} px is still over {max:,} bytes at the lowest "
+                               "quality; the profile's byte limit is too small for a readable picture"),
+                            what=what, width=limits.width_px, height=height, max=limits.max_bytes)
         height = max(MIN_PAGE_HEIGHT_PX, height * 2 // 3)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..errors import ProfileError
+from ..i18n import N_, said
 
 IMAGE_FORMATS = ("jpg", "png", "gif")
 TEXT_UNITS = ("chars", "bytes")
@@ -70,36 +71,43 @@ class Profile:
 
 def _need(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
     if key not in data:
-        raise ProfileError(f"{where}: missing key {key!r}")
+        raise ProfileError(N_("{where}: missing key {key!r}"), where=where, key=key)
     value = data[key]
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise ProfileError(f"{where}: {key!r} must be {getattr(kind, '__name__', kind)}, not {type(value).__name__}")
+        raise ProfileError(N_("{where}: {key!r} must be {kind}, not {got}"), where=where, key=key,
+                           kind=getattr(kind, '__name__', kind), got=type(value).__name__)
     return value
 
 
 def _positive(data: Mapping[str, Any], key: str, where: str, minimum: int = 1) -> int:
     value = _need(data, key, int, where)
     if value < minimum:
-        raise ProfileError(f"{where}: {key!r} must be at least {minimum}, not {value}")
+        raise ProfileError(N_("{where}: {key!r} must be at least {minimum}, not {value}"), where=where, key=key,
+                           minimum=minimum, value=value)
     return value
 
 
 def profile_from_json(data: Any, origin: str) -> Profile:
     """Validate one profile; every problem names the file and the key."""
     if not isinstance(data, dict):
-        raise ProfileError(f"profile {origin}: the file must hold one JSON object")
-    where = f"profile {origin}"
+        raise ProfileError(N_("profile {origin}: the file must hold one JSON object"), origin=origin)
+    # where: said, so that the terminal says "profile …" in its language too
+    where = said(N_("profile {origin}"), origin=origin)
     name = _need(data, "name", str, where)
     if not _NAME_RE.match(name):
-        raise ProfileError(f"{where}: name {name!r} must be lower-case letters, digits and '-'")
+        raise ProfileError(N_("{where}: name {name!r} must be lower-case letters, digits and '-'"), where=where,
+                           name=name)
     img = _need(data, "images", dict, where)
-    iw = f"{where}: images"
+    iw = said(N_("{where}: images"), where=where)
     formats = tuple(_need(img, "formats", list, iw))
     bad = [f for f in formats if f not in IMAGE_FORMATS]
-    if not formats or bad:
-        raise ProfileError(f"{iw}: formats must be some of {', '.join(IMAGE_FORMATS)}" + (f", not {bad[0]!r}" if bad else ""))
+    if bad:
+        raise ProfileError(N_("{where}: formats must be some of {formats}, not {bad!r}"), where=iw,
+                           formats=", ".join(IMAGE_FORMATS), bad=bad[0])
+    if not formats:
+        raise ProfileError(N_("{where}: formats must be some of {formats}"), where=iw, formats=", ".join(IMAGE_FORMATS))
     if "jpg" not in formats and "png" not in formats:
-        raise ProfileError(f"{iw}: the pack writes JPEG or PNG; the profile must allow jpg or png")
+        raise ProfileError(N_("{where}: the pack writes JPEG or PNG; the profile must allow jpg or png"), where=iw)
     images = ImageLimits(
         formats=formats, max_bytes=_positive(img, "max_bytes", iw, 20_000),
         per_upload=_positive(img, "per_upload", iw), more_rounds=bool(img.get("more_rounds", False)),
@@ -107,18 +115,18 @@ def profile_from_json(data: Any, origin: str) -> Profile:
         page_height_px=_positive(img, "page_height_px", iw, MIN_PAGE_HEIGHT_PX))
     texts = []
     for i, t in enumerate(_need(data, "texts", list, where)):
-        tw = f"{where}: texts[{i}]"
+        tw = said(N_("{where}: texts[{i}]"), where=where, i=i)
         if not isinstance(t, dict):
-            raise ProfileError(f"{tw} must be an object")
+            raise ProfileError(N_("{where} must be an object"), where=tw)
         unit = _need(t, "unit", str, tw)
         if unit not in TEXT_UNITS:
-            raise ProfileError(f"{tw}: unit must be 'chars' or 'bytes', not {unit!r}")
+            raise ProfileError(N_("{where}: unit must be 'chars' or 'bytes', not {unit!r}"), where=tw, unit=unit)
         low, high = _positive(t, "min", tw, 0), _positive(t, "max", tw, 60)
         if low > high:
-            raise ProfileError(f"{tw}: min {low} is above max {high}")
+            raise ProfileError(N_("{where}: min {low} is above max {high}"), where=tw, low=low, high=high)
         texts.append(TextField(_need(t, "name", str, tw), str(t.get("label") or t["name"]), low, high, unit))
     if len({t.name for t in texts}) != len(texts):
-        raise ProfileError(f"{where}: two text fields share a name")
+        raise ProfileError(N_("{where}: two text fields share a name"), where=where)
     expects = tuple(str(x) for x in data.get("reviewer_expects", []))
     sources = tuple({str(k): str(v) for k, v in s.items()} for s in data.get("sources", []) if isinstance(s, dict))
     return Profile(name, str(data.get("title") or name), images, tuple(texts), expects, sources, origin)
@@ -143,9 +151,10 @@ def load_profiles(files: Iterable[str | Path] = ()) -> dict[str, Profile]:
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))
         except OSError as exc:
-            raise ProfileError(f"profile {path}: cannot be read ({exc.strerror or exc})") from None
+            raise ProfileError(N_("profile {origin}: cannot be read ({problem})"), origin=path,
+                               problem=exc.strerror or exc) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ProfileError(f"profile {path}: not JSON in UTF-8 ({exc})") from None
+            raise ProfileError(N_("profile {origin}: not JSON in UTF-8 ({problem})"), origin=path, problem=exc) from None
         p = profile_from_json(data, str(path))
         profiles[p.name] = p
     return profiles
@@ -154,6 +163,6 @@ def load_profiles(files: Iterable[str | Path] = ()) -> dict[str, Profile]:
 def get_profile(name: str, files: Iterable[str | Path] = ()) -> Profile:
     profiles = load_profiles(files)
     if name not in profiles:
-        raise ProfileError(f"unknown platform {name!r}; known: {', '.join(sorted(profiles))} "
-                           "(add one with --profile FILE)")
+        raise ProfileError(N_("unknown platform {name!r}; known: {known} (add one with --profile FILE)"), name=name,
+                           known=", ".join(sorted(profiles)))
     return profiles[name]

@@ -95,8 +95,8 @@ def load_plugins() -> None:
         try:
             entry.load()
         except Exception as exc:  # a broken plug-in must say so, not sink every report
-            raise UsageError(f"renderer plug-in {entry.name!r} ({entry.value}) failed to load: "
-                             f"{type(exc).__name__}: {exc}") from None
+            raise UsageError(N_("renderer plug-in {name!r} ({value}) failed to load: {error}: {problem}"),
+                             name=entry.name, value=entry.value, error=type(exc).__name__, problem=exc) from None
 
 
 def case_output_names() -> tuple[str, ...]:
@@ -168,7 +168,7 @@ class Renderer:
         try:
             output = REGISTRY[kind]
         except KeyError:
-            raise UsageError(f"unknown output {kind!r}; known: {', '.join(REGISTRY)}") from None
+            raise UsageError(N_("unknown output {kind!r}; known: {known}"), kind=kind, known=", ".join(REGISTRY)) from None
         return output.render(subject, self.context(name, outputs))
 
     def write_case(self, case: Case, out_dir: str | os.PathLike[str], name: str,
@@ -180,8 +180,8 @@ class Renderer:
         for kind in outputs:
             output = REGISTRY.get(kind)
             if output is None or output.scope != "case":
-                raise UsageError(f"unknown case output {kind!r}; known: "
-                                 f"{', '.join(k for k, o in REGISTRY.items() if o.scope == 'case')}")
+                raise UsageError(N_("unknown case output {kind!r}; known: {known}"), kind=kind,
+                                 known=", ".join(k for k, o in REGISTRY.items() if o.scope == "case"))
             data = output.render(case, self.context(name, outputs))
             path = out / output.filename(name)
             _write(path, data)

@@ -14,6 +14,7 @@ from jinja2 import Environment, TemplateError, TemplateNotFound
 
 from .. import __version__
 from ..errors import RenderError
+from ..i18n import N_, said
 
 # What a case PDF embeds of its sources (``--attach``): this case's records of a shared
 # file and single-case files whole; every file whole; the manifest alone.
@@ -68,9 +69,10 @@ class RenderContext:
         try:
             return self.env.get_template(name).render(**values)
         except TemplateNotFound as exc:
-            raise RenderError(f"template {exc.name!r} not found in the --templates folder or the "
-                              "built-in templates; an override must keep the built-in file names") from None
+            raise RenderError(N_("template {name!r} not found in the --templates folder or the "
+                                 "built-in templates; an override must keep the built-in file names"),
+                              name=exc.name) from None
         except TemplateError as exc:
-            where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
-            raise RenderError(f"template {name}{where}: {exc.message or exc}; check the templates "
-                              "in your --templates folder") from None
+            where = said(N_(" (line {line})"), line=exc.lineno) if getattr(exc, "lineno", None) else ""
+            raise RenderError(N_("template {name}{where}: {problem}; check the templates in your --templates folder"),
+                              name=name, where=where, problem=exc.message or exc) from None

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 
 from .. import display
 from ..errors import UsageError
+from ..i18n import N_
 from ..labels import registry
 
 # Mainland mobile numbers, also written with +86, spaces or dashes; never part of a
@@ -144,8 +145,8 @@ def make_environment(templates: str | Path | None = None) -> Environment:
     if templates is not None:
         user_dir = Path(templates)
         if not user_dir.is_dir():
-            raise UsageError(f"--templates {templates}: not a folder; give a folder holding "
-                             "templates to override, e.g. report.css or report.html.j2")
+            raise UsageError(N_("--templates {templates}: not a folder; give a folder holding "
+                                "templates to override, e.g. report.css or report.html.j2"), templates=templates)
         loaders.append(FileSystemLoader(str(user_dir)))
     loaders.append(FileSystemLoader(str(builtin_templates_dir())))
     env = Environment(

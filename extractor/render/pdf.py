@@ -29,6 +29,7 @@ from typing import Any, Sequence
 from .. import __version__
 from ..cases import Case
 from ..errors import IntegrityError, MissingFontError, RenderError
+from ..i18n import N_, said
 from ..model import FileReport
 from .context import ATTACH_FULL, ATTACH_NONE, RenderContext
 from .excerpt import EXCERPT, OMITTED, WHOLE, Excerpt, excerpt_name, make_excerpt, plan, positions_in
@@ -46,8 +47,8 @@ PREFERRED_CJK_FAMILIES = (
     "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans SC",
     "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing CN", "Noto Serif CJK SC",
 )
-INSTALL_HINT = ("install one, e.g. `sudo apt-get install fonts-noto-cjk` on Debian/Ubuntu "
-                "(or run `make sysdeps`), then run the report again; `--outputs html,json` writes the other formats")
+INSTALL_HINT = N_("install one, e.g. `sudo apt-get install fonts-noto-cjk` on Debian/Ubuntu "
+                  "(or run `make sysdeps`), then run the report again; `--outputs html,json` writes the other formats")
 
 
 @lru_cache(maxsize=1)
@@ -58,20 +59,21 @@ def cjk_font_family() -> str:
     support ``zh``, so the answer is the one the renderer will see."""
     fc_list = shutil.which("fc-list")
     if fc_list is None:
-        raise MissingFontError("cannot look for a Chinese font: fc-list (fontconfig) is not installed; "
-                               "install fontconfig and a CJK font, e.g. `sudo apt-get install fontconfig "
-                               "fonts-noto-cjk`, then run the report again")
+        raise MissingFontError(N_("cannot look for a Chinese font: fc-list (fontconfig) is not installed; "
+                                  "install fontconfig and a CJK font, e.g. `sudo apt-get install fontconfig "
+                                  "fonts-noto-cjk`, then run the report again"))
     try:
         listing = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True,
                                  timeout=30, check=False).stdout
     except (OSError, subprocess.SubprocessError) as exc:
-        raise MissingFontError(f"cannot list fonts with fc-list ({exc}); {INSTALL_HINT}") from None
+        raise MissingFontError(N_("cannot list fonts with fc-list ({problem}); {hint}"), problem=exc,
+                               hint=said(INSTALL_HINT)) from None
     families: list[str] = []
     for line in listing.splitlines():
         families.extend(name.strip() for name in line.split(",") if name.strip())
     if not families:
-        raise MissingFontError("no installed font has Chinese glyphs, so the PDF would print empty "
-                               f"boxes instead of characters; {INSTALL_HINT}")
+        raise MissingFontError(N_("no installed font has Chinese glyphs, so the PDF would print empty "
+                                  "boxes instead of characters; {hint}"), hint=said(INSTALL_HINT))
     for preferred in PREFERRED_CJK_FAMILIES:
         if preferred in families:
             return preferred
@@ -88,8 +90,8 @@ class _PdfResources:
             from weasyprint.text.fonts import FontConfiguration
             from weasyprint.urls import URLFetcher
         except (ImportError, OSError) as exc:  # OSError: Pango/HarfBuzz libraries missing
-            raise RenderError(f"WeasyPrint cannot start ({exc}); install its system libraries "
-                              "(`make sysdeps`) or use `--outputs html,json`") from None
+            raise RenderError(N_("WeasyPrint cannot start ({problem}); install its system libraries "
+                                 "(`make sysdeps`) or use `--outputs html,json`"), problem=exc) from None
         self.font_config = FontConfiguration()
         # Only data: URLs; a report never loads a file or a URL, whatever a template says.
         self.fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False, timeout=1)
@@ -124,12 +126,14 @@ def _source_bytes(path: str, sha256: str | None) -> bytes:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise RenderError(f"{path}: cannot read the source file to embed it in the PDF "
-                          f"({exc.strerror or exc}); keep the inputs in place until the report is written") from None
+        raise RenderError(N_("{path}: cannot read the source file to embed it in the PDF "
+                             "({problem}); keep the inputs in place until the report is written"), path=path,
+                          problem=exc.strerror or exc) from None
     actual = hashlib.sha256(data).hexdigest()
     if sha256 and actual != sha256:
-        raise IntegrityError(f"{path}: the file changed while the report was being made "
-                             f"(SHA-256 now {actual}, read as {sha256}); run the report again")
+        raise IntegrityError(N_("{path}: the file changed while the report was being made "
+                                "(SHA-256 now {actual}, read as {sha256}); run the report again"), path=path,
+                             actual=actual, sha256=sha256)
     return data
 
 
@@ -297,4 +301,5 @@ def render_case_pdf(case: Case, ctx: RenderContext) -> bytes:
     except (IntegrityError, RenderError):
         raise
     except Exception as exc:  # WeasyPrint raises many kinds; name the case and go on
-        raise RenderError(f"PDF of {case.buyer!r} could not be made: {type(exc).__name__}: {exc}") from None
+        raise RenderError(N_("PDF of {buyer!r} could not be made: {error}: {problem}"), buyer=case.buyer,
+                          error=type(exc).__name__, problem=exc) from None

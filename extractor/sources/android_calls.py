@@ -23,6 +23,7 @@ import defusedxml
 import defusedxml.sax
 
 from ..errors import FormatError, UnsafeInputError
+from ..i18n import N_
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, plausible_year, quote, register
 from .call_records import Direction, ImpossibleDuration, call_event, check_duration, impossible_duration_warning
@@ -90,17 +91,19 @@ class AndroidCallsXml(SourceFormat):
             _parse_whole(file.data, collector)
         except defusedxml.DefusedXmlException as exc:
             raise UnsafeInputError(
-                f"{file.label}: refused to read this XML: it declares a DTD, entities or an "
-                f"external reference ({type(exc).__name__}). A call-log backup never contains "
-                "these; they are how entity-expansion (\"billion laughs\") and external-entity "
-                "attacks work. Export the call log again from the phone."
+                N_("{file}: refused to read this XML: it declares a DTD, entities or an "
+                   "external reference ({error}). A call-log backup never contains "
+                   "these; they are how entity-expansion (\"billion laughs\") and external-entity "
+                   "attacks work. Export the call log again from the phone."),
+                file=file.label, error=type(exc).__name__,
             ) from None
         except SAXParseException as exc:
-            raise FormatError(f"{file.label}: not well-formed XML (line {exc.getLineNumber()}: "
-                              f"{exc.getMessage()})") from None
+            raise FormatError(N_("{file}: not well-formed XML (line {line}: {problem})"), file=file.label,
+                              line=exc.getLineNumber(), problem=exc.getMessage()) from None
         if collector.root != "calls":
-            raise FormatError(f"{file.label}: an XML file whose root is <{collector.root}>, "
-                              "not an SMS Backup & Restore call log (<calls>)")
+            raise FormatError(N_("{file}: an XML file whose root is <{root}>, "
+                                 "not an SMS Backup & Restore call log (<calls>)"), file=file.label,
+                              root=collector.root)
         for line, attrs in collector.calls:
             event = self._call(attrs, line, ctx)
             if event is not None:

@@ -266,7 +266,7 @@ def detect(file: InputFile) -> SourceFormat:
             hint = said(N_("; it is a password-protected PDF: open it with its password and save or print "
                            "it to a new PDF without one"))
         elif problem:
-            hint = said(N_("; it is a PDF that cannot be read ({problem})"), problem=problem)
+            hint = said(N_("; it is a PDF that cannot be read ({problem})"), problem=said(problem))
         else:
             hint = said(N_("; it is a PDF with no chat, call or order text on its first page (a scan, or "
                            "another document)"))

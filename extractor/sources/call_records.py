@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterator, Literal, Sequence
 
 from ..errors import FormatError
+from ..i18n import N_, said
 from ..limits import MAX_CALL_SECONDS
 from ..model import Call, Event, Source
 from .base import InputFile, ParseContext, plausible_year, quote
@@ -355,8 +356,8 @@ class BillReader:
     def events(self, source_of) -> Iterator[Event]:
         """Events for the rows read, years filled; ``source_of(where)`` makes the Source."""
         if self.columns is None:
-            raise FormatError(f"{self.ctx.file.label}: no {self.layout.carrier} call table "
-                              "(header row with the call columns) found")
+            raise FormatError(N_("{file}: no {carrier} call table (header row with the call columns) found"),
+                              file=self.ctx.file.label, carrier=said(self.layout.carrier))
         written = [(r.written.year, r.written.month, r.written.day) for r in self.rows]
         period = [d for text in self.preamble for d in dates_in(text)]
         years = fill_years(written, period)
@@ -421,7 +422,7 @@ def csv_records(file: InputFile) -> Iterator[tuple[int, list[str]]]:
         for number, cells in enumerate(reader, start=1):
             yield number, cells
     except csv.Error as exc:
-        raise FormatError(f"{file.label}: not a readable CSV file ({exc})") from None
+        raise FormatError(N_("{file}: not a readable CSV file ({problem})"), file=file.label, problem=exc) from None
 
 
 def csv_head_header(file: InputFile, layout: BillLayout, lines: int = 8) -> bool:
@@ -496,7 +497,8 @@ def read_xlsx_bill(file: InputFile, reader: BillReader) -> None:
     except FormatError:
         raise
     except Exception as exc:  # zip or XML damage: the file as a whole is unreadable
-        raise FormatError(f"{file.label}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+        raise FormatError(N_("{file}: not a readable XLSX workbook ({error}: {detail})"), file=file.label,
+                          error=type(exc).__name__, detail=exc) from None
 
 
 def read_csv_bill(file: InputFile, reader: BillReader) -> None:

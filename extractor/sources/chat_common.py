@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from ..errors import FormatError
+from ..i18n import N_, said
 from ..model import Event
 from ..roles import is_system_line
 from .base import ParseContext, plausible_year
@@ -93,7 +94,9 @@ class ChatCollector:
     def finish(self, what: str) -> list[Event]:
         """The events with buyer keys; FormatError when the file held no message."""
         if not self.drafts:
-            raise FormatError(f"{self.ctx.file.label}: no chat message found in this {what}")
+            # what: a msgid marked where it is named (N_), said in the language spoken
+            raise FormatError(N_("{file}: no chat message found in this {what}"), file=self.ctx.file.label,
+                              what=said(what))
         return assign_buyers(self.drafts, self.ctx)
 
 

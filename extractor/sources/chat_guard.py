@@ -47,6 +47,7 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from ..errors import FormatError
+from ..i18n import N_, said
 from ..model import Event, Source
 from ..roles import SYSTEM_PREFIXES, shop_of, shoplike, transfer_parties
 from .base import ParseContext
@@ -455,6 +456,8 @@ class Thread:
     def finish(self, what: str) -> list[Event]:
         """The events with buyer keys; FormatError when the file held no message."""
         if not self.entries:
-            raise FormatError(f"{self.ctx.file.label}: no chat message found in this {what}")
+            # what: a msgid marked where it is named (N_), said in the language spoken
+            raise FormatError(N_("{file}: no chat message found in this {what}"), file=self.ctx.file.label,
+                              what=said(what))
         drafts = [Draft(self.event_of(e), e.buyer is not None) for e in self.entries]
         return assign_buyers(drafts, self.ctx)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Iterator
 
 from ..errors import FormatError
+from ..i18n import N_
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
 from .chat_common import ChatCollector, excerpt, head_lines
@@ -182,11 +183,11 @@ class ChatSheetCsv(SourceFormat):
         try:
             rows = list(csv_reader(file.text))
         except csv.Error as exc:
-            raise FormatError(f"{file.label}: not a readable CSV ({exc})") from None
+            raise FormatError(N_("{file}: not a readable CSV ({problem})"), file=file.label, problem=exc) from None
         if _read_rows((tuple(r) for r in rows), ctx, chat, None, None) != "read":
-            raise FormatError(f"{file.label}: no chat-sheet header (columns {', '.join(REQUIRED)}) "
-                              f"in the first {HEADER_SEARCH_ROWS} rows")
-        yield from chat.finish("chat sheet")
+            raise FormatError(N_("{file}: no chat-sheet header (columns {columns}) in the first {rows} rows"),
+                              file=file.label, columns=", ".join(REQUIRED), rows=HEADER_SEARCH_ROWS)
+        yield from chat.finish(N_("chat sheet"))
 
 
 @register
@@ -235,9 +236,9 @@ class ChatSheetXlsx(SourceFormat):
         finally:
             workbook.close()
         if not found:
-            raise FormatError(f"{file.label}: no sheet has a chat-sheet header "
-                              f"(columns {', '.join(REQUIRED)})")
-        yield from chat.finish("chat workbook")
+            raise FormatError(N_("{file}: no sheet has a chat-sheet header (columns {columns})"),
+                              file=file.label, columns=", ".join(REQUIRED))
+        yield from chat.finish(N_("chat workbook"))
 
 
 def _open_workbook(file: InputFile):
@@ -247,5 +248,5 @@ def _open_workbook(file: InputFile):
     try:
         return openpyxl.load_workbook(io.BytesIO(file.data), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises KeyError, zipfile and XML errors for a damaged file
-        raise FormatError(f"{file.label}: not a readable XLSX workbook ({type(exc).__name__}: "
-                          f"{excerpt(str(exc), 80)})") from None
+        raise FormatError(N_("{file}: not a readable XLSX workbook ({error}: {detail})"), file=file.label,
+                          error=type(exc).__name__, detail=excerpt(str(exc), 80)) from None

@@ -14,13 +14,14 @@ import re
 from functools import lru_cache
 from typing import Any, Iterator
 
+from ..i18n import N_
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, register
 from .call_records import BillLayout, BillReader, bill_events, csv_head_header, xlsx_head_header
 from .containers import first_page_text, open_pdf, pdf_pages
 
 CMCC = BillLayout(
-    carrier="China Mobile",
+    carrier=N_("China Mobile"),
     marker="通信方式",
     time=("起始时间", "通话起始时间", "开始时间"),
     direction=("通信方式",),

@@ -19,6 +19,7 @@ import zlib
 from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import FormatError, InputTooLargeError
+from ..i18n import N_
 from .base import InputFile, ParseContext, quote
 
 # The bounds are in extractor/limits.py (one place for every limit); re-exported here
@@ -50,12 +51,13 @@ def _is_locked(exc: BaseException) -> bool:
 
 def _pdf_failure(label: str, exc: BaseException) -> FormatError:
     if _is_locked(exc):
-        return FormatError(f"{label}: the PDF is password-protected; open it with its password "
-                           "and save or print it to a new PDF without one, then read that copy")
+        return FormatError(N_("{file}: the PDF is password-protected; open it with its password "
+                              "and save or print it to a new PDF without one, then read that copy"), file=label)
     detail = str(exc).strip()
     if len(detail) > 80:
         detail = detail[:80] + "…"
-    return FormatError(f"{label}: not a readable PDF ({type(exc).__name__}: {detail})")
+    return FormatError(N_("{file}: not a readable PDF ({error}: {detail})"), file=label, error=type(exc).__name__,
+                       detail=detail)
 
 
 def open_pdf(file: InputFile):
@@ -80,8 +82,9 @@ def count_pdf_pages(file: InputFile, pdf) -> int:
         raise _pdf_failure(file.label, exc) from None
     if count > MAX_PDF_PAGES:
         raise InputTooLargeError(
-            f"{file.label}: the PDF has {count} pages; evidence reads at most {MAX_PDF_PAGES} pages "
-            "of a PDF export; split it into smaller PDFs (print or export a shorter period at a time)")
+            N_("{file}: the PDF has {count} pages; evidence reads at most {max} pages "
+               "of a PDF export; split it into smaller PDFs (print or export a shorter period at a time)"),
+            file=file.label, count=count, max=MAX_PDF_PAGES)
     return count
 
 
@@ -142,8 +145,8 @@ def first_page_text(file: InputFile) -> str:
         try:
             return page.extract_text() or ""
         except PageTooLarge as exc:
-            raise InputTooLargeError(f"{file.label}: page 1 of the PDF is not read: {exc}; no chat record or bill "
-                                     "page looks like that") from None
+            raise InputTooLargeError(N_("{file}: page 1 of the PDF is not read: {problem}; no chat record or bill "
+                                        "page looks like that"), file=file.label, problem=exc) from None
         finally:
             page.close()
 
@@ -158,7 +161,7 @@ def pdf_problem(data: bytes) -> str | None:
         with pdfplumber.open(io.BytesIO(pdf_body(data)[0])) as pdf:
             next(PDFPage.create_pages(pdf.doc), None)
     except Exception as exc:
-        return "password-protected" if _is_locked(exc) else "damaged or truncated"
+        return "password-protected" if _is_locked(exc) else N_("damaged or truncated")
     return None
 
 
@@ -178,12 +181,14 @@ def check_workbook(file: InputFile) -> None:
             strings = next((i for i in parts if i.filename.lower().endswith("/sharedstrings.xml")), None)
             count = _count_strings(archive, strings) if strings is not None else 0
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
-        raise FormatError(f"{file.label}: not a readable XLSX workbook (truncated or damaged: {exc})") from None
+        raise FormatError(N_("{file}: not a readable XLSX workbook (truncated or damaged: {problem})"),
+                          file=file.label, problem=exc) from None
     if count > MAX_XLSX_SHARED_STRINGS:
         raise InputTooLargeError(
-            f"{file.label}: its part {quote(strings.filename)} holds more than {MAX_XLSX_SHARED_STRINGS:,} "
-            "strings (openpyxl reads every one before the first row); that is not a chat, call or order "
-            "export, or one to split into shorter periods")
+            N_("{file}: its part {part} holds more than {max:,} "
+               "strings (openpyxl reads every one before the first row); that is not a chat, call or order "
+               "export, or one to split into shorter periods"),
+            file=file.label, part=quote(strings.filename), max=MAX_XLSX_SHARED_STRINGS)
 
 
 def _count_strings(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
@@ -210,22 +215,25 @@ def _elements(data: bytes) -> int:
 def _check_parts(file: InputFile, parts: list[zipfile.ZipInfo]) -> None:
     expanded = sum(info.file_size for info in parts)
     if expanded > MAX_XLSX_EXPANDED:
-        raise InputTooLargeError(f"{file.label}: the workbook expands to {expanded // 2**20} MB; "
-                                 "that is not a chat, call or order export (a zip bomb?)")
+        raise InputTooLargeError(N_("{file}: the workbook expands to {mb} MB; "
+                                    "that is not a chat, call or order export (a zip bomb?)"),
+                                 file=file.label, mb=expanded // 2**20)
     for info in parts:
         name = info.filename.lower()
         bound = (MAX_XLSX_STYLES_BYTES if name.endswith("/styles.xml") else
                  MAX_XLSX_SHARED_STRINGS_BYTES if name.endswith("/sharedstrings.xml") else None)
         if bound is not None and info.file_size > bound:
             raise InputTooLargeError(
-                f"{file.label}: its part {quote(info.filename)} expands to {info.file_size // 2**20} MB "
-                f"(at most {bound // 2**20} MB is read); that is not a chat, call or order export")
+                N_("{file}: its part {part} expands to {mb} MB "
+                   "(at most {max} MB is read); that is not a chat, call or order export"),
+                file=file.label, part=quote(info.filename), mb=info.file_size // 2**20, max=bound // 2**20)
         if info.file_size > XLSX_RATIO_FLOOR and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
             raise InputTooLargeError(
-                f"{file.label}: its part {quote(info.filename)} inflates "
-                f"{info.file_size // max(info.compress_size, 1)} times ({info.compress_size} bytes to "
-                f"{info.file_size // 2**20} MB; a real sheet inflates 5 to 20 times, at most "
-                f"{MAX_XLSX_RATIO} is read): a zip bomb, not an export")
+                N_("{file}: its part {part} inflates {ratio} times ({packed} bytes to "
+                   "{mb} MB; a real sheet inflates 5 to 20 times, at most "
+                   "{max} is read): a zip bomb, not an export"),
+                file=file.label, part=quote(info.filename), ratio=info.file_size // max(info.compress_size, 1),
+                packed=info.compress_size, mb=info.file_size // 2**20, max=MAX_XLSX_RATIO)
 
 
 class SheetDamaged(Exception):

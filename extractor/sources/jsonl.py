@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any, Iterator, Literal, Union, get_args, get_origin, get_type_hints
 
 from ..errors import FormatError
+from ..i18n import N_
 from ..model import Event, event_from_dict
 from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
 from .chat_common import excerpt
@@ -114,4 +115,4 @@ class JsonLinesFormat(SourceFormat):
             yield dataclasses.replace(event, source=ctx.source(line=number), sources=(),
                                       recorded=event.all_sources() + event.recorded)
         if good == 0 and file.lines:
-            raise FormatError(f"{file.label}: no line is a timeline event")
+            raise FormatError(N_("{file}: no line is a timeline event"), file=file.label)

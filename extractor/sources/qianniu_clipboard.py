@@ -28,6 +28,7 @@ import re
 from collections import Counter
 from typing import Iterator
 
+from ..i18n import N_
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, register
 from .chat_common import (
@@ -129,7 +130,7 @@ class QianniuClipboard(SourceFormat):
             ctx.warn(f"text with no message header above it ({where}): {excerpt(line)!r}", line=number)
         status.settle(chat, as_text=False)
         status.report(ctx)
-        yield from chat.finish("Qianniu clipboard copy")
+        yield from chat.finish(N_("Qianniu clipboard copy"))
 
 
 class _StatusLines:

@@ -29,6 +29,7 @@ from datetime import date, datetime, time as dtime
 from typing import Iterable, Iterator
 
 from ..errors import FormatError
+from ..i18n import N_
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, plausible_year, register
 from .chat_common import (
@@ -469,7 +470,7 @@ class QianniuWebText(SourceFormat):
 
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         items = (PageLine(line, line=number) for number, line in enumerate(file.lines, start=1))
-        yield from parse_page_lines(items, ctx, "web chat-record page")
+        yield from parse_page_lines(items, ctx, N_("web chat-record page"))
 
 
 @register
@@ -490,9 +491,10 @@ class QianniuWebPdf(SourceFormat):
     def parse(self, file: InputFile, ctx: ParseContext) -> Iterator[Event]:
         items = list(_pdf_lines(file, ctx))
         if not any(item.text.strip() for item in items):
-            raise FormatError(f"{file.label}: the PDF has no text layer (a scan or an image?); "
-                              "print the chat-record page from the browser again, or copy its text")
-        yield from parse_page_lines(items, ctx, "web chat-record PDF")
+            raise FormatError(N_("{file}: the PDF has no text layer (a scan or an image?); "
+                                 "print the chat-record page from the browser again, or copy its text"),
+                              file=file.label)
+        yield from parse_page_lines(items, ctx, N_("web chat-record PDF"))
 
 
 def _pdf_lines(file: InputFile, ctx: ParseContext) -> Iterator[PageLine]:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Iterator
 
 from ..errors import FormatError
+from ..i18n import N_
 from ..model import Event, Order
 from .base import InputFile, ParseContext, SourceFormat, quote, register
 from .call_records import EMPTY_VALUES, csv_records, header_name, parse_written_time, unwrap_cell
@@ -68,7 +69,7 @@ class TaobaoOrders(SourceFormat):
                 continue
             yield from self._order(cells, columns, row, ctx)
         if columns is None:
-            raise FormatError(f"{file.label}: no order export header (订单编号, 买家会员名, 订单付款时间)")
+            raise FormatError(N_("{file}: no order export header (订单编号, 买家会员名, 订单付款时间)"), file=file.label)
 
     @staticmethod
     def _order(cells: list[str], columns: dict[str, int], row: int, ctx: ParseContext) -> Iterator[Event]:

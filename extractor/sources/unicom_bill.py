@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ..i18n import N_
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, register
 from .call_records import BillLayout, bill_events, csv_head_header, xlsx_head_header
 
 UNICOM = BillLayout(
-    carrier="China Unicom",
+    carrier=N_("China Unicom"),
     marker="呼叫类型",
     time=("通话起始时间", "起始时间", "开始时间"),
     direction=("呼叫类型",),

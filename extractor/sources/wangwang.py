@@ -36,6 +36,7 @@ import re
 from datetime import date
 from typing import Iterator
 
+from ..i18n import N_
 from ..model import Event
 from .base import InputFile, ParseContext, SourceFormat, register
 from .chat_common import (
@@ -93,7 +94,7 @@ class WangwangLayoutA(SourceFormat):
 class _Export:
     """What layouts A and B share: the thread, the buyer key, the held structure lines."""
 
-    what = "export"
+    what = N_("export")
     after = "after a session rule"
 
     def __init__(self, file: InputFile, ctx: ParseContext) -> None:
@@ -218,7 +219,7 @@ class _Export:
 
 
 class _LayoutA(_Export):
-    what = "layout-A export"
+    what = N_("layout-A export")
     after = "after a session rule"
 
     def __init__(self, file: InputFile, ctx: ParseContext) -> None:
@@ -402,7 +403,7 @@ class WangwangLayoutB(SourceFormat):
 
 
 class _LayoutB(_Export):
-    what = "layout-B export"
+    what = N_("layout-B export")
     after = "after a closing date line"
 
     def __init__(self, file: InputFile, ctx: ParseContext) -> None:
