@@ -88,6 +88,11 @@ def test_shipments_still_count(tagger, text):
 @pytest.mark.parametrize("text", [
     "明天给您寄出发票",               # the invoice, not the goods
     "稍后给您发优惠券",
+    "我私信发给您 您注意看一下",       # a message sent, not a parcel
+    "请留意我们为您发的私信",
+    "会重新给您补发取货码的",
+    "已为您安排工作人员核查了",
+    "请您尽快寄回进行处理",           # the buyer's parcel, not the shop's
 ])
 def test_sending_something_else_at_a_time_is_no_promise(tagger, text):
     assert labels(tagger.tag_text(text, "seller", SENT)) == set()
