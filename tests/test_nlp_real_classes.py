@@ -381,6 +381,16 @@ def test_a_loss_to_bear_or_price_protection_is_a_compensation_demand(tagger, tex
     assert labels(tagger.tag_text(text, "buyer", SENT)) == {"compensation_demand"}
 
 
-@pytest.mark.parametrize("text", ["你们有价保吗", "价保多久", "如果降价了能保价吗", "降价了能保价吗", "损失我自己承担"])
-def test_price_protection_asked_about_is_no_demand(tagger, text):
-    assert "compensation_demand" not in labels(tagger.tag_text(text, "buyer", SENT))
+@pytest.mark.parametrize("text", ["你们有价保吗", "价保多久", "如果降价了能保价吗", "降价了能保价吗", "损失我自己承担",
+                                  "用你们送的88元代金券订了", "营业厅叫我付违约金400", "行程单打错 我没法报销",
+                                  "前后差价500多", "真不知道你们赚了多少黑心差价"])
+def test_price_protection_asked_about_and_money_spoken_of_are_no_demand(tagger, text):
+    assert labels(tagger.tag_text(text, "buyer", SENT)) & {"compensation_demand", "return_claim"} == set()
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("压坏的4个，黑心的2个", {("return_claim", "damaged"), ("return_claim", "quality")}),  # fruit black inside
+    ("黑心商家", set()),                                                                  # the shop's conduct
+])
+def test_black_hearted_goods_are_a_defect_a_black_hearted_shop_is_not(tagger, text, expected):
+    assert {i for i in items(tagger.tag_text(text, "buyer", SENT)) if i[0] == "return_claim"} == expected
