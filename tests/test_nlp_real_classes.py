@@ -332,6 +332,9 @@ def test_skin_after_use_is_an_allergy_not_a_defect(tagger):
     "网断了 刚才没看到消息",
     "电话信号断了",
     "三天里断了两次网",
+    "网络故障9天都没解决",            # a fault of a service, not of the goods
+    "系统故障 付不了款",
+    "已经为我进行故障报修了",
     "别说没用的话 直接给我处理",
     "我自己不小心弄坏了 能修吗",
     "手机被我不小心摔碎了",
@@ -350,6 +353,7 @@ def test_failure_words_about_something_else_are_no_claim(tagger, text):
     ("赠品没收到", {("return_claim", "missing_item")}),
     ("少了一件 我买了两件", {("return_claim", "missing_item")}),
     ("收到的时候杯子就碎了", {("return_claim", "damaged")}),
+    ("路由器出故障了", {("return_claim", "quality")}),
 ])
 def test_the_same_words_about_the_goods_stay_claims(tagger, text, expected):
     assert items(tagger.tag_text(text, "buyer", SENT)) == expected
