@@ -349,20 +349,12 @@ class TimeGrammar:
 
     @staticmethod
     def _date(sent: datetime, month: str | None, dom: str | None) -> datetime | None:
-        day_number = chinese_number(dom or "")
-        if day_number is None:
-            return None
         today = sent.date()
-        year, month_number = today.year, today.month
-        if month is not None:
-            parsed = chinese_number(month)
-            if parsed is None or not 1 <= parsed <= 12:
-                return None
-            month_number = int(parsed)
-        try:
-            target = date(year, month_number, int(day_number))
-        except ValueError:
+        found = _day_this_year(today, month, dom)
+        if found is None:
             return None
+        target, month_number, day_number = found
+        year = today.year
         if month is None and target < today:
             # 25号 said on the 27th means next month's 25th.
             next_month = month_number % 12 + 1
@@ -376,21 +368,31 @@ class TimeGrammar:
         return datetime.combine(target, END_OF_DAY, tzinfo=sent.tzinfo)
 
 
-def _past_date(today: date, month: str | None, dom: str | None) -> date | None:
-    """6月25日 / 25号 said on a later day: the latest such day not after ``today``."""
+def _day_this_year(today: date, month: str | None, dom: str | None) -> tuple[date, int, int] | None:
+    """The day 6月25日 / 25号 names in ``today``'s year (its month when none is said), with
+    the month and day numbers; None when the words name no real day."""
     day_number = chinese_number(dom or "")
     if day_number is None:
         return None
-    year, month_number = today.year, today.month
+    month_number = today.month
     if month is not None:
         parsed = chinese_number(month)
         if parsed is None or not 1 <= parsed <= 12:
             return None
         month_number = int(parsed)
     try:
-        target = date(year, month_number, int(day_number))
+        return date(today.year, month_number, int(day_number)), month_number, int(day_number)
     except ValueError:
         return None
+
+
+def _past_date(today: date, month: str | None, dom: str | None) -> date | None:
+    """6月25日 / 25号 said on a later day: the latest such day not after ``today``."""
+    found = _day_this_year(today, month, dom)
+    if found is None:
+        return None
+    target, month_number, day_number = found
+    year = today.year
     if target <= today:
         return target
     try:
