@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 from ..model import Event, Tag
-from .context import Segments
+from .context import Segments, _alternation
 from .matcher import TriggerIndex
 from .normalize import Normalized
 from .pipeline import WORD_ENDS_KEY, CompiledRules, _add_word, _vetoed
@@ -42,12 +42,9 @@ _ARRIVAL = re.compile(r"能到|送到|送达|就到|到您|到手|签收|(?<=[�
 
 
 @lru_cache(maxsize=64)
-@lru_cache(maxsize=64)
 def _any(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     """One alternation of a cue list, made once per list (a walk is made per conversation)."""
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{p})" for p in sorted(patterns, key=len, reverse=True)))
+    return re.compile(_alternation(patterns)) if patterns else None
 
 
 class DelayAgreements:

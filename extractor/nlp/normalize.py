@@ -245,6 +245,6 @@ def normalize(text: str) -> Normalized:
         squeezed, new_offsets = narrow, offsets  # at most single plain spaces and line breaks
     else:
         squeezed, new_offsets = _squeeze_spaces(narrow, offsets)
-    if _any_segmented(squeezed):
+    if squeezed.count(" ") >= SEGMENTED_MIN_WORDS - 1:  # a line or more may be cut into words
         squeezed, new_offsets = _join_segmented(squeezed, new_offsets)
     return Normalized(text, squeezed, tuple(new_offsets) if new_offsets is not None else None)
